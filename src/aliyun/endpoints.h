@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sas::aliyun {
+
+// The Security Center (Sas 2018-12-03) host for a region, from the official
+// SDK endpoint map: mainland China regions (cn-*, including cn-hongkong and
+// the finance/gov regions) -> tds.cn-shanghai.aliyuncs.com; international
+// regions (ap-*, eu-*, us-*, me-*) -> tds.ap-southeast-1.aliyuncs.com;
+// anything else -> sas.<region>.aliyuncs.com. With vpc, the VPC hosts
+// tds.vpc-proxy.aliyuncs.com / tds-intl.vpc-proxy.aliyuncs.com.
+std::string SasHostForRegion(std::string_view region, bool vpc = false);
+
+// True for a syntactically valid region id ("cn-hangzhou", "ap-southeast-1").
+bool IsValidRegionId(std::string_view region);
+
+}  // namespace sas::aliyun

@@ -1,0 +1,93 @@
+#include "util/clock.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace sas {
+namespace {
+
+class SystemClock : public Clock {
+ public:
+  WallTime Now() const override { return std::chrono::system_clock::now(); }
+  SteadyTime SteadyNow() const override {
+    return std::chrono::steady_clock::now();
+  }
+};
+
+}  // namespace
+
+Clock& RealClock() {
+  static SystemClock clock;
+  return clock;
+}
+
+FakeClock::FakeClock(WallTime start)
+    : wall_(start), steady_(SteadyTime(std::chrono::hours(1))) {}
+
+WallTime FakeClock::Now() const {
+  std::lock_guard lock(mutex_);
+  return wall_;
+}
+
+SteadyTime FakeClock::SteadyNow() const {
+  std::lock_guard lock(mutex_);
+  return steady_;
+}
+
+void FakeClock::Advance(std::chrono::nanoseconds by) {
+  std::lock_guard lock(mutex_);
+  wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
+  steady_ +=
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(by);
+}
+
+std::string FormatIso8601(WallTime t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+bool ParseIso8601(std::string_view text, WallTime* out) {
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' ||
+      text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != 'Z') {
+    return false;
+  }
+  auto number = [&](size_t pos, size_t len, int* value) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *value = v;
+    return true;
+  };
+  std::tm tm{};
+  int year, month, day, hour, minute, second;
+  if (!number(0, 4, &year) || !number(5, 2, &month) || !number(8, 2, &day) ||
+      !number(11, 2, &hour) || !number(14, 2, &minute) ||
+      !number(17, 2, &second)) {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return false;
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  *out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return true;
+}
+
+double ToUnixSeconds(WallTime t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+}  // namespace sas

@@ -1,0 +1,30 @@
+#include "util/environment.h"
+
+#include <cstdlib>
+
+namespace sas {
+namespace {
+
+class RealEnvironment : public Environment {
+ public:
+  std::optional<std::string> Get(const std::string& name) const override {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  }
+};
+
+}  // namespace
+
+const Environment& ProcessEnvironment() {
+  static RealEnvironment environment;
+  return environment;
+}
+
+std::optional<std::string> MapEnvironment::Get(const std::string& name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace sas
