@@ -1,1 +1,289 @@
-// Placeholder: implementation pending.
+#include "aliyun/httplib_transport.h"
+
+#include <httplib.h>
+#include <openssl/x509.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "util/strings.h"
+
+namespace sas::aliyun {
+namespace {
+
+std::optional<std::string> FirstSet(const Environment& env,
+                                    std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    auto value = env.Get(name);
+    if (value && !value->empty()) return value;
+  }
+  return std::nullopt;
+}
+
+// NO_PROXY: comma-separated hosts or domain suffixes (".example.com" or
+// "example.com" both match sub.example.com); "*" matches everything.
+bool NoProxyMatches(std::string_view host, std::string_view no_proxy) {
+  std::string lower_host = ToLower(host);
+  for (const std::string& raw : Split(no_proxy, ',')) {
+    std::string entry = ToLower(Trim(raw));
+    if (entry.empty()) continue;
+    if (entry == "*") return true;
+    // Strip a port: entries like "localhost:8080" match the host.
+    if (auto colon = entry.rfind(':'); colon != std::string::npos &&
+                                       entry.find(']') == std::string::npos &&
+                                       entry.find(':') == colon) {
+      entry.resize(colon);
+    }
+    if (entry.front() == '.') entry.erase(0, 1);
+    if (lower_host == entry) return true;
+    if (lower_host.size() > entry.size() &&
+        lower_host.compare(lower_host.size() - entry.size(), entry.size(),
+                           entry) == 0 &&
+        lower_host[lower_host.size() - entry.size() - 1] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string EndpointKey(const Endpoint& endpoint) {
+  return endpoint.scheme + "://" + endpoint.host + ":" +
+         std::to_string(endpoint.port);
+}
+
+template <typename Duration>
+void SplitDuration(Duration d, time_t* sec, time_t* usec) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  *sec = static_cast<time_t>(us / 1'000'000);
+  *usec = static_cast<time_t>(us % 1'000'000);
+}
+
+class HttplibTransport : public HttpTransport {
+ public:
+  HttplibTransport(TransportOptions options, const Environment& env)
+      : options_(std::move(options)), env_(env) {}
+
+  TransportResult Send(const HttpRequest& request) override {
+    std::unique_ptr<httplib::Client> client = Checkout(request.endpoint);
+    if (!client) return {TransportError::kCancelled, "shutting down", {}};
+
+    httplib::Request http_request;
+    http_request.method = request.method;
+    http_request.path = request.target;
+    for (const auto& [name, value] : request.headers) {
+      http_request.headers.emplace(name, value);
+    }
+    http_request.body = request.body;
+    std::string body;
+    bool too_large = false;
+    http_request.content_receiver = [&](const char* data, size_t length,
+                                        uint64_t, uint64_t) {
+      if (body.size() + length > options_.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, length);
+      return true;
+    };
+
+    auto started = std::chrono::steady_clock::now();
+    httplib::Result result = client->send(http_request);
+    auto elapsed = std::chrono::steady_clock::now() - started;
+    TransportResult out;
+    bool reusable = false;
+    if (result) {
+      out.response.status = result->status;
+      for (const auto& [name, value] : result->headers) {
+        out.response.headers.emplace_back(ToLower(name), value);
+      }
+      out.response.body = std::move(body);
+      reusable = true;
+    } else if (too_large) {
+      out.error = TransportError::kBodyTooLarge;
+      out.detail = "response body larger than " +
+                   std::to_string(options_.max_body_bytes) + " bytes";
+    } else {
+      out.error = Classify(result.error());
+      // A read or write error is a timeout only when it took that long;
+      // otherwise the peer closed or reset the connection.
+      if (out.error == TransportError::kTimeout &&
+          result.error() != httplib::Error::ConnectionTimeout &&
+          elapsed < options_.request_timeout * 9 / 10) {
+        out.error = TransportError::kConnection;
+      }
+      out.detail = httplib::to_string(result.error());
+    }
+    Return(request.endpoint, std::move(client), reusable);
+    if (out.error != TransportError::kNone && IsCancelled()) {
+      out.error = TransportError::kCancelled;
+      out.detail = "shutting down";
+    }
+    return out;
+  }
+
+  void CancelAll() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    for (httplib::Client* client : in_use_) client->stop();
+    idle_.clear();
+  }
+
+ private:
+  static TransportError Classify(httplib::Error error) {
+    switch (error) {
+      case httplib::Error::ConnectionTimeout:
+        return TransportError::kTimeout;
+      // A read that hits the read timeout surfaces as Read.
+      case httplib::Error::Read:
+      case httplib::Error::Write:
+        return TransportError::kTimeout;
+      case httplib::Error::SSLConnection:
+      case httplib::Error::SSLLoadingCerts:
+      case httplib::Error::SSLServerVerification:
+        return TransportError::kTls;
+      case httplib::Error::Canceled:
+        return TransportError::kCancelled;
+      default:
+        return TransportError::kConnection;
+    }
+  }
+
+  bool IsCancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+
+  std::unique_ptr<httplib::Client> Checkout(const Endpoint& endpoint) {
+    std::unique_ptr<httplib::Client> client;
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) return nullptr;
+      auto& idle = idle_[EndpointKey(endpoint)];
+      if (!idle.empty()) {
+        client = std::move(idle.back());
+        idle.pop_back();
+      }
+    }
+    if (!client) client = Connect(endpoint);
+    std::lock_guard lock(mutex_);
+    if (cancelled_) return nullptr;
+    in_use_.insert(client.get());
+    return client;
+  }
+
+  void Return(const Endpoint& endpoint, std::unique_ptr<httplib::Client> client,
+              bool reusable) {
+    std::lock_guard lock(mutex_);
+    in_use_.erase(client.get());
+    if (reusable && !cancelled_) {
+      idle_[EndpointKey(endpoint)].push_back(std::move(client));
+    }
+  }
+
+  std::unique_ptr<httplib::Client> Connect(const Endpoint& endpoint) {
+    std::string base = endpoint.scheme + "://" +
+                       (endpoint.host.find(':') != std::string::npos
+                            ? "[" + endpoint.host + "]"
+                            : endpoint.host) +
+                       ":" + std::to_string(endpoint.port);
+    auto client = std::make_unique<httplib::Client>(base);
+    time_t sec, usec;
+    SplitDuration(options_.connect_timeout, &sec, &usec);
+    client->set_connection_timeout(sec, usec);
+    SplitDuration(options_.request_timeout, &sec, &usec);
+    client->set_read_timeout(sec, usec);
+    client->set_write_timeout(sec, usec);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);
+    client->set_url_encode(false);
+    client->set_decompress(true);
+    client->set_follow_location(false);
+    if (endpoint.scheme == "https") {
+      client->enable_server_certificate_verification(true);
+      client->set_ca_cert_store(MakeTrustStore());
+    }
+    ProxySettings proxy = ProxyFor(endpoint.scheme, endpoint.host, env_);
+    if (!proxy.host.empty()) {
+      client->set_proxy(proxy.host, proxy.port);
+      if (!proxy.username.empty()) {
+        client->set_proxy_basic_auth(proxy.username, proxy.password);
+      }
+    }
+    return client;
+  }
+
+  // The system store plus ca_file; the client's SSL context takes ownership.
+  X509_STORE* MakeTrustStore() const {
+    X509_STORE* store = X509_STORE_new();
+    X509_STORE_set_default_paths(store);
+    if (!options_.ca_file.empty()) {
+      X509_STORE_load_file(store, options_.ca_file.c_str());
+    }
+    return store;
+  }
+
+  const TransportOptions options_;
+  const Environment& env_;
+  std::mutex mutex_;
+  // Guarded by mutex_.
+  bool cancelled_ = false;
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+  std::set<httplib::Client*> in_use_;
+};
+
+}  // namespace
+
+ProxySettings ProxyFor(std::string_view scheme, std::string_view host,
+                       const Environment& env) {
+  ProxySettings settings;
+  std::optional<std::string> url =
+      scheme == "https" ? FirstSet(env, {"HTTPS_PROXY", "https_proxy"})
+                        : FirstSet(env, {"HTTP_PROXY", "http_proxy"});
+  if (!url) return settings;
+  if (auto no_proxy = FirstSet(env, {"NO_PROXY", "no_proxy"});
+      no_proxy && NoProxyMatches(host, *no_proxy)) {
+    return settings;
+  }
+  std::string_view rest = *url;
+  if (auto scheme_end = rest.find("://"); scheme_end != std::string::npos) {
+    rest.remove_prefix(scheme_end + 3);
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    rest = rest.substr(0, slash);
+  }
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    auto colon = userinfo.find(':');
+    settings.username = std::string(userinfo.substr(0, colon));
+    if (colon != std::string::npos) {
+      settings.password = std::string(userinfo.substr(colon + 1));
+    }
+  }
+  int port = 80;
+  if (auto colon = rest.rfind(':');
+      colon != std::string::npos &&
+      rest.find(']', colon) == std::string::npos) {
+    try {
+      port = std::stoi(std::string(rest.substr(colon + 1)));
+    } catch (...) {
+      return ProxySettings{};
+    }
+    rest = rest.substr(0, colon);
+  }
+  if (!rest.empty() && rest.front() == '[' && rest.back() == ']') {
+    rest = rest.substr(1, rest.size() - 2);
+  }
+  settings.host = std::string(rest);
+  settings.port = port;
+  return settings;
+}
+
+std::unique_ptr<HttpTransport> MakeHttplibTransport(TransportOptions options,
+                                                    const Environment& env) {
+  return std::make_unique<HttplibTransport>(std::move(options), env);
+}
+
+}  // namespace sas::aliyun

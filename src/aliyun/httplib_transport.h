@@ -1,0 +1,41 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aliyun/http.h"
+#include "util/duration.h"
+#include "util/environment.h"
+
+namespace sas::aliyun {
+
+struct TransportOptions {
+  Millis connect_timeout{5'000};
+  // Bounds each read and write of one attempt.
+  Millis request_timeout{10'000};
+  // Extra trusted certificates (PEM), in addition to the system store.
+  std::string ca_file;
+  // Larger response bodies fail with kBodyTooLarge.
+  size_t max_body_bytes = 1 << 20;
+};
+
+// The production transport: cpp-httplib over OpenSSL. HTTPS verifies the
+// server certificate and host name against the system trust store plus
+// ca_file. Connections are kept alive and reused per endpoint (a pool of idle
+// connections, one per concurrent caller). HTTPS_PROXY / HTTP_PROXY (or their
+// lowercase forms) are honoured unless NO_PROXY matches the host. Thread-safe.
+std::unique_ptr<HttpTransport> MakeHttplibTransport(TransportOptions options,
+                                                    const Environment& env);
+
+// The proxy to use for a URL scheme and host, from the environment, as
+// "host:port" plus optional credentials; empty host when none applies.
+struct ProxySettings {
+  std::string host;
+  int port = 0;
+  std::string username;
+  std::string password;
+};
+ProxySettings ProxyFor(std::string_view scheme, std::string_view host,
+                       const Environment& env);
+
+}  // namespace sas::aliyun

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+
+#include "aliyun/http.h"
+#include "aliyun/request.h"
+#include "aliyun/response.h"
+#include "aliyun/retry.h"
+#include "credentials/credentials.h"
+#include "util/clock.h"
+#include "util/nonce.h"
+#include "util/sleeper.h"
+#include "util/token_bucket.h"
+
+namespace sas::aliyun {
+
+// Sees every HTTP attempt the client makes, for metrics. Thread-safe.
+class ApiObserver {
+ public:
+  virtual ~ApiObserver() = default;
+  // error is null for a successful attempt.
+  virtual void OnAttempt(std::string_view account, std::string_view action,
+                         std::chrono::duration<double> elapsed,
+                         const ApiError* error) = 0;
+};
+
+struct SasClientOptions {
+  std::string account;  // the `account` label
+  Endpoint endpoint;
+  SignatureVersion signature_version = SignatureVersion::kV3;
+  RetryPolicy retry;
+  std::string user_agent;
+};
+
+struct ExportQuery {
+  int64_t export_id = 0;
+  std::optional<int64_t> rd_account_id;
+};
+
+struct CallResult {
+  std::variant<ExportInfo, ApiError> outcome;
+  int attempts = 0;
+
+  bool ok() const { return std::holds_alternative<ExportInfo>(outcome); }
+  const ExportInfo& info() const { return std::get<ExportInfo>(outcome); }
+  const ApiError& error() const { return std::get<ApiError>(outcome); }
+};
+
+// Calls Security Center for one account: signs each attempt afresh (date,
+// nonce, signature), retries retryable failures with backoff within the
+// deadline, takes a token from the account's bucket before every retry
+// (the first attempt's token is the caller's to take). Thread-safe; every
+// dependency must outlive the client.
+class SasClient {
+ public:
+  SasClient(SasClientOptions options, HttpTransport& transport,
+            credentials::CredentialsProvider& credentials, const Clock& clock,
+            NonceSource& nonces, Sleeper& sleeper, TokenBucket* bucket,
+            ApiObserver* observer);
+
+  // Never throws. When the deadline leaves no room for a retry's wait, the
+  // last attempt's error stands; "cancelled" when the sleeper was stopped.
+  CallResult DescribeExportInfo(const ExportQuery& query, SteadyTime deadline);
+
+  const SasClientOptions& options() const { return options_; }
+
+ private:
+  double Jitter();
+
+  const SasClientOptions options_;
+  HttpTransport& transport_;
+  credentials::CredentialsProvider& credentials_;
+  const Clock& clock_;
+  NonceSource& nonces_;
+  Sleeper& sleeper_;
+  TokenBucket* const bucket_;
+  ApiObserver* const observer_;
+  std::mutex random_mutex_;
+  // Guarded by random_mutex_.
+  std::mt19937_64 random_;
+};
+
+// "aliyun_sas_exporter/<version> (<os>; <arch>)", plus the value of
+// ALIBABA_CLOUD_USER_AGENT after a space when it is set.
+std::string DefaultUserAgent(const std::string& extra);
+
+}  // namespace sas::aliyun

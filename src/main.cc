@@ -1,0 +1,197 @@
+// aliyun_sas_exporter: flags, wiring and signals; the logic lives in the
+// libraries.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/exporter_app.h"
+#include "config/config.h"
+#include "util/log.h"
+#include "util/version.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: aliyun_sas_exporter [flags]
+
+Prometheus exporter for Alibaba Cloud Security Center export tasks: polls
+DescribeExportInfo in the background and serves the results on /metrics.
+
+Flags:
+  --config.file=PATH           configuration file (default aliyun_sas_exporter.toml)
+  --config.check               validate the configuration, print problems, exit 0 or 1
+  --web.listen-address=ADDR    address to listen on, repeatable (default :10075)
+  --web.telemetry-path=PATH    path of the metrics (default /metrics)
+  --log.level=LEVEL            debug, info, warn or error (default info)
+  --log.format=FORMAT          logfmt or json (default logfmt)
+  --version                    print the version and exit
+  --help                       print this help and exit
+
+Exit status: 0 success, 1 bad configuration or start-up failure, 2 bad flags.
+)";
+
+struct Flags {
+  std::string config_file = "aliyun_sas_exporter.toml";
+  bool config_check = false;
+  std::vector<std::string> listen_addresses;
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  bool version = false;
+  bool help = false;
+};
+
+// Parses --name=value and --name value. Returns false with *error.
+bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    auto take_value = [&]() {
+      if (has_value) return true;
+      if (i + 1 >= argc) {
+        *error = "flag " + name + " needs a value";
+        return false;
+      }
+      value = argv[++i];
+      return true;
+    };
+    auto boolean = [&](bool* target) {
+      if (!has_value || value == "true") {
+        *target = true;
+      } else if (value == "false") {
+        *target = false;
+      } else {
+        *error = "flag " + name + " takes true or false, not \"" + value + "\"";
+        return false;
+      }
+      return true;
+    };
+    if (name == "--config.file") {
+      if (!take_value()) return false;
+      flags->config_file = value;
+    } else if (name == "--config.check") {
+      if (!boolean(&flags->config_check)) return false;
+    } else if (name == "--web.listen-address") {
+      if (!take_value()) return false;
+      flags->listen_addresses.push_back(value);
+    } else if (name == "--web.telemetry-path") {
+      if (!take_value()) return false;
+      if (value.empty() || value[0] != '/' || value == "/" ||
+          value.rfind("/-/", 0) == 0) {
+        *error =
+            "--web.telemetry-path must start with / and not be / or "
+            "under /-/, got \"" +
+            value + "\"";
+        return false;
+      }
+      flags->telemetry_path = value;
+    } else if (name == "--log.level") {
+      if (!take_value()) return false;
+      flags->log_level = value;
+    } else if (name == "--log.format") {
+      if (!take_value()) return false;
+      flags->log_format = value;
+    } else if (name == "--version") {
+      flags->version = true;
+    } else if (name == "--help" || name == "-h") {
+      flags->help = true;
+    } else {
+      *error = "unknown flag " + name + " (see --help)";
+      return false;
+    }
+  }
+  if (flags->listen_addresses.empty()) flags->listen_addresses = {":10075"};
+  return true;
+}
+
+// Blocks SIGINT and SIGTERM in every thread so that main can wait for them.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  std::string error;
+  if (!ParseFlags(argc, argv, &flags, &error)) {
+    std::cerr << "aliyun_sas_exporter: " << error << "\n";
+    return 2;
+  }
+  if (flags.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (flags.version) {
+    std::cout << "aliyun_sas_exporter, version " << sas::kVersion
+              << " (revision: " << sas::kRevision << ")\n";
+    return 0;
+  }
+  auto level = sas::log::ParseLevel(flags.log_level);
+  auto format = sas::log::ParseFormat(flags.log_format);
+  if (!level || !format) {
+    std::cerr << "aliyun_sas_exporter: "
+              << (!level ? "--log.level must be debug, info, warn or error, "
+                           "got \"" +
+                               flags.log_level + "\""
+                         : "--log.format must be logfmt or json, got \"" +
+                               flags.log_format + "\"")
+              << "\n";
+    return 2;
+  }
+  sas::log::Configure(*level, *format);
+
+  sas::config::LoadResult loaded = sas::config::LoadConfigFile(
+      flags.config_file, sas::ProcessEnvironment(), sas::LocalFileSystem());
+  for (const auto& diagnostic : loaded.diagnostics) {
+    std::cerr << diagnostic.ToString() << "\n";
+  }
+  if (!loaded.ok()) {
+    std::cerr << "aliyun_sas_exporter: " << flags.config_file
+              << ": configuration refused\n";
+    return 1;
+  }
+  if (flags.config_check) {
+    std::cout << flags.config_file << ": configuration OK ("
+              << loaded.config->accounts.size() << " accounts, "
+              << loaded.config->tasks.size() << " tasks)\n";
+    return 0;
+  }
+
+  sigset_t stop_signals = BlockStopSignals();
+  sas::web::WebOptions web_options;
+  web_options.listen_addresses = flags.listen_addresses;
+  web_options.telemetry_path = flags.telemetry_path;
+  sas::app::ExporterApp app(*loaded.config, web_options);
+  if (!app.Start(&error)) {
+    sas::log::Error("Cannot start", {{"err", error}});
+    return 1;
+  }
+  for (const std::string& address : app.listen_addresses()) {
+    sas::log::Info("Listening", {{"address", address},
+                                 {"telemetry_path", flags.telemetry_path}});
+  }
+  sas::log::Info("Started",
+                 {{"version", sas::kVersion}, {"config", flags.config_file}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  sas::log::Info("Stopping", {{"signal", strsignal(signal_number)}});
+  app.Stop();
+  sas::log::Info("Stopped");
+  return 0;
+}

@@ -1,0 +1,70 @@
+#include "metrics/api_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace sas::metrics {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return buckets;
+}
+
+}  // namespace
+
+ApiMetrics::ApiMetrics(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("aliyun_sas_api_requests_total")
+                    .Help("HTTP attempts to the Alibaba Cloud API, retries "
+                          "included, made by background polls.")
+                    .Register(registry)),
+      errors_(prometheus::BuildCounter()
+                  .Name("aliyun_sas_api_request_errors_total")
+                  .Help("Failed HTTP attempts by error code: the API's Code, "
+                        "or timeout, connection, tls, bad_response, "
+                        "http_<status>; other past 32 codes per account.")
+                  .Register(registry)),
+      durations_(prometheus::BuildHistogram()
+                     .Name("aliyun_sas_api_request_duration_seconds")
+                     .Help("Duration of each HTTP attempt to the Alibaba "
+                           "Cloud API.")
+                     .Register(registry)) {}
+
+ApiMetrics::~ApiMetrics() = default;
+
+void ApiMetrics::AddAccount(const std::string& account) {
+  prometheus::Labels labels{{"account", account},
+                            {"action", "DescribeExportInfo"}};
+  requests_.Add(labels);
+  durations_.Add(labels, DurationBuckets());
+}
+
+void ApiMetrics::OnAttempt(std::string_view account, std::string_view action,
+                           std::chrono::duration<double> elapsed,
+                           const aliyun::ApiError* error) {
+  prometheus::Labels labels{{"account", std::string(account)},
+                            {"action", std::string(action)}};
+  requests_.Add(labels).Increment();
+  durations_.Add(labels, DurationBuckets()).Observe(elapsed.count());
+  if (error == nullptr) return;
+  std::string code = error->code;
+  {
+    std::lock_guard lock(mutex_);
+    auto& codes = codes_[std::string(account)];
+    if (!codes.contains(code)) {
+      if (codes.size() >= kMaxCodesPerAccount) {
+        code = "other";
+      } else {
+        codes.insert(code);
+      }
+    }
+  }
+  labels.emplace("code", std::move(code));
+  errors_.Add(labels).Increment();
+}
+
+}  // namespace sas::metrics

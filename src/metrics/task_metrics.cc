@@ -1,0 +1,118 @@
+#include "metrics/task_metrics.h"
+
+#include "metrics/text_format.h"
+
+namespace sas::metrics {
+namespace {
+
+// Writes `name{account="..",export_id="..",rd_account_id=".."` without the
+// closing brace, so callers can add labels.
+void AppendSeriesStart(std::string& out, std::string_view name,
+                       const poll::TaskKey& key) {
+  out += name;
+  out += "{account=\"";
+  AppendLabelValue(out, key.account);
+  out += "\",export_id=\"";
+  AppendInteger(out, key.export_id);
+  out += "\",rd_account_id=\"";
+  if (key.rd_account_id) AppendInteger(out, *key.rd_account_id);
+  out += '"';
+}
+
+template <typename ValueFn>
+void AppendGaugeFamily(std::string& out, std::string_view name,
+                       std::string_view help,
+                       const std::vector<poll::TaskSnapshot>& tasks,
+                       bool (*include)(const poll::TaskSnapshot&),
+                       ValueFn value) {
+  AppendHeader(out, name, help, "gauge");
+  for (const poll::TaskSnapshot& task : tasks) {
+    if (!include(task)) continue;
+    AppendSeriesStart(out, name, task.definition.key);
+    out += "} ";
+    AppendValue(out, value(task));
+    out += '\n';
+  }
+}
+
+bool HasData(const poll::TaskSnapshot& task) { return task.has_data; }
+bool Polled(const poll::TaskSnapshot& task) { return task.polled; }
+
+}  // namespace
+
+void AppendTaskMetrics(const std::vector<poll::TaskSnapshot>& tasks,
+                       std::string& out) {
+  // About 10 series of ~130 bytes per task.
+  out.reserve(out.size() + tasks.size() * 1400 + 4096);
+
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_progress_ratio",
+      "Export progress (Progress / 100) from the latest successful background "
+      "poll of DescribeExportInfo.",
+      tasks, HasData,
+      [](const poll::TaskSnapshot& t) { return t.progress / 100.0; });
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_current_entries",
+      "Entries exported so far (CurrentCount) from the latest successful "
+      "background poll.",
+      tasks, HasData,
+      [](const poll::TaskSnapshot& t) { return double(t.current_count); });
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_total_entries",
+      "Entries the export will contain (TotalCount) from the latest "
+      "successful background poll.",
+      tasks, HasData,
+      [](const poll::TaskSnapshot& t) { return double(t.total_count); });
+
+  constexpr std::string_view kStatus = "aliyun_sas_export_status";
+  AppendHeader(out, kStatus,
+               "Export status (ExportStatus) from the latest successful "
+               "background poll: 1 for the current state, 0 for the others; "
+               "unknown is any undocumented value.",
+               "gauge");
+  for (const poll::TaskSnapshot& task : tasks) {
+    if (!task.has_data) continue;
+    for (int i = 0; i < poll::kExportStateCount; ++i) {
+      auto state = static_cast<poll::ExportState>(i);
+      AppendSeriesStart(out, kStatus, task.definition.key);
+      out += ",status=\"";
+      out += poll::ExportStateName(state);
+      out += task.state == state ? "\"} 1\n" : "\"} 0\n";
+    }
+  }
+
+  constexpr std::string_view kInfo = "aliyun_sas_export_info";
+  AppendHeader(out, kInfo,
+               "Export task metadata, value 1: task is the configured name, "
+               "file_name the FileName of the latest successful background "
+               "poll.",
+               "gauge");
+  for (const poll::TaskSnapshot& task : tasks) {
+    if (!task.polled) continue;
+    AppendSeriesStart(out, kInfo, task.definition.key);
+    out += ",task=\"";
+    AppendLabelValue(out, task.definition.name);
+    out += "\",file_name=\"";
+    AppendLabelValue(out, task.file_name);
+    out += "\"} 1\n";
+  }
+
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_up",
+      "1 when the latest background poll of the task succeeded, else 0.", tasks,
+      Polled, [](const poll::TaskSnapshot& t) { return t.up ? 1.0 : 0.0; });
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_last_success_timestamp_seconds",
+      "Unix time of the latest successful background poll of the task.", tasks,
+      HasData, [](const poll::TaskSnapshot& t) {
+        return ToUnixSeconds(t.last_success);
+      });
+
+  AppendHeader(out, "aliyun_sas_exporter_tasks",
+               "Export tasks tracked by the exporter.", "gauge");
+  out += "aliyun_sas_exporter_tasks ";
+  AppendInteger(out, static_cast<int64_t>(tasks.size()));
+  out += '\n';
+}
+
+}  // namespace sas::metrics

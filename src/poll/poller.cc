@@ -1,0 +1,171 @@
+#include "poll/poller.h"
+
+#include "util/log.h"
+
+namespace sas::poll {
+
+Poller::Poller(PollerOptions options, TaskStore& store,
+               std::map<std::string, AccountHandle> accounts,
+               const Clock& clock)
+    : options_(options),
+      store_(store),
+      accounts_(std::move(accounts)),
+      clock_(clock) {}
+
+Poller::~Poller() { Stop(); }
+
+void Poller::Schedule(TaskId id, SteadyTime first_due) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push(Entry{first_due, first_due, id, false});
+  }
+  wake_.notify_one();
+}
+
+void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
+  if (ids.empty()) return;
+  SteadyTime now = clock_.SteadyNow();
+  auto step = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  options_.poll_interval) /
+              static_cast<int64_t>(ids.size());
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      SteadyTime due = now + step * static_cast<int64_t>(i);
+      queue_.push(Entry{due, due, ids[i], false});
+    }
+  }
+  wake_.notify_all();
+}
+
+void Poller::Start() {
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  for (int i = 0; i < options_.concurrency; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void Poller::Stop() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    workers.swap(workers_);
+  }
+  wake_.notify_all();
+  for (std::thread& worker : workers) worker.join();
+}
+
+size_t Poller::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+bool Poller::PopRunnable(SteadyTime now, Entry* out) {
+  while (!queue_.empty() && queue_.top().run_at <= now) {
+    Entry entry = queue_.top();
+    queue_.pop();
+    if (!store_.NeedsPolling(entry.id)) continue;  // removed or finished
+    if (!entry.has_token) {
+      auto definition = store_.Definition(entry.id);
+      auto account = definition ? accounts_.find(definition->key.account)
+                                : accounts_.end();
+      if (account == accounts_.end()) continue;
+      if (account->second.bucket != nullptr) {
+        SteadyTime ready = account->second.bucket->Reserve();
+        entry.has_token = true;
+        if (ready > now) {
+          entry.run_at = ready;
+          queue_.push(entry);
+          continue;
+        }
+      }
+    }
+    *out = entry;
+    return true;
+  }
+  return false;
+}
+
+bool Poller::RunOnce() {
+  Entry entry;
+  {
+    std::lock_guard lock(mutex_);
+    if (!PopRunnable(clock_.SteadyNow(), &entry)) return false;
+  }
+  Poll(entry);
+  return true;
+}
+
+void Poller::WorkerLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    Entry entry;
+    SteadyTime now = clock_.SteadyNow();
+    if (PopRunnable(now, &entry)) {
+      lock.unlock();
+      Poll(entry);
+      lock.lock();
+      continue;
+    }
+    // Wake at least once a second to forget expired finished tasks even
+    // when nothing is left to poll. The clock is the real one whenever
+    // workers run.
+    auto wait = std::chrono::steady_clock::duration(std::chrono::seconds(1));
+    if (!queue_.empty()) wait = std::min(wait, queue_.top().run_at - now);
+    wake_.wait_for(lock, wait);
+    lock.unlock();
+    store_.ExpireFinished(clock_.Now());
+    lock.lock();
+  }
+}
+
+void Poller::Poll(const Entry& entry) {
+  auto definition = store_.Definition(entry.id);
+  if (!definition) return;
+  const AccountHandle& account = accounts_.at(definition->key.account);
+  SteadyTime deadline = clock_.SteadyNow() + options_.poll_interval;
+  aliyun::CallResult result = account.client->DescribeExportInfo(
+      {definition->key.export_id, definition->key.rd_account_id}, deadline);
+
+  WallTime now = clock_.Now();
+  if (result.ok()) {
+    store_.RecordSuccess(entry.id, result.info(), now);
+    log::Debug("Polled export",
+               {{"task", definition->key.ToString()},
+                {"status", result.info().export_status},
+                {"progress", std::to_string(result.info().progress)}});
+  } else {
+    const aliyun::ApiError& error = result.error();
+    if (error.code == "cancelled") return;
+    std::optional<std::string> previous =
+        store_.RecordFailure(entry.id, error, now);
+    // Warn when a task starts failing or fails differently; repeats of the
+    // same failure are debug, so an outage doesn't flood the log.
+    log::Level level = previous && *previous != error.code ? log::Level::kWarn
+                                                           : log::Level::kDebug;
+    if (log::Enabled(level))
+      log::Write(level, "Poll failed",
+                 {{"task", definition->key.ToString()},
+                  {"code", error.code},
+                  {"http_status", std::to_string(error.http_status)},
+                  {"request_id", error.request_id},
+                  {"attempts", std::to_string(result.attempts)},
+                  {"err", error.message}});
+  }
+  store_.ExpireFinished(now);
+  if (!store_.NeedsPolling(entry.id)) return;
+
+  SteadyTime next = entry.nominal + options_.poll_interval;
+  SteadyTime steady_now = clock_.SteadyNow();
+  // Far behind (a long outage or a suspended host): restart the phase.
+  if (next + options_.poll_interval < steady_now) next = steady_now;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push(Entry{next, next, entry.id, false});
+  }
+  wake_.notify_one();
+}
+
+}  // namespace sas::poll

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aliyun/sas_client.h"
+#include "poll/task_store.h"
+#include "util/clock.h"
+#include "util/duration.h"
+#include "util/token_bucket.h"
+
+namespace sas::poll {
+
+// What the poller needs of one account: its client and its rate limit.
+struct AccountHandle {
+  aliyun::SasClient* client = nullptr;
+  TokenBucket* bucket = nullptr;
+};
+
+struct PollerOptions {
+  Millis poll_interval{60'000};
+  // Worker threads: API requests in flight, all accounts together.
+  int concurrency = 4;
+};
+
+// Polls every tracked task once per interval, spread evenly over the
+// interval, in `concurrency` worker threads. A task waits in the queue (not in
+// a worker) until its account's bucket has a token. Finished tasks are not
+// polled again. Thread-safe.
+class Poller {
+ public:
+  Poller(PollerOptions options, TaskStore& store,
+         std::map<std::string, AccountHandle> accounts, const Clock& clock);
+  ~Poller();
+
+  // Queues the task to be polled at `first_due` (steady time).
+  void Schedule(TaskId id, SteadyTime first_due);
+  // Queues tasks with first polls spread evenly over one interval from now.
+  void ScheduleSpread(const std::vector<TaskId>& ids);
+
+  // Starts the workers.
+  void Start();
+  // Stops the workers and waits for them. Requests in flight must be
+  // cancelled by the caller first (HttpTransport::CancelAll, Sleeper::Stop)
+  // for this to return promptly.
+  void Stop();
+
+  // Polls the earliest task that is due on the clock, in the calling thread.
+  // Returns false when none is due. For tests (no workers needed).
+  bool RunOnce();
+
+  // The queue's length, for tests.
+  size_t queued() const;
+
+ private:
+  struct Entry {
+    SteadyTime run_at;   // when the entry may run
+    SteadyTime nominal;  // the slot it belongs to; next = nominal + interval
+    TaskId id;
+    bool has_token;  // a bucket token was reserved for run_at
+    bool operator>(const Entry& other) const { return run_at > other.run_at; }
+  };
+
+  // Pops a runnable entry (reserving tokens, requeueing those that must
+  // wait). Requires mutex_ held. Returns false when none is runnable now.
+  bool PopRunnable(SteadyTime now, Entry* out);
+  void Poll(const Entry& entry);
+  void WorkerLoop();
+
+  const PollerOptions options_;
+  TaskStore& store_;
+  const std::map<std::string, AccountHandle> accounts_;
+  const Clock& clock_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  // Guarded by mutex_.
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace sas::poll

@@ -1,0 +1,117 @@
+#include "poll/task_store.h"
+
+#include <algorithm>
+
+namespace sas::poll {
+
+TaskId TaskStore::Add(const TaskDefinition& definition) {
+  std::lock_guard lock(mutex_);
+  if (auto it = ids_.find(definition.key); it != ids_.end()) return it->second;
+  TaskId id = next_id_++;
+  Record record;
+  record.snapshot.definition = definition;
+  records_.emplace(id, std::move(record));
+  ids_.emplace(definition.key, id);
+  ++unpolled_;
+  return id;
+}
+
+bool TaskStore::Remove(const TaskKey& key) {
+  std::lock_guard lock(mutex_);
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return false;
+  auto record = records_.find(it->second);
+  if (!record->second.snapshot.polled) --unpolled_;
+  records_.erase(record);
+  ids_.erase(it);
+  return true;
+}
+
+std::optional<TaskDefinition> TaskStore::Definition(TaskId id) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return std::nullopt;
+  return it->second.snapshot.definition;
+}
+
+bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
+                              WallTime now) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return false;
+  TaskSnapshot& s = it->second.snapshot;
+  if (!s.polled) --unpolled_;
+  s.polled = true;
+  s.up = true;
+  s.has_data = true;
+  s.progress = info.progress;
+  s.current_count = info.current_count;
+  s.total_count = info.total_count;
+  s.status = info.export_status;
+  s.state = ClassifyExportStatus(info.export_status);
+  s.file_name = info.file_name;
+  s.last_success = now;
+  s.last_poll = now;
+  s.last_error_code.clear();
+  s.last_error_message.clear();
+  if (s.state == ExportState::kSuccess && !s.completed_at) {
+    s.completed_at = now;
+    finished_.emplace_back(now, id);
+  }
+  return true;
+}
+
+std::optional<std::string> TaskStore::RecordFailure(
+    TaskId id, const aliyun::ApiError& error, WallTime now) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  if (it == records_.end()) return std::nullopt;
+  TaskSnapshot& s = it->second.snapshot;
+  std::string previous = s.last_error_code;
+  if (!s.polled) --unpolled_;
+  s.polled = true;
+  s.up = false;
+  s.last_poll = now;
+  s.last_error_code = error.code;
+  s.last_error_message = error.message;
+  return previous;
+}
+
+bool TaskStore::NeedsPolling(TaskId id) const {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(id);
+  return it != records_.end() && !it->second.snapshot.completed_at;
+}
+
+void TaskStore::ExpireFinished(WallTime now) {
+  std::lock_guard lock(mutex_);
+  while (!finished_.empty() &&
+         now - finished_.front().first >= finished_retention_) {
+    TaskId id = finished_.front().second;
+    finished_.pop_front();
+    auto it = records_.find(id);
+    if (it == records_.end()) continue;  // removed meanwhile
+    ids_.erase(it->second.snapshot.definition.key);
+    records_.erase(it);
+  }
+}
+
+std::vector<TaskSnapshot> TaskStore::Snapshot() const {
+  std::vector<TaskSnapshot> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(ids_.size());
+  for (const auto& [key, id] : ids_) out.push_back(records_.at(id).snapshot);
+  return out;
+}
+
+size_t TaskStore::size() const {
+  std::lock_guard lock(mutex_);
+  return records_.size();
+}
+
+bool TaskStore::AllPolledOnce() const {
+  std::lock_guard lock(mutex_);
+  return unpolled_ == 0;
+}
+
+}  // namespace sas::poll

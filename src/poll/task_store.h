@@ -1,0 +1,72 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "aliyun/response.h"
+#include "poll/task.h"
+#include "util/duration.h"
+
+namespace sas::poll {
+
+using TaskId = uint64_t;
+
+// The state of every tracked task. Writers are the poll workers; readers
+// take snapshots for /metrics and pages. A finished task (status success)
+// stays for the retention period after completion, then is forgotten.
+// Thread-safe.
+class TaskStore {
+ public:
+  explicit TaskStore(Millis finished_retention)
+      : finished_retention_(finished_retention) {}
+
+  // Tracks a task; returns its id. A key already tracked keeps its state and
+  // id (and its name is not changed).
+  TaskId Add(const TaskDefinition& definition);
+  // Stops tracking; returns false when the key was unknown.
+  bool Remove(const TaskKey& key);
+
+  std::optional<TaskDefinition> Definition(TaskId id) const;
+
+  // Record a poll's outcome. Returns false when the task is no longer
+  // tracked. A success whose status is "success" completes the task.
+  bool RecordSuccess(TaskId id, const aliyun::ExportInfo& info, WallTime now);
+  // RecordFailure returns the previous poll's error code ("" when it
+  // succeeded or there was none), or nullopt when the task is not tracked.
+  std::optional<std::string> RecordFailure(TaskId id,
+                                           const aliyun::ApiError& error,
+                                           WallTime now);
+
+  // True when the task is tracked and not finished (it should be polled).
+  bool NeedsPolling(TaskId id) const;
+
+  // Forgets finished tasks whose retention has passed.
+  void ExpireFinished(WallTime now);
+
+  // Every tracked task, ordered by key.
+  std::vector<TaskSnapshot> Snapshot() const;
+  size_t size() const;
+  // True when every tracked task has been polled at least once.
+  bool AllPolledOnce() const;
+
+ private:
+  struct Record {
+    TaskSnapshot snapshot;
+  };
+
+  const Millis finished_retention_;
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  TaskId next_id_ = 1;
+  std::map<TaskId, Record> records_;
+  std::map<TaskKey, TaskId> ids_;
+  size_t unpolled_ = 0;
+  // Completed tasks in completion order: (completed_at, id).
+  std::deque<std::pair<WallTime, TaskId>> finished_;
+};
+
+}  // namespace sas::poll

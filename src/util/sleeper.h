@@ -1,0 +1,52 @@
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "util/clock.h"
+
+namespace sas {
+
+// The waiting seam: backoff and rate-limit waits go through a Sleeper so
+// tests run without real time passing, and shutdown interrupts them.
+// Implementations are thread-safe.
+class Sleeper {
+ public:
+  virtual ~Sleeper() = default;
+  // Waits until `until` (on the Clock's steady time). Returns false at once,
+  // or as soon as it happens, when the sleeper has been stopped.
+  virtual bool SleepUntil(SteadyTime until) = 0;
+};
+
+// Real waiting on a condition variable; Stop() wakes every sleeper and makes
+// every later SleepUntil return false immediately.
+class InterruptibleSleeper : public Sleeper {
+ public:
+  bool SleepUntil(SteadyTime until) override;
+  void Stop();
+  bool stopped() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  // Guarded by mutex_.
+  bool stopped_ = false;
+};
+
+// Advances a FakeClock instead of waiting, and records every wait. For tests.
+class FakeSleeper : public Sleeper {
+ public:
+  explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
+  bool SleepUntil(SteadyTime until) override;
+  // The durations slept, in order.
+  std::vector<std::chrono::nanoseconds> sleeps() const;
+
+ private:
+  FakeClock& clock_;
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  std::vector<std::chrono::nanoseconds> sleeps_;
+};
+
+}  // namespace sas
