@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  sas::log::Info("Stopping", {{"signal", strsignal(signal_number)}});
+  sas::log::Info("Stopping",
+                 {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
   app.Stop();
   sas::log::Info("Stopped");
   return 0;

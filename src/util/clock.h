@@ -46,7 +46,7 @@ std::string FormatIso8601(WallTime t);
 // Parses "yyyy-MM-ddTHH:mm:ssZ" (UTC). Returns false on anything else.
 bool ParseIso8601(std::string_view text, WallTime* out);
 
-// Seconds since the Unix epoch, with sub-second precision.
+// Seconds since the Unix epoch, to the millisecond.
 double ToUnixSeconds(WallTime t);
 
 }  // namespace sas

@@ -148,6 +148,12 @@ bool WebServer::Start(std::string* error) {
       return false;
     }
     auto server = std::make_unique<httplib::Server>();
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let
+    // a second exporter share the port silently.
+    server->set_socket_options([](int socket) {
+      int yes = 1;
+      setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     InstallRoutes(*server);
     server->set_keep_alive_timeout(30);
     server->set_read_timeout(10, 0);

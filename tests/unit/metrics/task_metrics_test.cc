@@ -1,0 +1,84 @@
+#include "metrics/task_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "metrics/exposition.h"
+#include "metrics/text_format.h"
+
+namespace sas::metrics {
+namespace {
+
+std::string ReadGolden(const std::string& name) {
+  std::ifstream in(std::string(SAS_TESTDATA_DIR) + "/golden/" + name);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::vector<poll::TaskSnapshot> SampleSnapshot() {
+  std::vector<poll::TaskSnapshot> tasks(4);
+  // Exporting, in a member account.
+  tasks[0].definition = {{"prod", 131231, 16670360956}, "nightly asset export"};
+  tasks[0].polled = tasks[0].up = tasks[0].has_data = true;
+  tasks[0].progress = 16;
+  tasks[0].current_count = 20;
+  tasks[0].total_count = 100;
+  tasks[0].state = poll::ExportState::kExporting;
+  tasks[0].status = "exporting";
+  tasks[0].file_name = "health_check_export_20171123";
+  tasks[0].last_success = WallTime(std::chrono::milliseconds(1700000000250));
+  // Undocumented status, with characters to escape in its labels.
+  tasks[1].definition = {{"prod", 2, std::nullopt}, "quote \" back\\slash\nnl"};
+  tasks[1].polled = tasks[1].up = tasks[1].has_data = true;
+  tasks[1].progress = 100;
+  tasks[1].current_count = 7;
+  tasks[1].total_count = 7;
+  tasks[1].state = poll::ExportState::kUnknown;
+  tasks[1].status = "failed";
+  tasks[1].file_name = "x\"y";
+  tasks[1].last_success = WallTime(std::chrono::seconds(1700000001));
+  // Never succeeded: only up and info.
+  tasks[2].definition = {{"staging", 3, std::nullopt}, "3"};
+  tasks[2].polled = true;
+  tasks[2].last_error_code = "NoPermission";
+  // Not polled yet: counted, nothing else.
+  tasks[3].definition = {{"staging", 4, std::nullopt}, "4"};
+  return tasks;
+}
+
+TEST(TaskMetrics, RendersGoldenText) {
+  std::string out;
+  AppendTaskMetrics(SampleSnapshot(), out);
+  EXPECT_EQ(out, ReadGolden("task_metrics.txt"));
+}
+
+TEST(TaskMetrics, EmptySnapshotStillDeclaresFamilies) {
+  std::string out;
+  AppendTaskMetrics({}, out);
+  EXPECT_NE(out.find("# TYPE aliyun_sas_export_up gauge\n"), std::string::npos);
+  EXPECT_NE(out.find("aliyun_sas_exporter_tasks 0\n"), std::string::npos);
+}
+
+TEST(TextFormat, ValuesUseShortestRoundTrip) {
+  std::string out;
+  AppendValue(out, 0.16);
+  out += ' ';
+  AppendValue(out, 1700000000.25);
+  out += ' ';
+  AppendValue(out, 100);
+  EXPECT_EQ(out, "0.16 1700000000.25 100");
+}
+
+TEST(Exposition, BuildInfoNamesVersionAndRevision) {
+  std::string out;
+  AppendBuildInfo(out);
+  EXPECT_NE(out.find("aliyun_sas_exporter_build_info{version=\""),
+            std::string::npos);
+  EXPECT_NE(out.find("\",revision=\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sas::metrics

@@ -1,0 +1,175 @@
+#include "poll/poller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+
+#include "support/fake_transport.h"
+#include "util/sleeper.h"
+
+namespace sas::poll {
+namespace {
+
+using sas::testing::ErrorBody;
+using sas::testing::ExportInfoBody;
+using sas::testing::FakeTransport;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Answers DescribeExportInfo from a per-ExportId table of progress values.
+class PollerTest : public ::testing::Test {
+ protected:
+  PollerTest() {
+    transport_.SetHandler([this](const aliyun::HttpRequest& request) {
+      std::lock_guard lock(mutex_);
+      ++calls_;
+      calls_at_.push_back(clock_.SteadyNow());
+      long id = std::stol(request.target.substr(request.target.find('=') + 1));
+      aliyun::TransportResult result;
+      result.response.status = 200;
+      auto it = progress_.find(id);
+      if (it == progress_.end()) {
+        result.response.status = 400;
+        result.response.body = ErrorBody("InvalidExportId.NotFound", "no");
+      } else {
+        int p = it->second;
+        result.response.body =
+            ExportInfoBody(id, p, p, 100, p >= 100 ? "success" : "exporting");
+      }
+      return result;
+    });
+  }
+
+  std::unique_ptr<Poller> MakePoller(double rate = 1000,
+                                     Millis interval = Millis(60'000)) {
+    bucket_ = std::make_unique<TokenBucket>(rate, rate, clock_);
+    aliyun::SasClientOptions options;
+    options.account = "prod";
+    options.endpoint = aliyun::Endpoint{"https", "h", 443};
+    client_ = std::make_unique<aliyun::SasClient>(
+        options, transport_, credentials_, clock_, nonces_, sleeper_,
+        bucket_.get(), nullptr);
+    return std::make_unique<Poller>(
+        PollerOptions{interval, 2}, store_,
+        std::map<std::string, AccountHandle>{
+            {"prod", {client_.get(), bucket_.get()}}},
+        clock_);
+  }
+
+  int RunAllDue(Poller& poller) {
+    int n = 0;
+    while (poller.RunOnce()) ++n;
+    return n;
+  }
+
+  FakeClock clock_;
+  FakeSleeper sleeper_{clock_};
+  CountingNonceSource nonces_;
+  FakeTransport transport_;
+  credentials::StaticCredentialsProvider credentials_{
+      {"AKID", "SECRET", "", std::nullopt}, "access_key"};
+  TaskStore store_{std::chrono::hours(1)};
+  std::unique_ptr<TokenBucket> bucket_;
+  std::unique_ptr<aliyun::SasClient> client_;
+  std::mutex mutex_;
+  std::map<long, int> progress_;
+  int calls_ = 0;
+  std::vector<SteadyTime> calls_at_;
+};
+
+TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
+  auto poller = MakePoller();
+  std::vector<TaskId> ids;
+  for (long i = 1; i <= 4; ++i) {
+    progress_[i] = 10;
+    ids.push_back(store_.Add({{"prod", i, std::nullopt}, ""}));
+  }
+  SteadyTime start = clock_.SteadyNow();
+  poller->ScheduleSpread(ids);
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(15));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(15));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(15));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  EXPECT_TRUE(store_.AllPolledOnce());
+  // The second round keeps the phases: one poll per 15 s again.
+  clock_.Advance(seconds(15));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  ASSERT_EQ(calls_at_.size(), 5u);
+  EXPECT_EQ(calls_at_[4] - start, seconds(60));
+}
+
+TEST_F(PollerTest, FinishedTaskIsNotPolledAgain) {
+  auto poller = MakePoller();
+  progress_[7] = 100;
+  TaskId id = store_.Add({{"prod", 7, std::nullopt}, ""});
+  poller->Schedule(id, clock_.SteadyNow());
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(120));
+  EXPECT_EQ(RunAllDue(*poller), 0);
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(poller->queued(), 0u);
+}
+
+TEST_F(PollerTest, FailingTaskKeepsBeingPolled) {
+  auto poller = MakePoller();
+  TaskId id = store_.Add({{"prod", 404, std::nullopt}, ""});
+  poller->Schedule(id, clock_.SteadyNow());
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  EXPECT_FALSE(store_.Snapshot()[0].up);
+  EXPECT_EQ(store_.Snapshot()[0].last_error_code, "InvalidExportId.NotFound");
+  clock_.Advance(seconds(60));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+}
+
+TEST_F(PollerTest, RateLimitDelaysTasksInTheQueueNotInAWorker) {
+  auto poller = MakePoller(/*rate=*/1);
+  std::vector<TaskId> ids;
+  for (long i = 1; i <= 3; ++i) {
+    progress_[i] = 1;
+    TaskId id = store_.Add({{"prod", i, std::nullopt}, ""});
+    poller->Schedule(id, clock_.SteadyNow());
+  }
+  EXPECT_EQ(RunAllDue(*poller), 1);  // one token available now
+  EXPECT_EQ(poller->queued(), 3u);   // two waiting for tokens + the next round
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  EXPECT_EQ(calls_, 3);
+}
+
+TEST_F(PollerTest, RemovedTaskIsDropped) {
+  auto poller = MakePoller();
+  progress_[1] = 5;
+  TaskId id = store_.Add({{"prod", 1, std::nullopt}, ""});
+  poller->Schedule(id, clock_.SteadyNow());
+  store_.Remove({"prod", 1, std::nullopt});
+  EXPECT_EQ(RunAllDue(*poller), 0);
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(PollerTest, WorkersPollInTheBackgroundAndStop) {
+  // Real threads with the fake clock: every task is due at once.
+  auto poller = MakePoller();
+  for (long i = 1; i <= 20; ++i) {
+    progress_[i] = 50;
+    poller->Schedule(store_.Add({{"prod", i, std::nullopt}, ""}),
+                     clock_.SteadyNow());
+  }
+  poller->Start();
+  auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (!store_.AllPolledOnce() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_TRUE(store_.AllPolledOnce());
+  poller->Stop();
+  EXPECT_EQ(calls_, 20);
+}
+
+}  // namespace
+}  // namespace sas::poll

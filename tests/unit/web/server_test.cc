@@ -1,0 +1,125 @@
+#include "web/server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+
+namespace sas::web {
+namespace {
+
+using ::testing::HasSubstr;
+
+class WebServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WebOptions options;
+    options.listen_addresses = {"127.0.0.1:0"};
+    options.telemetry_path = "/custom-metrics";
+    server_ = std::make_unique<WebServer>(
+        options, WebHandlers{[] { return std::string(5000, 'm') + "\n"; },
+                             [this] { return ready_.load(); }});
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    ASSERT_EQ(server_->bound_addresses().size(), 1u);
+    const std::string& address = server_->bound_addresses()[0];
+    port_ = std::stoi(address.substr(address.rfind(':') + 1));
+  }
+
+  httplib::Client Client() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_decompress(false);
+    return client;
+  }
+
+  std::unique_ptr<WebServer> server_;
+  std::atomic<bool> ready_{false};
+  int port_ = 0;
+};
+
+TEST_F(WebServerTest, ServesMetricsAtTheTelemetryPath) {
+  auto client = Client();
+  auto res = client.Get("/custom-metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res->body.size(), 5001u);
+}
+
+TEST_F(WebServerTest, GzipsWhenAsked) {
+  auto client = Client();
+  auto res = client.Get("/custom-metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_LT(res->body.size(), 1000u);
+}
+
+TEST_F(WebServerTest, ReadyOnlyWhenTheHandlerSaysSo) {
+  auto client = Client();
+  auto res = client.Get("/-/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  ready_ = true;
+  res = client.Get("/-/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  res = client.Get("/-/healthy");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(WebServerTest, LandingPageLinksEverything) {
+  auto client = Client();
+  auto res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr("href=\"custom-metrics\""));
+  EXPECT_THAT(res->body, HasSubstr("href=\"-/healthy\""));
+  EXPECT_THAT(res->body, HasSubstr("href=\"-/ready\""));
+}
+
+TEST_F(WebServerTest, RejectsOtherMethodsAndPathsClearly) {
+  auto client = Client();
+  auto res = client.Post("/custom-metrics", "x", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET, HEAD");
+  res = client.Get("/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("/nope"));
+}
+
+TEST(ListenAddress, ParsesTheUsualForms) {
+  ListenAddress address;
+  std::string error;
+  ASSERT_TRUE(ParseListenAddress(":10075", &address, &error));
+  EXPECT_EQ(address.host, "");
+  EXPECT_EQ(address.port, 10075);
+  ASSERT_TRUE(ParseListenAddress("[::1]:0", &address, &error));
+  EXPECT_EQ(address.host, "::1");
+  ASSERT_TRUE(ParseListenAddress("127.0.0.1:9", &address, &error));
+  EXPECT_EQ(address.host, "127.0.0.1");
+  EXPECT_FALSE(ParseListenAddress("10075", &address, &error));
+  EXPECT_THAT(error, HasSubstr("no port"));
+  EXPECT_FALSE(ParseListenAddress("::1:80", &address, &error));
+  EXPECT_THAT(error, HasSubstr("brackets"));
+  EXPECT_FALSE(ParseListenAddress("host:99999", &address, &error));
+  EXPECT_THAT(error, HasSubstr("0 to 65535"));
+}
+
+TEST(WebServer, ReportsAnAddressInUse) {
+  WebServer first({{"127.0.0.1:0"}, "/metrics"},
+                  {[] { return std::string(); }, [] { return true; }});
+  std::string error;
+  ASSERT_TRUE(first.Start(&error)) << error;
+  WebServer second({{first.bound_addresses()[0]}, "/metrics"},
+                   {[] { return std::string(); }, [] { return true; }});
+  EXPECT_FALSE(second.Start(&error));
+  EXPECT_THAT(error, HasSubstr(first.bound_addresses()[0]));
+}
+
+}  // namespace
+}  // namespace sas::web
