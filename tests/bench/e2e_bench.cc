@@ -1,0 +1,106 @@
+// End-to-end benchmark: the exporter polling N tasks on the simulator, both
+// real processes on loopback. Prints exporter CPU per poll and resident
+// memory per task. Run: make bench  (or build/tests/bench/e2e_bench)
+//   e2e_bench [cpu_tasks=1000] [cpu_window_seconds=20] [memory_tasks=10000]
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <string>
+
+#include "integration/harness.h"
+
+namespace {
+
+using sas::testing::Exporter;
+using sas::testing::FindSample;
+using sas::testing::Seconds;
+using sas::testing::Simulator;
+using sas::testing::WaitUntil;
+
+struct Run {
+  std::unique_ptr<Simulator> sim;
+  std::unique_ptr<Exporter> exporter;
+};
+
+Run Start(int tasks, const std::string& poll_interval) {
+  std::string scenario, task_config;
+  for (int id = 1; id <= tasks; ++id) {
+    scenario += "[[export]]\nid = " + std::to_string(id) +
+                "\nduration = \"10h\"\ntotal_count = 100000\n";
+    task_config += "[[task]]\naccount = \"bench\"\nexport_id = " +
+                   std::to_string(id) + "\n";
+  }
+  Run run;
+  run.sim = std::make_unique<Simulator>(scenario);
+  std::string config = "[exporter]\npoll_interval = \"" + poll_interval +
+                       "\"\nconcurrency = 4\n\n[[account]]\nname = \"bench\"\n"
+                       "endpoint = \"" +
+                       run.sim->url() +
+                       "\"\nmax_requests_per_second = 5000\n"
+                       "[account.credentials]\naccess_key_id = \"AKID\"\n"
+                       "access_key_secret = \"SECRET\"\n\n" +
+                       task_config;
+  run.exporter = std::make_unique<Exporter>(config, std::vector<std::string>{},
+                                            std::vector<std::string>{"--log.level", "info"});
+  if (!WaitUntil([&] { return run.exporter->Get("/-/ready").first == 200; },
+                 Seconds(600))) {
+    std::fprintf(stderr, "exporter never became ready\n");
+    std::exit(1);
+  }
+  return run;
+}
+
+double Sample(const std::string& metrics, const std::string& prefix) {
+  return FindSample(metrics, prefix).value_or(-1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int cpu_tasks = argc > 1 ? std::atoi(argv[1]) : 1000;
+  int window = argc > 2 ? std::atoi(argv[2]) : 20;
+  int memory_tasks = argc > 3 ? std::atoi(argv[3]) : 10000;
+
+  {
+    Run run = Start(cpu_tasks, "5s");
+    std::string before = run.exporter->Metrics();
+    auto started = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(window));
+    std::string after = run.exporter->Metrics();
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    double cpu = Sample(after, "process_cpu_seconds_total") -
+                 Sample(before, "process_cpu_seconds_total");
+    double requests =
+        Sample(after, "aliyun_sas_api_requests_total{account=\"bench\"") -
+        Sample(before, "aliyun_sas_api_requests_total{account=\"bench\"");
+    std::printf(
+        "cpu: %d tasks, poll_interval 5s, %.1f s window: %.0f requests "
+        "(%.1f/s), %.3f CPU s -> %.1f us CPU per poll\n",
+        cpu_tasks, elapsed, requests, requests / elapsed, cpu,
+        requests > 0 ? cpu / requests * 1e6 : -1);
+  }
+  {
+    Run baseline = Start(1, "30s");
+    double base_rss = Sample(baseline.exporter->Metrics(),
+                             "process_resident_memory_bytes");
+    baseline = Run{};
+    Run run = Start(memory_tasks, "30s");
+    std::string metrics = run.exporter->Metrics();
+    double rss = Sample(metrics, "process_resident_memory_bytes");
+    std::printf(
+        "memory: 1 task %.1f MiB, %d tasks %.1f MiB -> %.0f bytes per task\n",
+        base_rss / 1048576, memory_tasks, rss / 1048576,
+        (rss - base_rss) / (memory_tasks - 1));
+    auto started = std::chrono::steady_clock::now();
+    std::string page = run.exporter->Metrics();
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+    std::printf("scrape: %d tasks, %zu bytes in %.1f ms (HTTP round trip)\n",
+                memory_tasks, page.size(), ms);
+  }
+  return 0;
+}
