@@ -10,7 +10,8 @@ namespace sas::aliyun {
 // the finance/gov regions) -> tds.cn-shanghai.aliyuncs.com; international
 // regions (ap-*, eu-*, us-*, me-*) -> tds.ap-southeast-1.aliyuncs.com;
 // anything else -> sas.<region>.aliyuncs.com. With vpc, the VPC hosts
-// tds.vpc-proxy.aliyuncs.com / tds-intl.vpc-proxy.aliyuncs.com.
+// tds.vpc-proxy.aliyuncs.com / tds-intl.vpc-proxy.aliyuncs.com; a region
+// outside both groups has no known VPC host and gets sas.<region>.aliyuncs.com.
 std::string SasHostForRegion(std::string_view region, bool vpc = false);
 
 // True for a syntactically valid region id ("cn-hangzhou", "ap-southeast-1").

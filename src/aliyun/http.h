@@ -13,6 +13,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Where requests go: scheme "https" (default) or "http", a host and a port.
 struct Endpoint {
   std::string scheme = "https";
+  // Lowercase; an IPv6 address without its brackets ("::1").
   std::string host;
   int port = 443;
 
@@ -25,7 +26,8 @@ struct Endpoint {
 
 // Parses "https://host[:port][/]" or "http://host[:port][/]"; a bare host
 // means https. IPv6 hosts in brackets. Returns nullopt and sets *error on
-// anything else (a path, a query, credentials in the URL, a bad port).
+// anything else (a path, a query, credentials in the URL, a bad port). The
+// messages never quote the URL, which may carry a password.
 std::optional<Endpoint> ParseEndpoint(std::string_view url, std::string* error);
 
 struct HttpRequest {

@@ -58,7 +58,8 @@ ApiError TransportFailure(TransportError error, std::string_view detail);
 
 // Throttling codes, 5xx, InternalError/ServerError/ServiceUnavailable,
 // timeouts and connection errors are retryable; signature, key, permission,
-// parameter, tls, bad_response and cancelled are not.
+// parameter, tls, bad_response and cancelled are not. A permanent auth error
+// (IsPermanentAuthError) is never retryable, whatever its HTTP status.
 bool IsRetryable(const ApiError& error);
 
 // Errors that need a person: signature, key, permission (the

@@ -1,0 +1,557 @@
+#include "aliyun/response.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace sas::aliyun {
+namespace {
+
+using nlohmann::json;
+
+std::string ReadTestdata(const std::string& name) {
+  std::ifstream in(std::string(SAS_TESTDATA_DIR) + "/responses/" + name,
+                   std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+json SuccessJson() {
+  return json::parse(ReadTestdata("describe_export_info_success.json"));
+}
+
+HttpResponse Response(int status, std::string body, Headers headers = {}) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.headers = std::move(headers);
+  return response;
+}
+
+ApiError ExpectError(const HttpResponse& response) {
+  auto result = ParseDescribeExportInfo(response);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(result));
+  if (!std::holds_alternative<ApiError>(result)) return {};
+  return std::get<ApiError>(result);
+}
+
+ExportInfo ExpectInfo(const HttpResponse& response) {
+  auto result = ParseDescribeExportInfo(response);
+  if (auto* error = std::get_if<ApiError>(&result)) {
+    ADD_FAILURE() << error->code << ": " << error->message;
+    return {};
+  }
+  return std::get<ExportInfo>(result);
+}
+
+TEST(ParseDescribeExportInfo, ReadsDocumentedExample) {
+  ExportInfo info = ExpectInfo(
+      Response(200, ReadTestdata("describe_export_info_success.json")));
+  EXPECT_EQ(info.id, 131231);
+  EXPECT_EQ(info.progress, 16);
+  EXPECT_EQ(info.current_count, 20);
+  EXPECT_EQ(info.total_count, 100);
+  EXPECT_EQ(info.export_status, "success");
+  EXPECT_EQ(info.file_name, "health_check_export_20171123");
+  EXPECT_EQ(info.message, "success");
+  EXPECT_EQ(info.request_id, "CE500770-42D3-442E-9DDD-156E0F9F3B45");
+}
+
+TEST(ParseDescribeExportInfo, OptionalFieldsMayBeAbsentOrNull) {
+  json body = SuccessJson();
+  body.erase("FileName");
+  body.erase("Link");
+  body["Message"] = nullptr;
+  ExportInfo info = ExpectInfo(Response(200, body.dump()));
+  EXPECT_EQ(info.file_name, "");
+  EXPECT_EQ(info.message, "");
+  EXPECT_EQ(info.export_status, "success");
+}
+
+TEST(ParseDescribeExportInfo, UnknownFieldsAndStatusesPassThrough) {
+  for (const char* status : {"init", "exporting", "failed", "", "EXPIRED"}) {
+    json body = SuccessJson();
+    body["ExportStatus"] = status;
+    body["SomethingNew"] = {{"nested", true}};
+    EXPECT_EQ(ExpectInfo(Response(200, body.dump())).export_status, status);
+  }
+}
+
+TEST(ParseDescribeExportInfo, AcceptsIntegerBounds) {
+  json body = SuccessJson();
+  body["Id"] = std::numeric_limits<int64_t>::max();
+  body["Progress"] = 100;
+  body["CurrentCount"] = 0;
+  body["TotalCount"] = std::numeric_limits<int32_t>::max();
+  ExportInfo info = ExpectInfo(Response(200, body.dump()));
+  EXPECT_EQ(info.id, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(info.progress, 100);
+  EXPECT_EQ(info.total_count, std::numeric_limits<int32_t>::max());
+  body["Progress"] = 0;
+  EXPECT_EQ(ExpectInfo(Response(200, body.dump())).progress, 0);
+}
+
+TEST(ParseDescribeExportInfo, EachRequiredFieldMissingIsBadResponse) {
+  for (const char* field : {"RequestId", "Id", "Progress", "CurrentCount",
+                            "TotalCount", "ExportStatus"}) {
+    json body = SuccessJson();
+    body.erase(field);
+    ApiError error = ExpectError(Response(200, body.dump()));
+    EXPECT_EQ(error.code, "bad_response") << field;
+    EXPECT_NE(error.message.find("field " + std::string(field) + ": missing"),
+              std::string::npos)
+        << error.message;
+    EXPECT_EQ(error.http_status, 200);
+  }
+}
+
+struct TypeCase {
+  const char* field;
+  json value;
+  const char* expected;
+};
+
+TEST(ParseDescribeExportInfo, EachWrongTypeIsBadResponse) {
+  const TypeCase cases[] = {
+      {"Progress", "16", "field Progress: expected an integer, got string"},
+      {"Progress", 16.0,
+       "field Progress: expected an integer, got non-integer"},
+      {"Progress", 16.5, "field Progress: expected an integer"},
+      {"Progress", nullptr, "field Progress: expected an integer, got null"},
+      {"Id", "131231", "field Id: expected an integer, got string"},
+      {"Id", true, "field Id: expected an integer, got boolean"},
+      {"Id", json::array({1}), "field Id: expected an integer, got array"},
+      {"CurrentCount", json::object(),
+       "field CurrentCount: expected an integer, got object"},
+      {"TotalCount", 1e3, "field TotalCount: expected an integer"},
+      {"RequestId", 5, "field RequestId: expected a string, got integer"},
+      {"RequestId", nullptr, "field RequestId: expected a string, got null"},
+      {"ExportStatus", 1, "field ExportStatus: expected a string, got integer"},
+      {"ExportStatus", nullptr, "field ExportStatus: expected a string"},
+      {"FileName", 7, "field FileName: expected a string, got integer"},
+      {"Message", false, "field Message: expected a string, got boolean"},
+      {"Link", json::array(), "field Link: expected a string, got array"},
+  };
+  for (const TypeCase& c : cases) {
+    json body = SuccessJson();
+    body[c.field] = c.value;
+    ApiError error = ExpectError(Response(200, body.dump()));
+    EXPECT_EQ(error.code, "bad_response") << c.field << " " << c.value;
+    EXPECT_NE(error.message.find(c.expected), std::string::npos)
+        << error.message;
+  }
+}
+
+TEST(ParseDescribeExportInfo, IntegersOutOfRangeAreBadResponse) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"Progress", "101"},
+      {"Progress", "-1"},
+      {"CurrentCount", "-1"},
+      {"TotalCount", "-5"},
+      {"CurrentCount", "2147483648"},
+      {"TotalCount", "99999999999"},
+      {"Id", "9223372036854775808"},
+      {"Id", "18446744073709551615"},
+      {"Id", "-9223372036854775809"},
+      {"Id", "123456789012345678901234567890"},
+  };
+  for (const auto& [field, literal] : cases) {
+    json body = SuccessJson();
+    body.erase(field);
+    std::string text = body.dump();
+    text.insert(1, "\"" + std::string(field) + "\":" + literal + ",");
+    ApiError error = ExpectError(Response(200, text));
+    EXPECT_EQ(error.code, "bad_response") << field << "=" << literal;
+    EXPECT_NE(error.message.find("field " + std::string(field)),
+              std::string::npos)
+        << error.message;
+  }
+}
+
+TEST(ParseDescribeExportInfo, RequestIdKeptOnBadResponse) {
+  json body = SuccessJson();
+  body["Progress"] = 500;
+  ApiError error = ExpectError(Response(200, body.dump()));
+  EXPECT_EQ(error.request_id, "CE500770-42D3-442E-9DDD-156E0F9F3B45");
+  EXPECT_NE(error.message.find("field Progress: 500 is out of range 0..100"),
+            std::string::npos)
+      << error.message;
+}
+
+TEST(ParseDescribeExportInfo, UnparsableBodiesAreBadResponse) {
+  const std::string bodies[] = {
+      "",
+      "   \n",
+      "<html><body>502 Bad Gateway</body></html>",
+      "not json",
+      "{\"RequestId\": \"x\",",
+      "[]",
+      "[1,2,3]",
+      "\"a string\"",
+      "42",
+      "null",
+      "{} trailing",
+      std::string("{\"RequestId\": \"\xff\xfe\"}"),
+      std::string("\0{}", 3),
+  };
+  for (const std::string& body : bodies) {
+    ApiError error = ExpectError(Response(200, body));
+    EXPECT_EQ(error.code, "bad_response") << body;
+    EXPECT_FALSE(error.message.empty());
+  }
+  EXPECT_NE(ExpectError(Response(200, "[]")).message.find("array"),
+            std::string::npos);
+  EXPECT_NE(ExpectError(Response(200, "")).message.find("empty"),
+            std::string::npos);
+}
+
+TEST(ParseDescribeExportInfo, BodyOverOneMebibyteIsBadResponse) {
+  std::string body = SuccessJson().dump();
+  body.append(kMaxResponseBytes + 1 - body.size(), ' ');
+  ASSERT_EQ(body.size(), kMaxResponseBytes + 1);
+  ApiError error = ExpectError(Response(200, body));
+  EXPECT_EQ(error.code, "bad_response");
+  EXPECT_NE(error.message.find("exceeds"), std::string::npos);
+
+  body.pop_back();
+  EXPECT_EQ(ExpectInfo(Response(200, body)).id, 131231);
+}
+
+TEST(ParseDescribeExportInfo, DeeplyNestedJsonDoesNotCrash) {
+  const size_t depth = 200000;
+  std::string arrays = std::string(depth, '[') + std::string(depth, ']');
+  EXPECT_EQ(ExpectError(Response(200, arrays)).code, "bad_response");
+  std::string unterminated(depth, '[');
+  EXPECT_EQ(ExpectError(Response(200, unterminated)).code, "bad_response");
+  std::string objects;
+  for (size_t i = 0; i < 100000; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(100000, '}');
+  EXPECT_EQ(ExpectError(Response(200, objects)).code, "bad_response");
+  json body = SuccessJson();
+  std::string text = body.dump();
+  text.insert(
+      1, "\"Deep\":" + std::string(1000, '[') + std::string(1000, ']') + ",");
+  EXPECT_EQ(ExpectError(Response(200, text)).code, "bad_response");
+  EXPECT_EQ(ExpectError(Response(500, arrays)).code, "http_500");
+}
+
+TEST(ParseDescribeExportInfo, BracketsInsideStringsDoNotCountAsNesting) {
+  json body = SuccessJson();
+  body["FileName"] = std::string(1000, '[') + "\\\"{";
+  EXPECT_EQ(ExpectInfo(Response(200, body.dump())).file_name,
+            std::string(1000, '[') + "\\\"{");
+}
+
+TEST(ParseDescribeExportInfo, CodeInSuccessfulStatusIsAnError) {
+  json body = {{"RequestId", "R-1"},
+               {"Code", "Throttling.User"},
+               {"Message", "Request was denied due to user flow control."}};
+  ApiError error = ExpectError(Response(200, body.dump()));
+  EXPECT_EQ(error.code, "Throttling.User");
+  EXPECT_EQ(error.request_id, "R-1");
+  EXPECT_EQ(error.http_status, 200);
+  EXPECT_TRUE(IsRetryable(error));
+}
+
+TEST(ParseDescribeExportInfo, NonSuccessStatusesGoThroughErrorParsing) {
+  ApiError error =
+      ExpectError(Response(403, ReadTestdata("error_no_permission.json")));
+  EXPECT_EQ(error.code, "NoPermission");
+  EXPECT_EQ(error.http_status, 403);
+  // Even a body that looks like a success is an error with a 4xx/5xx status.
+  error = ExpectError(
+      Response(500, ReadTestdata("describe_export_info_success.json")));
+  EXPECT_EQ(error.code, "http_500");
+  EXPECT_TRUE(IsRetryable(error));
+}
+
+TEST(ParseErrorResponse, RdCheckNoPermission400) {
+  ApiError error = ParseErrorResponse(
+      Response(400, ReadTestdata("error_rd_check_no_permission.json")));
+  EXPECT_EQ(error.code, "RdCheckNoPermission");
+  EXPECT_EQ(error.message,
+            "Resource directory account verification has no permission.");
+  EXPECT_EQ(error.request_id, "0C9A2F3E-5B3B-4E2D-9A51-2B6D7E1F0A11");
+  EXPECT_EQ(error.http_status, 400);
+  EXPECT_EQ(error.retry_after, std::chrono::milliseconds(0));
+  EXPECT_FALSE(IsRetryable(error));
+  EXPECT_TRUE(IsPermanentAuthError(error.code));
+}
+
+TEST(ParseErrorResponse, NoPermission403) {
+  ApiError error = ParseErrorResponse(
+      Response(403, ReadTestdata("error_no_permission.json")));
+  EXPECT_EQ(error.code, "NoPermission");
+  EXPECT_EQ(error.message, "caller has no permission");
+  EXPECT_EQ(error.http_status, 403);
+  EXPECT_FALSE(IsRetryable(error));
+  EXPECT_TRUE(IsPermanentAuthError(error.code));
+}
+
+TEST(ParseErrorResponse, ServerError500) {
+  ApiError error = ParseErrorResponse(
+      Response(500, ReadTestdata("error_server_error.json")));
+  EXPECT_EQ(error.code, "ServerError");
+  EXPECT_EQ(error.request_id, "A3E4F5B6-1C2D-4E3F-8A9B-0C1D2E3F4A33");
+  EXPECT_EQ(error.http_status, 500);
+  EXPECT_TRUE(IsRetryable(error));
+  EXPECT_FALSE(IsPermanentAuthError(error.code));
+}
+
+TEST(ParseErrorResponse, ThrottlingHonoursRetryAfter) {
+  ApiError error = ParseErrorResponse(Response(
+      400, ReadTestdata("error_throttling_user.json"),
+      {{"content-type", "application/json"}, {"x-acs-retry-after", "1500"}}));
+  EXPECT_EQ(error.code, "Throttling.User");
+  EXPECT_EQ(error.http_status, 400);
+  EXPECT_EQ(error.retry_after, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(IsRetryable(error));
+  EXPECT_FALSE(IsPermanentAuthError(error.code));
+
+  error = ParseErrorResponse(
+      Response(400, ReadTestdata("error_throttling_user.json"),
+               {{"x-acs-retry-after", " 250 "}}));
+  EXPECT_EQ(error.retry_after, std::chrono::milliseconds(250));
+}
+
+TEST(ParseErrorResponse, GarbageRetryAfterIsIgnored) {
+  for (const char* value : {"", "soon", "-5", "1.5", "10ms", "0x10",
+                            "99999999999999999999999", "1 2"}) {
+    ApiError error = ParseErrorResponse(
+        Response(400, ReadTestdata("error_throttling_user.json"),
+                 {{"x-acs-retry-after", value}}));
+    EXPECT_EQ(error.retry_after, std::chrono::milliseconds(0)) << value;
+    EXPECT_EQ(error.code, "Throttling.User");
+  }
+}
+
+TEST(ParseErrorResponse, WithoutCodeGivesHttpStatus) {
+  ApiError error = ParseErrorResponse(
+      Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"));
+  EXPECT_EQ(error.code, "http_502");
+  EXPECT_EQ(error.http_status, 502);
+  EXPECT_EQ(error.message.find("<html>"), std::string::npos);
+  EXPECT_TRUE(IsRetryable(error));
+
+  error = ParseErrorResponse(Response(503, ""));
+  EXPECT_EQ(error.code, "http_503");
+  EXPECT_TRUE(IsRetryable(error));
+
+  error = ParseErrorResponse(
+      Response(404, R"({"RequestId": "R-404", "Message": "not here"})"));
+  EXPECT_EQ(error.code, "http_404");
+  EXPECT_EQ(error.request_id, "R-404");
+  EXPECT_NE(error.message.find("not here"), std::string::npos);
+  EXPECT_FALSE(IsRetryable(error));
+
+  for (const char* body :
+       {R"({"Code": ""})", R"({"Code": 42})", R"({"Code": null})", "[]"}) {
+    EXPECT_EQ(ParseErrorResponse(Response(429, body)).code, "http_429") << body;
+  }
+  std::string huge(kMaxResponseBytes + 10, ' ');
+  EXPECT_EQ(ParseErrorResponse(Response(400, huge)).code, "http_400");
+}
+
+TEST(ParseErrorResponse, SignatureMismatchMessageIsCutBeforeStringToSign) {
+  ApiError error = ParseErrorResponse(
+      Response(400, ReadTestdata("error_signature_does_not_match.json")));
+  EXPECT_EQ(error.code, "SignatureDoesNotMatch");
+  EXPECT_EQ(error.message,
+            "Specified signature is not matched with our calculation. server");
+  EXPECT_EQ(error.message.find("LTAI5tExampleKeyId"), std::string::npos);
+  EXPECT_FALSE(IsRetryable(error));
+  EXPECT_TRUE(IsPermanentAuthError(error.code));
+}
+
+TEST(ParseErrorResponse, MessageIsSanitised) {
+  json body = {{"Code", "InvalidParameter"},
+               {"Message", "bad\nvalue\x01 " + std::string(1000, 'x')},
+               {"RequestId", "R"}};
+  ApiError error = ParseErrorResponse(Response(400, body.dump()));
+  EXPECT_EQ(error.code, "InvalidParameter");
+  EXPECT_LE(error.message.size(), 256u);
+  EXPECT_EQ(error.message.substr(0, 10), "bad value ");
+  EXPECT_EQ(error.message.find('\x01'), std::string::npos);
+}
+
+TEST(ApiErrorMessages, NeverContainTheDownloadLink) {
+  const std::string link =
+      "https://sas-export.oss-cn-shanghai.aliyuncs.com/export.xlsx?"
+      "Expires=1700000000&OSSAccessKeyId=LTAI5tOssKey&Signature=SecretSig%3D";
+  std::vector<std::pair<std::string, json>> mutations = {
+      {"Progress", "16"}, {"Progress", 1000},        {"Id", nullptr},
+      {"FileName", 12},   {"ExportStatus", false},   {"TotalCount", -1},
+      {"RequestId", 1.5}, {"Message", json::array()}};
+  for (const auto& [field, value] : mutations) {
+    json body = SuccessJson();
+    body["Link"] = link;
+    body[field] = value;
+    ApiError error = ExpectError(Response(200, body.dump()));
+    EXPECT_EQ(error.code, "bad_response");
+    EXPECT_EQ(error.message.find("SecretSig"), std::string::npos);
+    EXPECT_EQ(error.message.find("oss-cn-shanghai"), std::string::npos);
+    EXPECT_EQ(error.message.find("OSSAccessKeyId"), std::string::npos);
+  }
+  json body = SuccessJson();
+  body["Link"] = {{"url", link}};
+  ApiError error = ExpectError(Response(200, body.dump()));
+  EXPECT_NE(error.message.find("field Link: expected a string, got object"),
+            std::string::npos);
+  EXPECT_EQ(error.message.find("SecretSig"), std::string::npos);
+
+  body = SuccessJson();
+  body["Link"] = link;
+  std::string truncated = body.dump();
+  truncated.resize(truncated.size() - 1);
+  error = ExpectError(Response(200, truncated));
+  EXPECT_EQ(error.message.find("SecretSig"), std::string::npos);
+  error = ExpectError(Response(500, body.dump()));
+  EXPECT_EQ(error.message.find("SecretSig"), std::string::npos);
+}
+
+TEST(SanitizeErrorMessage, CutsStringToSignCaseInsensitively) {
+  EXPECT_EQ(SanitizeErrorMessage("SignatureDoesNotMatch",
+                                 "Mismatch. Server String To Sign is: GET&%2F&"
+                                 "AccessKeyId%3DLTAIsecret"),
+            "Mismatch. Server");
+  EXPECT_EQ(SanitizeErrorMessage("IncompleteSignature",
+                                 "The request signature does not conform to "
+                                 "Aliyun standards. server string to sign "
+                                 "is:ACS3-HMAC-SHA256\nabc"),
+            "The request signature does not conform to Aliyun standards. "
+            "server");
+  EXPECT_EQ(SanitizeErrorMessage("Other", "string to sign: everything"), "");
+}
+
+TEST(SanitizeErrorMessage, StripsControlCharacters) {
+  EXPECT_EQ(SanitizeErrorMessage("X", "a\tb\r\nc\x01\x1b[31md\x7f"),
+            "a b  c[31md");
+  EXPECT_EQ(SanitizeErrorMessage("X",
+                                 "a\xc2\x85"
+                                 "b"),
+            "ab");
+  EXPECT_EQ(SanitizeErrorMessage("X", "  padded  "), "padded");
+  EXPECT_EQ(SanitizeErrorMessage("X", "中文 ok"), "中文 ok");
+}
+
+TEST(SanitizeErrorMessage, LimitsLengthOnUtf8Boundary) {
+  std::string exact(256, 'a');
+  EXPECT_EQ(SanitizeErrorMessage("X", exact), exact);
+  std::string long_ascii(300, 'a');
+  EXPECT_EQ(SanitizeErrorMessage("X", long_ascii), std::string(256, 'a'));
+  // 255 bytes then a 3-byte character straddling the limit.
+  std::string straddling = std::string(255, 'a') + "中中";
+  EXPECT_EQ(SanitizeErrorMessage("X", straddling), std::string(255, 'a'));
+  std::string multibyte;
+  for (int i = 0; i < 100; ++i) multibyte += "中";
+  std::string cut = SanitizeErrorMessage("X", multibyte);
+  EXPECT_EQ(cut.size(), 255u);
+  EXPECT_EQ(cut.substr(0, 3), "中");
+}
+
+TEST(TransportFailure, MapsEachErrorToItsCode) {
+  const std::pair<TransportError, const char*> cases[] = {
+      {TransportError::kTimeout, "timeout"},
+      {TransportError::kConnection, "connection"},
+      {TransportError::kTls, "tls"},
+      {TransportError::kBodyTooLarge, "bad_response"},
+      {TransportError::kCancelled, "cancelled"},
+  };
+  for (const auto& [transport, code] : cases) {
+    ApiError error = TransportFailure(transport, "detail\nhere");
+    EXPECT_EQ(error.code, code);
+    EXPECT_EQ(error.http_status, 0);
+    EXPECT_NE(error.message.find("detail here"), std::string::npos)
+        << error.message;
+  }
+  EXPECT_TRUE(IsRetryable(TransportFailure(TransportError::kTimeout, "")));
+  EXPECT_TRUE(IsRetryable(TransportFailure(TransportError::kConnection, "")));
+  EXPECT_FALSE(IsRetryable(TransportFailure(TransportError::kTls, "")));
+  EXPECT_FALSE(
+      IsRetryable(TransportFailure(TransportError::kBodyTooLarge, "")));
+  EXPECT_FALSE(IsRetryable(TransportFailure(TransportError::kCancelled, "")));
+}
+
+struct RetryCase {
+  const char* code;
+  int http_status;
+  bool retryable;
+};
+
+TEST(IsRetryable, Table) {
+  const RetryCase cases[] = {
+      {"Throttling", 400, true},
+      {"Throttling.User", 400, true},
+      {"Throttling.Api", 400, true},
+      {"Throttling.Concurrency", 400, true},
+      {"InternalError", 500, true},
+      {"ServerError", 500, true},
+      {"ServiceUnavailable", 503, true},
+      {"RdCheckInnerError", 500, true},
+      {"timeout", 0, true},
+      {"connection", 0, true},
+      {"http_500", 500, true},
+      {"http_502", 502, true},
+      {"http_503", 503, true},
+      {"SomethingNew", 504, true},
+      {"ServerError", 0, true},
+      {"SignatureDoesNotMatch", 400, false},
+      {"IncompleteSignature", 400, false},
+      {"InvalidSignatureMethod", 400, false},
+      {"InvalidAccessKeyId.NotFound", 404, false},
+      {"InvalidAccessKeyId.Inactive", 400, false},
+      {"Forbidden.RAM", 403, false},
+      {"Forbidden.AccessKeyDisabled", 403, false},
+      {"NoPermission", 403, false},
+      {"RdCheckNoPermission", 400, false},
+      {"InvalidSecurityToken.Expired", 400, false},
+      {"MissingSecurityToken", 400, false},
+      {"MissingParameter", 400, false},
+      {"InvalidParameter", 400, false},
+      {"InvalidTimeStamp.Expired", 400, false},
+      {"SignatureNonceUsed", 400, false},
+      {"tls", 0, false},
+      {"bad_response", 200, false},
+      {"cancelled", 0, false},
+      {"credentials", 0, false},
+      {"http_404", 404, false},
+      {"http_429", 429, false},
+      // A permanent auth code stays permanent whatever the status.
+      {"SignatureDoesNotMatch", 500, false},
+  };
+  for (const RetryCase& c : cases) {
+    ApiError error;
+    error.code = c.code;
+    error.http_status = c.http_status;
+    EXPECT_EQ(IsRetryable(error), c.retryable)
+        << c.code << " " << c.http_status;
+  }
+}
+
+TEST(IsPermanentAuthError, Table) {
+  for (const char* code :
+       {"SignatureDoesNotMatch", "IncompleteSignature",
+        "InvalidSignatureMethod", "InvalidAccessKeyId",
+        "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive",
+        "Forbidden", "Forbidden.RAM", "Forbidden.AccessKeyDisabled",
+        "NoPermission", "RdCheckNoPermission", "InvalidSecurityToken.Expired",
+        "InvalidSecurityToken.Malformed",
+        "InvalidSecurityToken.MismatchWithAccessKey", "MissingSecurityToken"}) {
+    EXPECT_TRUE(IsPermanentAuthError(code)) << code;
+  }
+  for (const char* code :
+       {"Throttling.User", "ServerError", "InternalError", "MissingParameter",
+        "InvalidTimeStamp.Expired", "SignatureNonceUsed", "timeout",
+        "bad_response", "http_403", "ForbiddenX", "InvalidAccessKeyIdX",
+        "NoPermissionX", "", "credentials"}) {
+    EXPECT_FALSE(IsPermanentAuthError(code)) << code;
+  }
+}
+
+}  // namespace
+}  // namespace sas::aliyun
