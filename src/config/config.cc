@@ -1,1 +1,872 @@
-// Placeholder: implementation pending.
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <map>
+#include <span>
+#include <sstream>
+#include <tuple>
+
+#include "aliyun/endpoints.h"
+#include "config/secret_source.h"
+#include "util/strings.h"
+
+namespace sas::config {
+namespace {
+
+constexpr std::string_view kTopLevelKeys[] = {"exporter", "account", "task"};
+constexpr std::string_view kExporterKeys[] = {
+    "poll_interval",   "concurrency", "request_timeout",
+    "connect_timeout", "max_retries", "finished_retention"};
+constexpr std::string_view kAccountKeys[] = {"name",
+                                             "region",
+                                             "endpoint",
+                                             "signature_version",
+                                             "max_requests_per_second",
+                                             "ca_file",
+                                             "credentials"};
+constexpr std::string_view kTaskKeys[] = {"account", "export_id",
+                                          "rd_account_id", "name"};
+
+// Credential types, in the order messages list them. Each has a loader in
+// Loader::LoadCredentials.
+constexpr std::string_view kCredentialTypes[] = {"access_key"};
+constexpr std::string_view kAccessKeyCredentialKeys[] = {
+    "type",
+    "access_key_id",
+    "access_key_id_env",
+    "access_key_id_file",
+    "access_key_secret",
+    "access_key_secret_env",
+    "access_key_secret_file",
+    "security_token",
+    "security_token_env",
+    "security_token_file"};
+
+constexpr std::string_view kEnvAccessKeyId = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+constexpr std::string_view kEnvAccessKeySecret =
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+constexpr std::string_view kEnvSecurityToken = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+constexpr Millis kMinPollInterval{100};
+constexpr int kMaxConcurrency = 256;
+constexpr int kMaxRetries = 10;
+constexpr double kMaxRequestsPerSecond = 10'000;
+constexpr size_t kMaxAccountNameLength = 64;
+
+// A non-secret value as a JSON string literal, control characters escaped.
+std::string Quoted(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
+std::string QuotedList(std::span<const std::string_view> words) {
+  std::string out;
+  for (std::string_view word : words) {
+    if (!out.empty()) out += ", ";
+    out += Quoted(word);
+  }
+  return out;
+}
+
+std::string Join(std::string_view path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  std::string out(path);
+  out += '.';
+  out += key;
+  return out;
+}
+
+std::string Indexed(std::string_view name, size_t index) {
+  return std::string(name) + "[" + std::to_string(index + 1) + "]";
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string FormatNumber(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+bool IsValidAccountName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxAccountNameLength) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// toml++ quotes bits of the offending text in its messages ("saw 's'").
+// When the broken line mentions a secret or a token, those bits are removed.
+std::string RedactParseError(std::string description,
+                             std::string_view line_text) {
+  std::string line = ToLower(line_text);
+  if (line.find("secret") == std::string::npos &&
+      line.find("token") == std::string::npos) {
+    return description;
+  }
+  std::string out;
+  bool in_quote = false;
+  for (char c : description) {
+    if (c == '\'') {
+      if (!in_quote) out += "'<redacted>'";
+      in_quote = !in_quote;
+    } else if (!in_quote) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view LineOf(std::string_view text, size_t line) {
+  for (size_t i = 1; i < line; ++i) {
+    size_t newline = text.find('\n');
+    if (newline == std::string_view::npos) return {};
+    text.remove_prefix(newline + 1);
+  }
+  return text.substr(0, text.find('\n'));
+}
+
+// A value looked up in a table: the node (nullptr when absent) and the full
+// path of its key for messages.
+struct Field {
+  const toml::node* node = nullptr;
+  std::string path;
+};
+
+// One secret-bearing key of a credentials table, with its three spellings.
+struct SecretKey {
+  std::string_view name;
+  bool required;
+  // Literal values of secrets draw a warning in a file others can read.
+  bool secret;
+};
+
+// Walks the parsed document once, filling config_ and collecting every
+// problem. Not thread-safe; one Loader per load.
+class Loader {
+ public:
+  Loader(const std::string& path, const Environment& env,
+         const FileSystem& files)
+      : path_(path), env_(env), files_(files) {}
+
+  LoadResult Load(std::string_view text);
+
+ private:
+  SourcePosition At(const toml::source_region& region) const {
+    return {path_, static_cast<int>(region.begin.line),
+            static_cast<int>(region.begin.column)};
+  }
+  SourcePosition At(const toml::node& node) const { return At(node.source()); }
+
+  void Error(const SourcePosition& position, std::string message) {
+    diagnostics_.push_back(
+        {Diagnostic::Severity::kError, position, std::move(message)});
+    has_errors_ = true;
+  }
+  void Warning(const SourcePosition& position, std::string message) {
+    diagnostics_.push_back(
+        {Diagnostic::Severity::kWarning, position, std::move(message)});
+  }
+
+  // Reports every key of table that is not in allowed.
+  void CheckKeys(const toml::table& table, std::string_view path,
+                 std::span<const std::string_view> allowed);
+
+  Field Get(const toml::table& table, std::string_view path,
+            std::string_view key) const {
+    return {table.get(key), Join(path, key)};
+  }
+  // Like Get, but reports a missing key at the table, followed by hint.
+  Field Require(const toml::table& table, std::string_view path,
+                std::string_view key, std::string_view hint);
+
+  // Typed reads: nullopt when the field is absent or has the wrong type (the
+  // latter reported).
+  std::optional<std::string> String(const Field& field);
+  std::optional<int64_t> Integer(const Field& field);
+  std::optional<double> Number(const Field& field);
+  std::optional<Millis> Duration(const Field& field);
+  const toml::table* Table(const Field& field);
+
+  // A positive integer (ids), or nullopt with the problem reported.
+  std::optional<int64_t> PositiveInteger(const Field& field);
+  // The elements of an array of tables, reporting any that are not tables.
+  std::vector<std::pair<const toml::table*, std::string>> TableArray(
+      const Field& field);
+
+  void LoadExporter(const toml::table& root);
+  void LoadAccount(const toml::table& table, const std::string& path);
+  void LoadEndpoint(const toml::table& table, const std::string& path,
+                    AccountConfig& account);
+  void LoadCredentials(const toml::table& account_table,
+                       const std::string& account_path, AccountConfig& account);
+  void LoadAccessKeyCredentials(const toml::table& table,
+                                const std::string& path,
+                                CredentialsConfig& credentials);
+  void LoadEnvironmentCredentials(const std::string& account_path,
+                                  CredentialsConfig& credentials);
+  std::optional<std::string> LoadSecret(const toml::table& table,
+                                        const std::string& path,
+                                        const SecretKey& key);
+  void LoadTask(const toml::table& table, const std::string& path);
+
+  bool ConfigReadableByOthers() {
+    if (!readable_by_others_) {
+      readable_by_others_ = files_.IsReadableByOthers(path_);
+    }
+    return *readable_by_others_;
+  }
+
+  const std::string& path_;
+  const Environment& env_;
+  const FileSystem& files_;
+
+  Config config_;
+  std::vector<Diagnostic> diagnostics_;
+  bool has_errors_ = false;
+  std::optional<bool> readable_by_others_;
+  // Valid account names -> the line of their first definition.
+  std::map<std::string, int> account_lines_;
+  // (account, rd_account_id, export_id) -> index and line of the first task.
+  std::map<std::tuple<std::string, std::optional<int64_t>, int64_t>,
+           std::pair<size_t, int>>
+      task_lines_;
+};
+
+void Loader::CheckKeys(const toml::table& table, std::string_view path,
+                       std::span<const std::string_view> allowed) {
+  for (auto&& [key, node] : table) {
+    std::string_view name = key.str();
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
+      continue;
+    }
+    std::string message = Join(path, name) + ": unknown key";
+    std::string nearest = NearestWord(
+        name, std::vector<std::string_view>(allowed.begin(), allowed.end()));
+    if (!nearest.empty()) {
+      message += "; did you mean " + Quoted(nearest) + "?";
+    } else {
+      message += "; valid keys here: " + QuotedList(allowed);
+    }
+    Error(At(key.source()), std::move(message));
+  }
+}
+
+Field Loader::Require(const toml::table& table, std::string_view path,
+                      std::string_view key, std::string_view hint) {
+  Field field = Get(table, path, key);
+  if (field.node == nullptr) {
+    std::string message = field.path + ": required key is missing";
+    if (!hint.empty()) {
+      message += "; ";
+      message += hint;
+    }
+    Error(At(table), std::move(message));
+  }
+  return field;
+}
+
+std::optional<std::string> Loader::String(const Field& field) {
+  if (field.node == nullptr) return std::nullopt;
+  if (const auto* value = field.node->as_string()) return value->get();
+  Error(At(*field.node),
+        field.path + ": expected string, found " + TypeName(*field.node));
+  return std::nullopt;
+}
+
+std::optional<int64_t> Loader::Integer(const Field& field) {
+  if (field.node == nullptr) return std::nullopt;
+  if (const auto* value = field.node->as_integer()) return value->get();
+  std::string message =
+      field.path + ": expected integer, found " + TypeName(*field.node);
+  if (const auto* text = field.node->as_string()) {
+    const std::string& s = text->get();
+    if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+          return c >= '0' && c <= '9';
+        })) {
+      message += "; write it without quotes";
+    }
+  }
+  Error(At(*field.node), std::move(message));
+  return std::nullopt;
+}
+
+std::optional<double> Loader::Number(const Field& field) {
+  if (field.node == nullptr) return std::nullopt;
+  if (const auto* value = field.node->as_integer()) {
+    return static_cast<double>(value->get());
+  }
+  if (const auto* value = field.node->as_floating_point()) return value->get();
+  Error(At(*field.node),
+        field.path + ": expected a number, found " + TypeName(*field.node));
+  return std::nullopt;
+}
+
+std::optional<Millis> Loader::Duration(const Field& field) {
+  if (field.node == nullptr) return std::nullopt;
+  if (const auto* value = field.node->as_integer()) {
+    std::string n = std::to_string(value->get());
+    Error(At(*field.node), field.path + ": expected a duration string, found " +
+                               "integer " + n +
+                               "; write the unit too, e.g. \"" + n + "s\"");
+    return std::nullopt;
+  }
+  const auto* text = field.node->as_string();
+  if (text == nullptr) {
+    Error(At(*field.node),
+          field.path + ": expected a duration string such as \"30s\", found " +
+              TypeName(*field.node));
+    return std::nullopt;
+  }
+  std::optional<Millis> duration = ParseDuration(text->get());
+  if (!duration) {
+    Error(At(*field.node),
+          field.path + ": invalid duration " + Quoted(text->get()) +
+              "; write numbers with units ms, s, m or h, e.g. \"500ms\", "
+              "\"30s\", \"5m\", \"1h30m\"");
+  }
+  return duration;
+}
+
+const toml::table* Loader::Table(const Field& field) {
+  if (field.node == nullptr) return nullptr;
+  if (const auto* table = field.node->as_table()) return table;
+  Error(At(*field.node),
+        field.path + ": expected table, found " + TypeName(*field.node));
+  return nullptr;
+}
+
+std::optional<int64_t> Loader::PositiveInteger(const Field& field) {
+  std::optional<int64_t> value = Integer(field);
+  if (value && *value <= 0) {
+    Error(At(*field.node), field.path + ": must be a positive integer, got " +
+                               std::to_string(*value));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::vector<std::pair<const toml::table*, std::string>> Loader::TableArray(
+    const Field& field) {
+  std::vector<std::pair<const toml::table*, std::string>> tables;
+  if (field.node == nullptr) return tables;
+  const auto* array = field.node->as_array();
+  if (array == nullptr) {
+    std::string message = field.path + ": expected an array of tables, found " +
+                          TypeName(*field.node);
+    if (field.node->is_table()) {
+      message +=
+          "; write [[" + field.path + "]] instead of [" + field.path + "]";
+    }
+    Error(At(*field.node), std::move(message));
+    return tables;
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    std::string path = Indexed(field.path, i);
+    if (const auto* table = element.as_table()) {
+      tables.emplace_back(table, std::move(path));
+    } else {
+      Error(At(element), path + ": expected table, found " + TypeName(element));
+    }
+  }
+  return tables;
+}
+
+void Loader::LoadExporter(const toml::table& root) {
+  const toml::table* table = Table(Get(root, "", "exporter"));
+  if (table == nullptr) return;
+  const std::string path = "exporter";
+  CheckKeys(*table, path, kExporterKeys);
+  ExporterConfig& exporter = config_.exporter;
+
+  Field field = Get(*table, path, "poll_interval");
+  if (auto d = Duration(field)) {
+    if (*d < kMinPollInterval) {
+      Error(At(*field.node), field.path + ": must be at least " +
+                                 FormatDuration(kMinPollInterval) + ", got " +
+                                 Quoted(FormatDuration(*d)));
+    }
+    exporter.poll_interval = *d;
+  }
+
+  field = Get(*table, path, "concurrency");
+  if (auto n = Integer(field)) {
+    if (*n < 1 || *n > kMaxConcurrency) {
+      Error(At(*field.node), field.path + ": must be between 1 and " +
+                                 std::to_string(kMaxConcurrency) + ", got " +
+                                 std::to_string(*n));
+    } else {
+      exporter.concurrency = static_cast<int>(*n);
+    }
+  }
+
+  for (auto [key, target] :
+       {std::pair{"request_timeout", &exporter.request_timeout},
+        std::pair{"connect_timeout", &exporter.connect_timeout}}) {
+    field = Get(*table, path, key);
+    if (auto d = Duration(field)) {
+      if (*d <= Millis(0)) {
+        Error(At(*field.node), field.path + ": must be longer than 0s, got " +
+                                   Quoted(FormatDuration(*d)) +
+                                   "; e.g. \"10s\"");
+      }
+      *target = *d;
+    }
+  }
+
+  field = Get(*table, path, "max_retries");
+  if (auto n = Integer(field)) {
+    if (*n < 0 || *n > kMaxRetries) {
+      Error(At(*field.node), field.path + ": must be between 0 and " +
+                                 std::to_string(kMaxRetries) + ", got " +
+                                 std::to_string(*n));
+    } else {
+      exporter.max_retries = static_cast<int>(*n);
+    }
+  }
+
+  if (auto d = Duration(Get(*table, path, "finished_retention"))) {
+    exporter.finished_retention = *d;
+  }
+}
+
+void Loader::LoadAccount(const toml::table& table, const std::string& path) {
+  CheckKeys(table, path, kAccountKeys);
+  AccountConfig account;
+  account.position = At(table);
+
+  Field field = Require(table, path, "name",
+                        "give the account a unique name, e.g. name = \"prod\"");
+  if (auto name = String(field)) {
+    if (!IsValidAccountName(*name)) {
+      Error(At(*field.node),
+            field.path + ": invalid account name " + Quoted(*name) +
+                "; use 1 to 64 characters of A-Z, a-z, 0-9, \"_\", \".\" and "
+                "\"-\"");
+    } else if (auto [it, inserted] =
+                   account_lines_.emplace(*name, At(*field.node).line);
+               !inserted) {
+      Error(At(*field.node), field.path + ": duplicate account name " +
+                                 Quoted(*name) + "; first defined at line " +
+                                 std::to_string(it->second));
+    }
+    account.name = *name;
+  }
+
+  LoadEndpoint(table, path, account);
+
+  field = Get(table, path, "signature_version");
+  if (auto version = String(field)) {
+    if (*version == "v3") {
+      account.signature_version = aliyun::SignatureVersion::kV3;
+    } else if (*version == "v1") {
+      account.signature_version = aliyun::SignatureVersion::kV1;
+    } else {
+      Error(At(*field.node), field.path + ": invalid value " +
+                                 Quoted(*version) +
+                                 "; expected \"v3\" (ACS3-HMAC-SHA256) or "
+                                 "\"v1\" (HMAC-SHA1)");
+    }
+  }
+
+  field = Get(table, path, "max_requests_per_second");
+  if (auto rate = Number(field)) {
+    if (!(*rate > 0 && *rate <= kMaxRequestsPerSecond)) {
+      Error(At(*field.node), field.path +
+                                 ": must be greater than 0 and at most " +
+                                 FormatNumber(kMaxRequestsPerSecond) +
+                                 ", got " + FormatNumber(*rate));
+    } else {
+      account.max_requests_per_second = *rate;
+    }
+  }
+
+  field = Get(table, path, "ca_file");
+  if (auto ca_file = String(field)) {
+    if (ca_file->empty()) {
+      Error(At(*field.node),
+            field.path +
+                ": must name a file; remove the key to trust only the system "
+                "certificate store");
+    } else if (FileReadResult read = files_.ReadFile(*ca_file); !read.ok) {
+      Error(At(*field.node), field.path + ": cannot read " + Quoted(*ca_file) +
+                                 ": " + read.error);
+    }
+    account.ca_file = *ca_file;
+  }
+
+  LoadCredentials(table, path, account);
+  config_.accounts.push_back(std::move(account));
+}
+
+void Loader::LoadEndpoint(const toml::table& table, const std::string& path,
+                          AccountConfig& account) {
+  Field region_field = Get(table, path, "region");
+  Field endpoint_field = Get(table, path, "endpoint");
+  if (region_field.node == nullptr && endpoint_field.node == nullptr) {
+    Error(At(table), path +
+                         ": needs \"region\" or \"endpoint\"; e.g. region = "
+                         "\"cn-hangzhou\" or endpoint = "
+                         "\"https://tds.cn-shanghai.aliyuncs.com\"");
+    return;
+  }
+
+  bool region_ok = false;
+  if (auto region = String(region_field)) {
+    if (aliyun::IsValidRegionId(*region)) {
+      account.region = *region;
+      region_ok = true;
+    } else {
+      Error(At(*region_field.node),
+            region_field.path + ": invalid region id " + Quoted(*region) +
+                "; expected a region id such as \"cn-hangzhou\" or "
+                "\"ap-southeast-1\"");
+    }
+  }
+
+  if (endpoint_field.node != nullptr) {
+    if (auto url = String(endpoint_field)) {
+      std::string error;
+      if (auto endpoint = aliyun::ParseEndpoint(*url, &error)) {
+        account.endpoint = *endpoint;
+      } else {
+        // ParseEndpoint's messages name the problem without quoting the
+        // URL, which may carry a password.
+        Error(At(*endpoint_field.node), endpoint_field.path + ": " + error);
+      }
+    }
+  } else if (region_ok) {
+    account.endpoint.scheme = "https";
+    account.endpoint.host = aliyun::SasHostForRegion(account.region);
+    account.endpoint.port = 443;
+  }
+}
+
+void Loader::LoadCredentials(const toml::table& account_table,
+                             const std::string& account_path,
+                             AccountConfig& account) {
+  CredentialsConfig& credentials = account.credentials;
+  Field field = Get(account_table, account_path, "credentials");
+  if (field.node == nullptr) {
+    credentials.position = account.position;
+    LoadEnvironmentCredentials(account_path, credentials);
+    return;
+  }
+  const toml::table* table = Table(field);
+  if (table == nullptr) return;
+  credentials.position = At(*table);
+
+  Field type_field = Get(*table, field.path, "type");
+  if (type_field.node != nullptr) {
+    std::optional<std::string> type = String(type_field);
+    if (!type) return;
+    if (std::find(std::begin(kCredentialTypes), std::end(kCredentialTypes),
+                  *type) == std::end(kCredentialTypes)) {
+      std::string message =
+          type_field.path + ": unknown credentials type " + Quoted(*type);
+      std::string nearest = NearestWord(
+          *type, std::vector<std::string_view>(std::begin(kCredentialTypes),
+                                               std::end(kCredentialTypes)));
+      if (!nearest.empty())
+        message += "; did you mean " + Quoted(nearest) + "?";
+      message += " (valid types: " + QuotedList(kCredentialTypes) + ")";
+      Error(At(*type_field.node), std::move(message));
+      return;
+    }
+    credentials.type = *type;
+  }
+
+  if (credentials.type == "access_key") {
+    LoadAccessKeyCredentials(*table, field.path, credentials);
+  }
+}
+
+void Loader::LoadAccessKeyCredentials(const toml::table& table,
+                                      const std::string& path,
+                                      CredentialsConfig& credentials) {
+  CheckKeys(table, path, kAccessKeyCredentialKeys);
+  credentials::Credentials& keys = credentials.static_credentials;
+  if (auto id = LoadSecret(table, path, {"access_key_id", true, false})) {
+    keys.access_key_id = std::move(*id);
+  }
+  if (auto secret =
+          LoadSecret(table, path, {"access_key_secret", true, true})) {
+    keys.access_key_secret = std::move(*secret);
+  }
+  if (auto token = LoadSecret(table, path, {"security_token", false, true})) {
+    keys.security_token = std::move(*token);
+  }
+}
+
+void Loader::LoadEnvironmentCredentials(const std::string& account_path,
+                                        CredentialsConfig& credentials) {
+  credentials.from_environment = true;
+  auto read = [&](std::string_view name) {
+    std::optional<std::string> value = env_.Get(std::string(name));
+    return value.value_or("");
+  };
+  credentials::Credentials& keys = credentials.static_credentials;
+  keys.access_key_id = read(kEnvAccessKeyId);
+  keys.access_key_secret = read(kEnvAccessKeySecret);
+  keys.security_token = read(kEnvSecurityToken);
+
+  std::vector<std::string_view> missing;
+  if (keys.access_key_id.empty()) missing.push_back(kEnvAccessKeyId);
+  if (keys.access_key_secret.empty()) missing.push_back(kEnvAccessKeySecret);
+  if (missing.empty()) return;
+  std::string names(missing[0]);
+  if (missing.size() > 1) names += " and " + std::string(missing[1]);
+  Error(credentials.position,
+        account_path + ": no [account.credentials] table, and " + names +
+            (missing.size() > 1 ? " are" : " is") +
+            " not set in the environment; set " + std::string(kEnvAccessKeyId) +
+            " and " + std::string(kEnvAccessKeySecret) +
+            ", or add an [account.credentials] table with access_key_id and "
+            "access_key_secret (or their *_env / *_file forms)");
+}
+
+std::optional<std::string> Loader::LoadSecret(const toml::table& table,
+                                              const std::string& path,
+                                              const SecretKey& key) {
+  struct Spelling {
+    std::string key;
+    SecretOrigin origin;
+    const toml::node* node;
+  };
+  std::vector<Spelling> present;
+  for (auto [suffix, origin] : {std::pair{"", SecretOrigin::kLiteral},
+                                std::pair{"_env", SecretOrigin::kEnvironment},
+                                std::pair{"_file", SecretOrigin::kFile}}) {
+    std::string name = std::string(key.name) + suffix;
+    if (const toml::node* node = table.get(name)) {
+      present.push_back({std::move(name), origin, node});
+    }
+  }
+  std::string name(key.name);
+  std::string choices = name + ", " + name + "_env or " + name + "_file";
+
+  if (present.empty()) {
+    if (key.required) {
+      Error(At(table), Join(path, name) +
+                           ": required key is missing; set one of " + choices);
+    }
+    return std::nullopt;
+  }
+  if (present.size() > 1) {
+    std::sort(present.begin(), present.end(),
+              [](const Spelling& a, const Spelling& b) {
+                return a.node->source().begin < b.node->source().begin;
+              });
+    for (size_t i = 1; i < present.size(); ++i) {
+      Error(At(*present[i].node),
+            Join(path, present[i].key) + ": conflicts with " + present[0].key +
+                " at line " +
+                std::to_string(present[0].node->source().begin.line) +
+                "; set only one of " + choices);
+    }
+    return std::nullopt;
+  }
+
+  const Spelling& spelling = present[0];
+  Field field{spelling.node, Join(path, spelling.key)};
+  std::optional<std::string> reference = String(field);
+  if (!reference) return std::nullopt;
+  SecretLookup lookup =
+      ResolveSecret(spelling.origin, *reference, env_, files_);
+  if (!lookup.value) {
+    Error(At(*spelling.node), field.path + ": " + lookup.error);
+    return std::nullopt;
+  }
+  if (spelling.origin == SecretOrigin::kLiteral && key.secret &&
+      ConfigReadableByOthers()) {
+    Warning(At(*spelling.node),
+            field.path +
+                ": a secret is written in a configuration file that other "
+                "users can read; run chmod 600 " +
+                path_ + ", or use " + name + "_env or " + name +
+                "_file instead");
+  }
+  return lookup.value;
+}
+
+void Loader::LoadTask(const toml::table& table, const std::string& path) {
+  CheckKeys(table, path, kTaskKeys);
+  TaskConfig task;
+  task.position = At(table);
+
+  std::vector<std::string_view> names;
+  for (const auto& [name, line] : account_lines_) names.push_back(name);
+  std::string defined;
+  if (!names.empty()) {
+    defined = "defined accounts: " + QuotedList(names);
+  } else if (config_.accounts.empty()) {
+    defined = "no [[account]] is defined";
+  } else {
+    defined = "no [[account]] has a valid name";
+  }
+
+  Field field = Require(table, path, "account",
+                        names.empty() ? defined : "name one of the " + defined);
+  std::optional<std::string> account = String(field);
+  if (account && !account_lines_.contains(*account)) {
+    std::string message = field.path + ": no account named " + Quoted(*account);
+    std::string nearest = NearestWord(*account, names);
+    if (!nearest.empty()) message += "; did you mean " + Quoted(nearest) + "?";
+    message += " (" + defined + ")";
+    Error(At(*field.node), std::move(message));
+    account.reset();
+  }
+
+  std::optional<int64_t> export_id = PositiveInteger(
+      Require(table, path, "export_id",
+              "set the id of the export task, e.g. export_id = 131231"));
+  field = Get(table, path, "rd_account_id");
+  std::optional<int64_t> rd_account_id = PositiveInteger(field);
+  bool rd_ok = field.node == nullptr || rd_account_id.has_value();
+
+  field = Get(table, path, "name");
+  std::optional<std::string> name = String(field);
+  if (name && name->empty()) {
+    Error(At(*field.node),
+          field.path +
+              ": must not be empty; remove the key to use the export id");
+  }
+
+  task.account = account.value_or("");
+  task.export_id = export_id.value_or(0);
+  task.rd_account_id = rd_account_id;
+  task.name = name ? *name : std::to_string(task.export_id);
+
+  if (account && export_id && rd_ok) {
+    size_t index = config_.tasks.size();
+    auto [it, inserted] =
+        task_lines_.emplace(std::tuple{*account, rd_account_id, *export_id},
+                            std::pair{index, task.position.line});
+    if (!inserted) {
+      std::string message = path + ": duplicate task; task[" +
+                            std::to_string(it->second.first + 1) +
+                            "] at line " + std::to_string(it->second.second) +
+                            " already polls account " + Quoted(*account) +
+                            ", export_id " + std::to_string(*export_id);
+      if (rd_account_id) {
+        message += ", rd_account_id " + std::to_string(*rd_account_id);
+      }
+      Error(task.position, std::move(message));
+    }
+  }
+  config_.tasks.push_back(std::move(task));
+}
+
+LoadResult Loader::Load(std::string_view text) {
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string_view(path_));
+  } catch (const toml::parse_error& error) {
+    std::string description(error.description());
+    constexpr std::string_view kPrefix = "Error while ";
+    if (StartsWith(description, kPrefix)) {
+      description = "invalid TOML while " + description.substr(kPrefix.size());
+    } else {
+      description = "invalid TOML: " + description;
+    }
+    Error(At(error.source()),
+          RedactParseError(std::move(description),
+                           LineOf(text, error.source().begin.line)));
+    return {std::nullopt, std::move(diagnostics_)};
+  }
+
+  CheckKeys(root, "", kTopLevelKeys);
+  LoadExporter(root);
+
+  auto is_absent_or_empty = [&](std::string_view key) {
+    const toml::node* node = root.get(key);
+    return node == nullptr || (node->is_array() && node->as_array()->empty());
+  };
+  auto accounts = TableArray(Get(root, "", "account"));
+  for (const auto& [table, path] : accounts) LoadAccount(*table, path);
+  if (is_absent_or_empty("account")) {
+    Error({path_, 1, 1},
+          "no [[account]] is defined; add at least one [[account]] table with "
+          "a name, a region and credentials");
+  }
+
+  auto tasks = TableArray(Get(root, "", "task"));
+  for (const auto& [table, path] : tasks) LoadTask(*table, path);
+  if (is_absent_or_empty("task")) {
+    Warning({path_, 1, 1},
+            "no [[task]] is defined; the exporter has nothing to poll");
+  }
+
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::tie(a.position.line, a.position.column) <
+                            std::tie(b.position.line, b.position.column);
+                   });
+  LoadResult result;
+  if (!has_errors_) result.config = std::move(config_);
+  result.diagnostics = std::move(diagnostics_);
+  return result;
+}
+
+}  // namespace
+
+std::string Diagnostic::ToString() const {
+  std::string out = position.file;
+  if (position.line > 0) {
+    out += ":" + std::to_string(position.line) + ":" +
+           std::to_string(position.column);
+  }
+  out += ": ";
+  if (severity == Severity::kWarning) out += "warning: ";
+  out += message;
+  return out;
+}
+
+LoadResult ParseConfig(std::string_view toml_text, const std::string& path,
+                       const Environment& env, const FileSystem& files) {
+  return Loader(path, env, files).Load(toml_text);
+}
+
+LoadResult LoadConfigFile(const std::string& path, const Environment& env,
+                          const FileSystem& files) {
+  FileReadResult read = files.ReadFile(path);
+  if (!read.ok) {
+    LoadResult result;
+    result.diagnostics.push_back({Diagnostic::Severity::kError,
+                                  {path, 0, 0},
+                                  "cannot read: " + read.error});
+    return result;
+  }
+  return ParseConfig(read.content, path, env, files);
+}
+
+}  // namespace sas::config

@@ -21,7 +21,9 @@ struct SourcePosition {
   int column = 0;
 };
 
-// One problem found while loading a configuration.
+// One problem found while loading a configuration. Messages name the key by
+// its full path ("account[2].credentials.access_key_secret_env"; array
+// elements count from 1) and never contain a secret.
 struct Diagnostic {
   enum class Severity { kError, kWarning };
   Severity severity = Severity::kError;
@@ -51,6 +53,8 @@ struct CredentialsConfig {
   // True when [account.credentials] was absent and the environment was used.
   bool from_environment = false;
   credentials::Credentials static_credentials;
+  // The [account.credentials] table, or the [[account]] when
+  // from_environment.
   SourcePosition position;
 };
 
@@ -60,8 +64,10 @@ struct AccountConfig {
   std::string region;         // "" when only endpoint is given
   aliyun::Endpoint endpoint;  // from endpoint, else from region
   aliyun::SignatureVersion signature_version = aliyun::SignatureVersion::kV3;
-  double max_requests_per_second = 5;  // > 0
-  std::string ca_file;  // "" for none; extra trust beside the system store
+  double max_requests_per_second = 5;  // > 0 and <= 10000
+  // "" for none; extra trust beside the system store. Checked readable at
+  // load time.
+  std::string ca_file;
   CredentialsConfig credentials;
   SourcePosition position;
 };

@@ -72,10 +72,14 @@ bool ParseIso8601(std::string_view text, WallTime* out) {
       !number(17, 2, &second)) {
     return false;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) {
     return false;
   }
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30,
+                                         31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int days = kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0);
+  if (day < 1 || day > days) return false;
   tm.tm_year = year - 1900;
   tm.tm_mon = month - 1;
   tm.tm_mday = day;

@@ -1,5 +1,6 @@
 #include "util/duration.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,7 +21,13 @@ std::optional<Millis> ParseDuration(std::string_view text) {
     }
     std::string_view digits = text.substr(start, i - start);
     if (digits.empty() || digits == ".") return std::nullopt;
-    double value = std::stod(std::string(digits));
+    // from_chars: locale-independent, and no exception on huge numbers.
+    double value = 0;
+    auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (error != std::errc() || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
     double unit_ms;
     if (text.substr(i, 2) == "ms") {
       unit_ms = 1;
@@ -39,8 +46,8 @@ std::optional<Millis> ParseDuration(std::string_view text) {
     }
     total_ms += value * unit_ms;
   }
-  // About 292 years: far beyond any sane setting, and safe from overflow.
-  if (total_ms > 9.2e15) return std::nullopt;
+  // About 292,000 years: far beyond any sane setting, and safe from overflow.
+  if (!(total_ms <= 9.2e15)) return std::nullopt;
   return Millis(static_cast<int64_t>(std::llround(total_ms)));
 }
 

@@ -1,0 +1,91 @@
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sas {
+namespace {
+
+TEST(StringsTest, HexEncode) {
+  EXPECT_EQ(HexEncode(""), "");
+  EXPECT_EQ(HexEncode(std::string("\x00\x01\xab\xff", 4)), "0001abff");
+  EXPECT_EQ(HexEncode("abc"), "616263");
+}
+
+TEST(StringsTest, ToLowerTouchesAsciiOnly) {
+  EXPECT_EQ(ToLower("MiXeD-Case_09"), "mixed-case_09");
+  EXPECT_EQ(ToLower("\xc3\x84"), "\xc3\x84");
+}
+
+TEST(StringsTest, Trim) {
+  EXPECT_EQ(Trim("  a b \t\r\n"), "a b");
+  EXPECT_EQ(Trim("\n\n"), "");
+  EXPECT_EQ(Trim(""), "");
+  EXPECT_EQ(Trim("x"), "x");
+}
+
+TEST(StringsTest, StartsWith) {
+  EXPECT_TRUE(StartsWith("x-acs-date", "x-acs-"));
+  EXPECT_TRUE(StartsWith("abc", ""));
+  EXPECT_FALSE(StartsWith("ab", "abc"));
+  EXPECT_FALSE(StartsWith("xabc", "abc"));
+}
+
+TEST(StringsTest, SplitKeepsEmptyParts) {
+  EXPECT_EQ(Split("a,b,c", ','), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(Split(",a,,", ','), (std::vector<std::string>{"", "a", "", ""}));
+  EXPECT_EQ(Split("", ','), (std::vector<std::string>{""}));
+}
+
+TEST(StringsTest, EditDistance) {
+  EXPECT_EQ(EditDistance("", ""), 0u);
+  EXPECT_EQ(EditDistance("abc", ""), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("region", "regoin"), 2u);
+  EXPECT_EQ(EditDistance("same", "same"), 0u);
+}
+
+TEST(StringsTest, NearestWordFindsCloseCandidate) {
+  std::vector<std::string_view> keys = {"poll_interval", "concurrency",
+                                        "request_timeout", "max_retries"};
+  EXPECT_EQ(NearestWord("pol_interval", keys), "poll_interval");
+  EXPECT_EQ(NearestWord("Concurrency", keys), "concurrency");
+  EXPECT_EQ(NearestWord("max_retry", keys), "max_retries");
+}
+
+TEST(StringsTest, NearestWordGivesUpWhenNothingIsClose) {
+  std::vector<std::string_view> keys = {"poll_interval", "concurrency"};
+  EXPECT_EQ(NearestWord("zzz", keys), "");
+  EXPECT_EQ(NearestWord("timeout", keys), "");
+  EXPECT_EQ(NearestWord("x", {}), "");
+}
+
+TEST(StringsTest, NearestWordPrefersTheClosest) {
+  EXPECT_EQ(NearestWord("prd", {"staging", "prod", "prod2"}), "prod");
+}
+
+TEST(StringsTest, AppendJsonStringEscapes) {
+  std::string out = "x=";
+  AppendJsonString(out, "a\"b\\c\nd\re\tf");
+  EXPECT_EQ(out, R"(x="a\"b\\c\nd\re\tf")");
+
+  out.clear();
+  AppendJsonString(out, std::string("\x01\x1f\x00", 3));
+  EXPECT_EQ(out, R"("\u0001\u001f\u0000")");
+
+  out.clear();
+  AppendJsonString(out, "caf\xc3\xa9 / <ok>");
+  EXPECT_EQ(out, "\"caf\xc3\xa9 / <ok>\"");
+}
+
+TEST(StringsTest, HtmlEscape) {
+  EXPECT_EQ(HtmlEscape(R"(<a href="x">'&'</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape("plain"), "plain");
+}
+
+}  // namespace
+}  // namespace sas
