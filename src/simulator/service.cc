@@ -1,0 +1,268 @@
+#include "simulator/service.h"
+
+#include <charconv>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "util/strings.h"
+
+namespace sas::simulator {
+namespace {
+
+constexpr std::string_view kJsonContentType = "application/json;charset=utf-8";
+constexpr std::string_view kBrokenProxyPage =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>"
+    "\r\n</body>\r\n</html>\r\n";
+
+const std::string* FindParam(const aliyun::Params& params,
+                             std::string_view name) {
+  for (const auto& [key, value] : params) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+// A positive decimal int64 without sign, spaces or leading '+'.
+std::optional<int64_t> ParsePositive(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      value <= 0 || text[0] == '-') {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string Base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 |
+                 static_cast<uint8_t>(bytes[i + 1]) << 8 |
+                 static_cast<uint8_t>(bytes[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+ApiError InvalidParameter(std::string_view name) {
+  return {
+      400, "InvalidParameter",
+      "The specified parameter \"" + std::string(name) + "\" is not valid."};
+}
+
+}  // namespace
+
+double SeededRandom::NextUnit() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
+}
+
+uint64_t SeededRandom::NextU64() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return engine_();
+}
+
+std::optional<std::string> ApiResponse::Header(
+    std::string_view lowercase_name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == lowercase_name) return value;
+  }
+  return std::nullopt;
+}
+
+Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
+                 std::unique_ptr<RandomSource> random)
+    : scenario_(std::move(scenario)),
+      clock_(clock),
+      start_(clock.SteadyNow()),
+      random_(std::move(random)),
+      authenticator_(std::move(keys), clock) {}
+
+ApiResponse Service::Handle(const ApiRequest& request) {
+  int64_t export_id = 0;
+  std::string access_key_id;
+  ApiResponse response = Answer(request, &export_id, &access_key_id);
+  response.export_id = export_id;
+  response.access_key_id = access_key_id;
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++requests_;
+  ++by_code_[response.code];
+  if (export_id > 0) ++by_export_[export_id];
+  if (!access_key_id.empty()) ++by_access_key_[access_key_id];
+  return response;
+}
+
+ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
+                            std::string* access_key_id) {
+  AuthResult auth = authenticator_.Verify(request);
+  *access_key_id = auth.access_key_id;
+  if (!auth.ok) return Error(request, auth.error);
+  if (auth.action != kSasAction || auth.version != kSasVersion) {
+    return Error(request,
+                 {404, "InvalidApi.NotFound",
+                  "Specified api is not found, please check your url and "
+                  "method."});
+  }
+  const std::string* id_text = FindParam(auth.params, "ExportId");
+  if (id_text == nullptr) {
+    return Error(request,
+                 {400, "MissingParameter",
+                  "The input parameter \"ExportId\" that is mandatory for "
+                  "processing this request is not supplied."});
+  }
+  std::optional<int64_t> id = ParsePositive(*id_text);
+  if (!id) return Error(request, InvalidParameter("ExportId"));
+  std::optional<int64_t> rd_account;
+  if (const std::string* rd_text =
+          FindParam(auth.params, "ResourceDirectoryAccountId")) {
+    rd_account = ParsePositive(*rd_text);
+    if (!rd_account) {
+      return Error(request, InvalidParameter("ResourceDirectoryAccountId"));
+    }
+  }
+  *export_id = *id;
+  const ExportSpec* spec = scenario_.Find(*id);
+  if (spec == nullptr) {
+    return Error(request, {400, "InvalidExportId.NotFound",
+                           "The specified export task does not exist."});
+  }
+
+  ApiResponse response;
+  if (Chance(spec->non_json_rate)) {
+    response.headers = {{"content-type", "text/html"}};
+    response.body = kBrokenProxyPage;
+    response.code = "NonJson";
+  } else if (Chance(spec->throttle_rate)) {
+    response = Error(request, {400, "Throttling.User",
+                               "Request was denied due to user flow control."});
+    response.headers.emplace_back("x-acs-retry-after",
+                                  std::to_string(spec->retry_after.count()));
+  } else if (spec->rd_account_id && rd_account != spec->rd_account_id) {
+    response = Error(request, {400, "RdCheckNoPermission",
+                               "Resource directory account verification has no "
+                               "permission."});
+  } else if (!spec->error_code.empty() && Chance(spec->error_rate)) {
+    response = Error(
+        request, {spec->error_status, spec->error_code, spec->error_message});
+  } else {
+    response = Success(*spec);
+  }
+  response.delay = spec->latency;
+  return response;
+}
+
+ApiResponse Service::Error(const ApiRequest& request, const ApiError& error) {
+  std::string request_id = NewRequestId();
+  const std::string* host = request.Header("host");
+  nlohmann::ordered_json body = {
+      {"RequestId", request_id},
+      {"HostId", host != nullptr ? *host : "tds.cn-shanghai.aliyuncs.com"},
+      {"Code", error.code},
+      {"Message", error.message},
+      {"Recommend", "https://api.aliyun.com/troubleshoot?q=" + error.code +
+                        "&product=Sas&requestId=" + request_id}};
+  ApiResponse response;
+  response.status = error.http_status;
+  response.headers = {{"content-type", std::string(kJsonContentType)},
+                      {"x-acs-request-id", request_id}};
+  response.body = body.dump();
+  response.code = error.code;
+  return response;
+}
+
+ApiResponse Service::Success(const ExportSpec& spec) {
+  ExportState state = StateAt(
+      spec, std::chrono::duration_cast<Millis>(clock_.SteadyNow() - start_));
+  std::string link;
+  if (state.status == "success") {
+    std::string signature_bytes;
+    for (int i = 0; i < 3; ++i) {
+      uint64_t word = random_->NextU64();
+      signature_bytes.append(reinterpret_cast<const char*>(&word),
+                             sizeof(word));
+    }
+    signature_bytes.resize(20);
+    int64_t expires = static_cast<int64_t>(ToUnixSeconds(clock_.Now())) + 3600;
+    link = "https://sas-export.oss-cn-shanghai.aliyuncs.com/" +
+           aliyun::PercentEncode(spec.file_name) +
+           ".zip?Expires=" + std::to_string(expires) +
+           "&OSSAccessKeyId=STS.sim&Signature=" +
+           aliyun::PercentEncode(Base64(signature_bytes));
+  }
+  std::string request_id = NewRequestId();
+  nlohmann::ordered_json body = {{"RequestId", request_id},
+                                 {"Id", spec.id},
+                                 {"Progress", state.progress},
+                                 {"CurrentCount", state.current_count},
+                                 {"TotalCount", spec.total_count},
+                                 {"ExportStatus", state.status},
+                                 {"FileName", spec.file_name},
+                                 {"Message", "success"},
+                                 {"Link", link}};
+  ApiResponse response;
+  response.headers = {{"content-type", std::string(kJsonContentType)},
+                      {"x-acs-request-id", request_id}};
+  response.body = body.dump();
+  response.code = "Success";
+  return response;
+}
+
+bool Service::Chance(double rate) {
+  if (rate <= 0.0) return false;
+  if (rate >= 1.0) return true;
+  return random_->NextUnit() < rate;
+}
+
+std::string Service::NewRequestId() {
+  uint64_t high = random_->NextU64();
+  uint64_t low = random_->NextU64();
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "%08X-%04X-%04X-%04X-%012llX",
+                static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xffff),
+                static_cast<unsigned>(high & 0xffff),
+                static_cast<unsigned>(low >> 48),
+                static_cast<unsigned long long>(low & 0xffffffffffffULL));
+  return buffer;
+}
+
+void Service::CallStarted() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++in_flight_;
+  max_in_flight_ = std::max(max_in_flight_, in_flight_);
+}
+
+void Service::CallFinished() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --in_flight_;
+}
+
+std::string Service::StatsJson() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::ordered_json by_export = nlohmann::ordered_json::object();
+  for (const auto& [id, count] : by_export_) {
+    by_export[std::to_string(id)] = count;
+  }
+  nlohmann::ordered_json stats = {{"requests", requests_},
+                                  {"by_export", by_export},
+                                  {"by_code", by_code_},
+                                  {"by_access_key", by_access_key_},
+                                  {"max_in_flight", max_in_flight_},
+                                  {"in_flight", in_flight_}};
+  return stats.dump();
+}
+
+}  // namespace sas::simulator

@@ -1,0 +1,103 @@
+#include "simulator/server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_requests.h"
+
+namespace sas::simulator {
+namespace {
+
+using nlohmann::json;
+using testing::kKeyId;
+using testing::kKeySecret;
+
+std::unique_ptr<Service> MakeService() {
+  Scenario scenario;
+  ExportSpec spec;
+  spec.id = 1001;
+  scenario.exports.push_back(spec);
+  return std::make_unique<Service>(std::move(scenario),
+                                   KeyPairs{{kKeyId, kKeySecret}}, RealClock(),
+                                   std::make_unique<SeededRandom>(1));
+}
+
+httplib::Headers ToHttplib(const aliyun::Headers& headers) {
+  httplib::Headers out;
+  for (const auto& [name, value] : headers) out.emplace(name, value);
+  return out;
+}
+
+TEST(Server, AnswersSignedRequestAndStats) {
+  std::unique_ptr<Service> service = MakeService();
+  Server server(*service, {});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  ASSERT_GT(server.port(), 0);
+  EXPECT_EQ(server.Url(), "http://127.0.0.1:" + std::to_string(server.port()));
+
+  aliyun::RpcCall call{
+      "DescribeExportInfo", "2018-12-03", {{"ExportId", "1001"}}};
+  aliyun::HttpRequest request = aliyun::BuildSignedRequest(
+      call, {"http", "127.0.0.1", server.port()},
+      {kKeyId, kKeySecret, "", std::nullopt}, aliyun::SignatureVersion::kV3,
+      RealClock().Now(), "server-test-nonce", "simulator-test");
+
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_keep_alive(true);
+  httplib::Result result =
+      client.Post(request.target.c_str(), ToHttplib(request.headers), "", "");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->get_header_value("Content-Type"),
+            "application/json;charset=utf-8");
+  EXPECT_FALSE(result->get_header_value("x-acs-request-id").empty());
+  json body = json::parse(result->body);
+  EXPECT_EQ(body["Id"], 1001);
+  EXPECT_EQ(body["Message"], "success");
+
+  // The same nonce again, on the same keep-alive connection.
+  result =
+      client.Post(request.target.c_str(), ToHttplib(request.headers), "", "");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 400);
+  EXPECT_EQ(json::parse(result->body)["Code"], "SignatureNonceUsed");
+
+  result = client.Get("/_simulator/stats");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(json::parse(result->body),
+            json::parse(R"({"requests": 2, "by_export": {"1001": 1},
+                "by_code": {"Success": 1, "SignatureNonceUsed": 1},
+                "by_access_key": {"LTAIsimulatortest": 2},
+                "max_in_flight": 1, "in_flight": 0})"));
+
+  // Any other path is an API call, and needs a signature.
+  result = client.Get("/anything?ExportId=1001");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 400);
+  EXPECT_EQ(json::parse(result->body)["Code"], "IncompleteSignature");
+
+  // The keep-alive connection is still open: stopping must not wait for it
+  // to time out (30 s).
+  auto before = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(5));
+}
+
+TEST(Server, FailsOnBadTlsFiles) {
+  std::unique_ptr<Service> service = MakeService();
+  ServerOptions options;
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  options.tls_key_file = "/nonexistent/key.pem";
+  Server server(*service, options);
+  std::string error;
+  EXPECT_FALSE(server.Start(&error));
+  EXPECT_THAT(error, ::testing::HasSubstr("/nonexistent/cert.pem"));
+}
+
+}  // namespace
+}  // namespace sas::simulator

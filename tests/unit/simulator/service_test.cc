@@ -1,0 +1,291 @@
+#include "simulator/service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_requests.h"
+
+namespace sas::simulator {
+namespace {
+
+using nlohmann::json;
+using testing::DescribeExportInfo;
+using ::testing::HasSubstr;
+using testing::kKeyId;
+using testing::kKeySecret;
+using ::testing::MatchesRegex;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reset({}); }
+
+  void Reset(std::vector<ExportSpec> exports, uint64_t seed = 42) {
+    Scenario scenario;
+    scenario.exports = std::move(exports);
+    service_ = std::make_unique<Service>(std::move(scenario),
+                                         KeyPairs{{kKeyId, kKeySecret}}, clock_,
+                                         std::make_unique<SeededRandom>(seed));
+  }
+
+  ApiResponse Call(
+      const std::string& export_id,
+      aliyun::SignatureVersion version = aliyun::SignatureVersion::kV3,
+      const std::string& rd_account = "") {
+    return service_->Handle(DescribeExportInfo(
+        export_id, clock_.Now(), "nonce-" + std::to_string(++nonce_), version,
+        rd_account));
+  }
+
+  static std::string Code(const ApiResponse& response) {
+    return json::parse(response.body).value("Code", "");
+  }
+
+  json Stats() { return json::parse(service_->StatsJson()); }
+
+  FakeClock clock_;
+  int nonce_ = 0;
+  std::unique_ptr<Service> service_;
+};
+
+ExportSpec Export(int64_t id) {
+  ExportSpec spec;
+  spec.id = id;
+  spec.file_name = "asset_export_" + std::to_string(id);
+  spec.total_count = 5000;
+  spec.init_duration = std::chrono::seconds(5);
+  spec.duration = std::chrono::seconds(60);
+  return spec;
+}
+
+TEST_F(ServiceTest, SuccessBodyFollowsTheCurve) {
+  Reset({Export(1001)});
+  ApiResponse response = Call("1001");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("content-type"), "application/json;charset=utf-8");
+  json body = json::parse(response.body);
+  EXPECT_EQ(response.Header("x-acs-request-id"), body["RequestId"]);
+  EXPECT_THAT(body["RequestId"].get<std::string>(),
+              MatchesRegex("[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-"
+                           "[0-9A-F]{12}"));
+  EXPECT_EQ(body["Id"], 1001);
+  EXPECT_EQ(body["ExportStatus"], "init");
+  EXPECT_EQ(body["Progress"], 0);
+  EXPECT_EQ(body["CurrentCount"], 0);
+  EXPECT_EQ(body["TotalCount"], 5000);
+  EXPECT_EQ(body["FileName"], "asset_export_1001");
+  EXPECT_EQ(body["Message"], "success");
+  EXPECT_EQ(body["Link"], "");
+
+  clock_.Advance(std::chrono::seconds(35));
+  body = json::parse(Call("1001", aliyun::SignatureVersion::kV1).body);
+  EXPECT_EQ(body["ExportStatus"], "exporting");
+  EXPECT_EQ(body["Progress"], 50);
+  EXPECT_EQ(body["CurrentCount"], 2500);
+
+  clock_.Advance(std::chrono::seconds(30));
+  body = json::parse(Call("1001").body);
+  EXPECT_EQ(body["ExportStatus"], "success");
+  EXPECT_EQ(body["Progress"], 100);
+  EXPECT_THAT(body["Link"].get<std::string>(),
+              MatchesRegex("https://sas-export\\.oss-cn-shanghai\\.aliyuncs\\."
+                           "com/asset_export_1001\\.zip\\?Expires=[0-9]+&"
+                           "OSSAccessKeyId=STS\\.sim&Signature=[A-Za-z0-9%]+"));
+}
+
+TEST_F(ServiceTest, ErrorShape) {
+  ApiResponse response = Call("999");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.Header("content-type"), "application/json;charset=utf-8");
+  json body = json::parse(response.body);
+  EXPECT_EQ(body["Code"], "InvalidExportId.NotFound");
+  EXPECT_EQ(body["Message"], "The specified export task does not exist.");
+  EXPECT_EQ(body["HostId"], "127.0.0.1:8080");
+  EXPECT_EQ(response.Header("x-acs-request-id"), body["RequestId"]);
+  EXPECT_THAT(body["Recommend"].get<std::string>(),
+              HasSubstr("InvalidExportId.NotFound"));
+  EXPECT_EQ(response.code, "InvalidExportId.NotFound");
+}
+
+TEST_F(ServiceTest, OfficialV3ExampleIsAnUnknownApi) {
+  WallTime at;
+  ASSERT_TRUE(ParseIso8601("2023-10-26T10:22:32Z", &at));
+  FakeClock clock(at);
+  Service service({}, {{"YourAccessKeyId", "YourAccessKeySecret"}}, clock,
+                  std::make_unique<SeededRandom>(1));
+  ApiRequest request;
+  request.target =
+      "/?ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&"
+      "RegionId=cn-shanghai";
+  request.headers = {
+      {"host", "ecs.cn-shanghai.aliyuncs.com"},
+      {"x-acs-action", "RunInstances"},
+      {"x-acs-version", "2014-05-26"},
+      {"x-acs-date", "2023-10-26T10:22:32Z"},
+      {"x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d"},
+      {"x-acs-content-sha256", std::string(aliyun::kEmptyBodySha256)},
+      {"authorization",
+       "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;"
+       "x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;"
+       "x-acs-version,Signature="
+       "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"}};
+  ApiResponse response = service.Handle(request);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(Code(response), "InvalidApi.NotFound");
+}
+
+TEST_F(ServiceTest, WrongVersionIsAnUnknownApi) {
+  aliyun::RpcCall call{"DescribeExportInfo", "2017-01-01", {{"ExportId", "1"}}};
+  ApiRequest request = testing::ToApiRequest(aliyun::BuildSignedRequest(
+      call, {"http", "127.0.0.1", 80}, {kKeyId, kKeySecret, "", std::nullopt},
+      aliyun::SignatureVersion::kV3, clock_.Now(), "n", "t"));
+  EXPECT_EQ(Code(service_->Handle(request)), "InvalidApi.NotFound");
+}
+
+TEST_F(ServiceTest, ExportIdChecks) {
+  aliyun::RpcCall call{"DescribeExportInfo", "2018-12-03", {}};
+  ApiRequest request = testing::ToApiRequest(aliyun::BuildSignedRequest(
+      call, {"http", "127.0.0.1", 80}, {kKeyId, kKeySecret, "", std::nullopt},
+      aliyun::SignatureVersion::kV3, clock_.Now(), "n", "t"));
+  ApiResponse missing = service_->Handle(request);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(json::parse(missing.body)["Message"],
+            "The input parameter \"ExportId\" that is mandatory for "
+            "processing this request is not supplied.");
+  EXPECT_EQ(Code(missing), "MissingParameter");
+  for (std::string bad :
+       {"0", "-1", "abc", "1.5", "", " 1", "99999999999999999999"}) {
+    EXPECT_EQ(Code(Call(bad)), "InvalidParameter") << bad;
+  }
+  EXPECT_EQ(Code(Call("1", aliyun::SignatureVersion::kV3, "x")),
+            "InvalidParameter");
+}
+
+TEST_F(ServiceTest, ResourceDirectoryAccountIsChecked) {
+  ExportSpec spec = Export(5);
+  spec.rd_account_id = 1234567;
+  Reset({spec, Export(6)});
+  ApiResponse without = Call("5");
+  EXPECT_EQ(without.status, 400);
+  EXPECT_EQ(Code(without), "RdCheckNoPermission");
+  EXPECT_EQ(json::parse(without.body)["Message"],
+            "Resource directory account verification has no permission.");
+  EXPECT_EQ(Code(Call("5", aliyun::SignatureVersion::kV3, "7654321")),
+            "RdCheckNoPermission");
+  EXPECT_EQ(Call("5", aliyun::SignatureVersion::kV3, "1234567").status, 200);
+  EXPECT_EQ(Call("5", aliyun::SignatureVersion::kV1, "1234567").status, 200);
+  // An export without rd_account_id accepts any account.
+  EXPECT_EQ(Call("6", aliyun::SignatureVersion::kV3, "1").status, 200);
+}
+
+TEST_F(ServiceTest, ConfiguredErrorAndLatency) {
+  ExportSpec spec = Export(7);
+  spec.error_code = "ServerError";
+  spec.error_status = 500;
+  spec.error_message = "The request processing has failed.";
+  spec.latency = std::chrono::milliseconds(200);
+  Reset({spec});
+  ApiResponse response = Call("7");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(Code(response), "ServerError");
+  EXPECT_EQ(json::parse(response.body)["Message"],
+            "The request processing has failed.");
+  EXPECT_EQ(response.delay, std::chrono::milliseconds(200));
+  // Latency applies only once the export is known.
+  EXPECT_EQ(Call("8").delay, std::chrono::milliseconds(0));
+}
+
+TEST_F(ServiceTest, ThrottlingCarriesRetryAfter) {
+  ExportSpec spec = Export(9);
+  spec.throttle_rate = 1.0;
+  spec.retry_after = std::chrono::milliseconds(100);
+  Reset({spec});
+  ApiResponse response = Call("9");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(Code(response), "Throttling.User");
+  EXPECT_EQ(json::parse(response.body)["Message"],
+            "Request was denied due to user flow control.");
+  EXPECT_EQ(response.Header("x-acs-retry-after"), "100");
+}
+
+TEST_F(ServiceTest, NonJsonAnswer) {
+  ExportSpec spec = Export(10);
+  spec.non_json_rate = 1.0;
+  Reset({spec});
+  ApiResponse response = Call("10");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.Header("content-type"), "text/html");
+  EXPECT_THAT(response.body, HasSubstr("<html>"));
+  EXPECT_FALSE(json::accept(response.body));
+  EXPECT_EQ(response.code, "NonJson");
+}
+
+int CountCode(Service& service, FakeClock& clock, int calls,
+              const std::string& code) {
+  int count = 0;
+  for (int i = 0; i < calls; ++i) {
+    ApiResponse response = service.Handle(
+        DescribeExportInfo("11", clock.Now(), "rate-" + std::to_string(i)));
+    if (response.code == code) ++count;
+  }
+  return count;
+}
+
+TEST_F(ServiceTest, RatesAreSeededFractions) {
+  ExportSpec spec = Export(11);
+  spec.throttle_rate = 0.5;
+  spec.error_code = "ServerError";
+  spec.error_rate = 0.2;
+  std::vector<int> throttled, errors;
+  for (int run = 0; run < 2; ++run) {
+    Reset({spec}, 42);
+    throttled.push_back(CountCode(*service_, clock_, 1000, "Throttling.User"));
+    json stats = Stats();
+    errors.push_back(stats["by_code"].value("ServerError", 0));
+  }
+  EXPECT_EQ(throttled[0], throttled[1]);  // same seed, same answers
+  EXPECT_EQ(errors[0], errors[1]);
+  EXPECT_NEAR(throttled[0], 500, 60);
+  // 20% of the 50% not throttled.
+  EXPECT_NEAR(errors[0], 100, 35);
+}
+
+TEST_F(ServiceTest, StatsCountRequestsByExportCodeAndKey) {
+  Reset({Export(1001)});
+  EXPECT_EQ(Stats(), json::parse(R"({"requests": 0, "by_export": {},
+      "by_code": {}, "by_access_key": {}, "max_in_flight": 0,
+      "in_flight": 0})"));
+  Call("1001");
+  Call("1001", aliyun::SignatureVersion::kV1);
+  Call("999");
+  ApiRequest bad = DescribeExportInfo("1001", clock_.Now(), "x",
+                                      aliyun::SignatureVersion::kV3, "", kKeyId,
+                                      "wrong-secret");
+  service_->Handle(bad);
+  service_->Handle(DescribeExportInfo("1001", clock_.Now(), "y",
+                                      aliyun::SignatureVersion::kV3, "",
+                                      "UnknownKey", "s"));
+  service_->CallStarted();
+  service_->CallStarted();
+  service_->CallFinished();
+  EXPECT_EQ(Stats(), json::parse(R"({"requests": 5,
+      "by_export": {"1001": 2, "999": 1},
+      "by_code": {"Success": 2, "InvalidExportId.NotFound": 1,
+                  "SignatureDoesNotMatch": 1,
+                  "InvalidAccessKeyId.NotFound": 1},
+      "by_access_key": {"LTAIsimulatortest": 4},
+      "max_in_flight": 2, "in_flight": 1})"));
+}
+
+TEST_F(ServiceTest, SignatureMismatchEchoesStringToSign) {
+  ApiResponse response = service_->Handle(
+      DescribeExportInfo("1", clock_.Now(), "n", aliyun::SignatureVersion::kV3,
+                         "", kKeyId, "wrong"));
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(json::parse(response.body)["Message"].get<std::string>(),
+              HasSubstr("server string to sign is:ACS3-HMAC-SHA256\n"));
+}
+
+}  // namespace
+}  // namespace sas::simulator
