@@ -91,7 +91,12 @@ bool ParseIso8601(std::string_view text, WallTime* out) {
 }
 
 double ToUnixSeconds(WallTime t) {
-  return std::chrono::duration<double>(t.time_since_epoch()).count();
+  // Whole milliseconds first: dividing nanoseconds as a double would print
+  // 1700000000.25 as 1700000000.2499998.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                t.time_since_epoch())
+                .count();
+  return static_cast<double>(ms) / 1000.0;
 }
 
 }  // namespace sas

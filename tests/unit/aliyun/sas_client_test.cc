@@ -1,0 +1,244 @@
+#include "aliyun/sas_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "aliyun/retry.h"
+#include "support/fake_transport.h"
+
+namespace sas::aliyun {
+namespace {
+
+using sas::testing::ErrorBody;
+using sas::testing::ExportInfoBody;
+using sas::testing::FakeTransport;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct RecordedAttempt {
+  std::string account, action, code;
+};
+
+class RecordingObserver : public ApiObserver {
+ public:
+  void OnAttempt(std::string_view account, std::string_view action,
+                 std::chrono::duration<double>,
+                 const ApiError* error) override {
+    attempts.push_back(
+        {std::string(account), std::string(action), error ? error->code : ""});
+  }
+  std::vector<RecordedAttempt> attempts;
+};
+
+class SasClientTest : public ::testing::Test {
+ protected:
+  SasClient MakeClient(int max_retries = 2, TokenBucket* bucket = nullptr) {
+    SasClientOptions options;
+    options.account = "prod";
+    options.endpoint = Endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
+    options.retry.max_retries = max_retries;
+    options.user_agent = "aliyun_sas_exporter/test";
+    return SasClient(options, transport_, credentials_, clock_, nonces_,
+                     sleeper_, bucket, &observer_);
+  }
+  SteadyTime Deadline(std::chrono::seconds in = std::chrono::seconds(60)) {
+    return clock_.SteadyNow() + in;
+  }
+
+  FakeClock clock_;
+  FakeSleeper sleeper_{clock_};
+  CountingNonceSource nonces_;
+  FakeTransport transport_;
+  credentials::StaticCredentialsProvider credentials_{
+      {"AKID", "SECRET-VALUE", "", std::nullopt}, "access_key"};
+  RecordingObserver observer_;
+};
+
+TEST_F(SasClientTest, SendsSignedQueryWithExportAndMemberAccount) {
+  transport_.PushResponse(200,
+                          ExportInfoBody(131231, 16, 20, 100, "exporting"));
+  SasClient client = MakeClient();
+  CallResult result =
+      client.DescribeExportInfo({131231, 16670360956}, Deadline());
+  ASSERT_TRUE(result.ok()) << result.error().code;
+  EXPECT_EQ(result.info().progress, 16);
+  std::vector<HttpRequest> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const HttpRequest& request = requests[0];
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target,
+            "/?ExportId=131231&ResourceDirectoryAccountId=16670360956");
+  EXPECT_TRUE(request.body.empty());
+  std::map<std::string, std::string> headers(request.headers.begin(),
+                                             request.headers.end());
+  EXPECT_EQ(headers["x-acs-action"], "DescribeExportInfo");
+  EXPECT_EQ(headers["x-acs-version"], "2018-12-03");
+  EXPECT_EQ(headers["accept"], "application/json");
+  EXPECT_EQ(headers["user-agent"], "aliyun_sas_exporter/test");
+  EXPECT_THAT(headers["authorization"],
+              HasSubstr("ACS3-HMAC-SHA256 Credential=AKID,"));
+  EXPECT_EQ(result.attempts, 1);
+  ASSERT_EQ(observer_.attempts.size(), 1u);
+  EXPECT_EQ(observer_.attempts[0].code, "");
+}
+
+TEST_F(SasClientTest, RetriesServerErrorsWithFreshNonceAndSignature) {
+  transport_.PushResponse(503, ErrorBody("ServiceUnavailable", "busy"));
+  transport_.PushResponse(500, ErrorBody("InternalError", "oops"));
+  transport_.PushResponse(200, ExportInfoBody(1, 50, 5, 10, "exporting"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.attempts, 3);
+  auto requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  std::set<std::string> nonces, authorizations;
+  for (const auto& request : requests) {
+    for (const auto& [name, value] : request.headers) {
+      if (name == "x-acs-signature-nonce") nonces.insert(value);
+      if (name == "authorization") authorizations.insert(value);
+    }
+  }
+  EXPECT_EQ(nonces.size(), 3u);
+  EXPECT_EQ(authorizations.size(), 3u);
+  ASSERT_EQ(observer_.attempts.size(), 3u);
+  EXPECT_EQ(observer_.attempts[0].code, "ServiceUnavailable");
+  EXPECT_EQ(observer_.attempts[1].code, "InternalError");
+  EXPECT_EQ(sleeper_.sleeps().size(), 2u);
+}
+
+TEST_F(SasClientTest, GivesUpAfterMaxRetries) {
+  for (int i = 0; i < 5; ++i) {
+    transport_.PushError(TransportError::kTimeout);
+  }
+  SasClient client = MakeClient(/*max_retries=*/2);
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "timeout");
+  EXPECT_EQ(result.attempts, 3);
+  EXPECT_EQ(transport_.requests().size(), 3u);
+}
+
+TEST_F(SasClientTest, DoesNotRetryPermanentErrors) {
+  for (const char* code : {"SignatureDoesNotMatch", "NoPermission",
+                           "InvalidAccessKeyId.NotFound", "MissingParameter"}) {
+    FakeTransport transport;
+    transport.PushResponse(400, ErrorBody(code, "no"));
+    transport.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+    SasClientOptions options;
+    options.account = "prod";
+    options.endpoint = Endpoint{"https", "h", 443};
+    SasClient client(options, transport, credentials_, clock_, nonces_,
+                     sleeper_, nullptr, nullptr);
+    CallResult result =
+        client.DescribeExportInfo({1, std::nullopt}, Deadline());
+    ASSERT_FALSE(result.ok()) << code;
+    EXPECT_EQ(result.error().code, code);
+    EXPECT_EQ(transport.requests().size(), 1u) << code;
+  }
+}
+
+TEST_F(SasClientTest, HonoursRetryAfter) {
+  transport_.PushResponse(400, ErrorBody("Throttling.User", "slow down"),
+                          {{"x-acs-retry-after", "1500"}});
+  transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_GE(sleeper_.sleeps()[0], std::chrono::milliseconds(1500));
+}
+
+TEST_F(SasClientTest, StopsRetryingAtTheDeadline) {
+  transport_.PushResponse(400, ErrorBody("Throttling.User", "slow down"),
+                          {{"x-acs-retry-after", "5000"}});
+  transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo(
+      {1, std::nullopt}, Deadline(std::chrono::seconds(2)));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "Throttling.User");
+  EXPECT_EQ(transport_.requests().size(), 1u);
+  EXPECT_TRUE(sleeper_.sleeps().empty());
+}
+
+TEST_F(SasClientTest, RetriesWaitForTheAccountRateLimit) {
+  TokenBucket bucket(/*rate=*/1, /*burst=*/1, clock_);
+  bucket.Reserve();  // the first attempt's token, taken by the poller
+  transport_.PushResponse(500, ErrorBody("ServerError", "ServerError"));
+  transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClient client = MakeClient(2, &bucket);
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_GE(sleeper_.sleeps()[0], std::chrono::milliseconds(1000));
+}
+
+TEST_F(SasClientTest, ErrorMessagesCarryNoSecrets) {
+  transport_.PushResponse(
+      400, ErrorBody("SignatureDoesNotMatch",
+                     "Specified signature is not matched with our "
+                     "calculation. server string to sign is:POST&%2F&"
+                     "AccessKeyId%3DAKID"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error().message, Not(HasSubstr("AKID")));
+  EXPECT_THAT(result.error().message, Not(HasSubstr("SECRET-VALUE")));
+}
+
+TEST_F(SasClientTest, SuccessNeverKeepsTheDownloadLink) {
+  transport_.PushResponse(200, ExportInfoBody(1, 100, 10, 10, "success"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_TRUE(result.ok());
+  const ExportInfo& info = result.info();
+  for (const std::string* field : {&info.export_status, &info.file_name,
+                                   &info.message, &info.request_id}) {
+    EXPECT_THAT(*field, Not(HasSubstr("SECRETLINK")));
+  }
+}
+
+TEST_F(SasClientTest, CredentialFailureIsAnErrorWithoutARequest) {
+  class NoCredentials : public credentials::CredentialsProvider {
+   public:
+    credentials::CredentialsResult Get() override {
+      return {std::nullopt, "EnvironmentVariableUnset", "no keys"};
+    }
+    std::string Type() const override { return "default"; }
+  } none;
+  SasClientOptions options;
+  options.account = "prod";
+  SasClient client(options, transport_, none, clock_, nonces_, sleeper_,
+                   nullptr, &observer_);
+  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "credentials");
+  EXPECT_TRUE(transport_.requests().empty());
+}
+
+TEST(RetryPolicy, BackoffIsFullJitterCappedAndRespectsRetryAfter) {
+  RetryPolicy policy;
+  policy.base = std::chrono::milliseconds(200);
+  policy.cap = std::chrono::milliseconds(1000);
+  EXPECT_EQ(BackoffDelay(policy, 1, Millis(0), 0.0), Millis(0));
+  EXPECT_EQ(BackoffDelay(policy, 1, Millis(0), 0.5), Millis(100));
+  EXPECT_EQ(BackoffDelay(policy, 2, Millis(0), 0.5), Millis(200));
+  EXPECT_EQ(BackoffDelay(policy, 3, Millis(0), 0.999), Millis(799));
+  EXPECT_EQ(BackoffDelay(policy, 10, Millis(0), 0.5), Millis(500));
+  EXPECT_EQ(BackoffDelay(policy, 1, Millis(3000), 0.5), Millis(3000));
+}
+
+TEST(RetryPolicy, RetriesOnlyRetryableErrorsWithinBudget) {
+  RetryPolicy policy;
+  policy.max_retries = 2;
+  ApiError throttled{"Throttling.User", "", "", 400, {}};
+  ApiError denied{"NoPermission", "", "", 403, {}};
+  EXPECT_TRUE(ShouldRetry(throttled, 1, policy));
+  EXPECT_TRUE(ShouldRetry(throttled, 2, policy));
+  EXPECT_FALSE(ShouldRetry(throttled, 3, policy));
+  EXPECT_FALSE(ShouldRetry(denied, 1, policy));
+}
+
+}  // namespace
+}  // namespace sas::aliyun
