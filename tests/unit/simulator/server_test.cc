@@ -5,6 +5,8 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "test_requests.h"
 
@@ -86,6 +88,47 @@ TEST(Server, AnswersSignedRequestAndStats) {
   auto before = std::chrono::steady_clock::now();
   server.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(5));
+}
+
+TEST(Server, CountsConcurrentCallsAndAppliesLatency) {
+  Scenario scenario;
+  ExportSpec spec;
+  spec.id = 7;
+  spec.latency = std::chrono::milliseconds(300);
+  scenario.exports.push_back(spec);
+  Service service(std::move(scenario), KeyPairs{{kKeyId, kKeySecret}},
+                  RealClock(), std::make_unique<SeededRandom>(1));
+  Server server(service, {});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+
+  constexpr int kClients = 4;
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(kClients);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      aliyun::HttpRequest request = aliyun::BuildSignedRequest(
+          {"DescribeExportInfo", "2018-12-03", {{"ExportId", "7"}}},
+          {"http", "127.0.0.1", server.port()},
+          {kKeyId, kKeySecret, "", std::nullopt}, aliyun::SignatureVersion::kV3,
+          RealClock().Now(), "concurrent-" + std::to_string(i),
+          "simulator-test");
+      httplib::Client client("127.0.0.1", server.port());
+      httplib::Result result = client.Post(request.target.c_str(),
+                                           ToHttplib(request.headers), "", "");
+      statuses[i] = result ? result->status : -1;
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::milliseconds(300));
+  EXPECT_THAT(statuses, ::testing::Each(200));
+  json stats = json::parse(service.StatsJson());
+  EXPECT_EQ(stats["requests"], kClients);
+  EXPECT_GE(stats["max_in_flight"], 2);  // 4 calls of 300 ms overlap
+  EXPECT_LE(stats["max_in_flight"], kClients);
+  EXPECT_EQ(stats["in_flight"], 0);
 }
 
 TEST(Server, FailsOnBadTlsFiles) {
