@@ -5,8 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "integration/harness.h"
 
@@ -28,8 +28,9 @@ Run Start(int tasks, const std::string& poll_interval) {
   for (int id = 1; id <= tasks; ++id) {
     scenario += "[[export]]\nid = " + std::to_string(id) +
                 "\nduration = \"10h\"\ntotal_count = 100000\n";
-    task_config += "[[task]]\naccount = \"bench\"\nexport_id = " +
-                   std::to_string(id) + "\n";
+    task_config +=
+        "[[task]]\naccount = \"bench\"\nexport_id = " + std::to_string(id) +
+        "\n";
   }
   Run run;
   run.sim = std::make_unique<Simulator>(scenario);
@@ -41,8 +42,9 @@ Run Start(int tasks, const std::string& poll_interval) {
                        "[account.credentials]\naccess_key_id = \"AKID\"\n"
                        "access_key_secret = \"SECRET\"\n\n" +
                        task_config;
-  run.exporter = std::make_unique<Exporter>(config, std::vector<std::string>{},
-                                            std::vector<std::string>{"--log.level", "info"});
+  run.exporter = std::make_unique<Exporter>(
+      config, std::vector<std::string>{},
+      std::vector<std::string>{"--log.level", "info"});
   if (!WaitUntil([&] { return run.exporter->Get("/-/ready").first == 200; },
                  Seconds(600))) {
     std::fprintf(stderr, "exporter never became ready\n");
@@ -84,8 +86,8 @@ int main(int argc, char** argv) {
   }
   {
     Run baseline = Start(1, "30s");
-    double base_rss = Sample(baseline.exporter->Metrics(),
-                             "process_resident_memory_bytes");
+    double base_rss =
+        Sample(baseline.exporter->Metrics(), "process_resident_memory_bytes");
     baseline = Run{};
     Run run = Start(memory_tasks, "30s");
     std::string metrics = run.exporter->Metrics();

@@ -2,6 +2,7 @@
 // Run: make bench  (or build/tests/bench/micro_bench)
 
 #include <benchmark/benchmark.h>
+#include <prometheus/registry.h>
 
 #include "aliyun/request.h"
 #include "aliyun/response.h"
@@ -10,18 +11,16 @@
 #include "metrics/task_metrics.h"
 #include "poll/task_store.h"
 
-#include <prometheus/registry.h>
-
 namespace {
 
 void BM_SignV3(benchmark::State& state) {
-  sas::aliyun::RpcCall call{"DescribeExportInfo", "2018-12-03",
-                            {{"ExportId", "131231"},
-                             {"ResourceDirectoryAccountId", "16670360956"}}};
+  sas::aliyun::RpcCall call{
+      "DescribeExportInfo",
+      "2018-12-03",
+      {{"ExportId", "131231"}, {"ResourceDirectoryAccountId", "16670360956"}}};
   sas::aliyun::Endpoint endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
-  sas::credentials::Credentials credentials{"LTAI5tExampleKeyId",
-                                            "ExampleSecretExampleSecret", "",
-                                            std::nullopt};
+  sas::credentials::Credentials credentials{
+      "LTAI5tExampleKeyId", "ExampleSecretExampleSecret", "", std::nullopt};
   sas::WallTime now(std::chrono::seconds(1700000000));
   for (auto _ : state) {
     auto request = sas::aliyun::BuildSignedRequest(
@@ -48,10 +47,10 @@ std::vector<sas::poll::TaskSnapshot> MakeTasks(int n) {
   std::vector<sas::poll::TaskSnapshot> tasks(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     auto& t = tasks[static_cast<size_t>(i)];
-    t.definition = {{"account-" + std::to_string(i % 10), 100000 + i,
-                     i % 3 == 0 ? std::optional<int64_t>(16670360956)
-                                : std::nullopt},
-                    "export task " + std::to_string(i)};
+    t.definition = {
+        {"account-" + std::to_string(i % 10), 100000 + i,
+         i % 3 == 0 ? std::optional<int64_t>(16670360956) : std::nullopt},
+        "export task " + std::to_string(i)};
     t.polled = t.up = t.has_data = true;
     t.progress = i % 101;
     t.current_count = i * 7;
@@ -75,7 +74,10 @@ void BM_RenderTaskMetrics(benchmark::State& state) {
   }
   state.counters["bytes"] = static_cast<double>(bytes);
 }
-BENCHMARK(BM_RenderTaskMetrics)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RenderTaskMetrics)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
 
 // The whole /metrics page as a scrape renders it: snapshot copy under the
 // store's lock, task families, registry, process collector.
@@ -98,7 +100,10 @@ void BM_RenderMetricsPage(benchmark::State& state) {
     benchmark::DoNotOptimize(page);
   }
 }
-BENCHMARK(BM_RenderMetricsPage)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RenderMetricsPage)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "integration/harness.h"
 
@@ -18,14 +19,25 @@ using ::testing::Not;
 constexpr const char* kSecret = "SECRET";
 
 // An exporter configuration with one account on the simulator.
+// exporter_extra holds "key = value" lines that override the test defaults.
 std::string Config(const Simulator& sim, const std::string& tasks,
                    const std::string& exporter_extra = "",
                    const std::string& account_extra = "",
                    const std::string& secret = kSecret) {
-  return "[exporter]\npoll_interval = \"300ms\"\nrequest_timeout = \"2s\"\n"
-         "connect_timeout = \"1s\"\nmax_retries = 2\n" +
-         exporter_extra + "\n[[account]]\nname = \"sim\"\nendpoint = \"" +
-         sim.url() + "\"\nmax_requests_per_second = 200\n" + account_extra +
+  std::map<std::string, std::string> exporter = {{"poll_interval", "\"300ms\""},
+                                                 {"request_timeout", "\"2s\""},
+                                                 {"connect_timeout", "\"1s\""},
+                                                 {"max_retries", "2"}};
+  std::istringstream lines(exporter_extra);
+  for (std::string line; std::getline(lines, line);) {
+    auto eq = line.find(" = ");
+    if (eq != std::string::npos)
+      exporter[line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  std::string table = "[exporter]\n";
+  for (const auto& [key, value] : exporter) table += key + " = " + value + "\n";
+  return table + "\n[[account]]\nname = \"sim\"\nendpoint = \"" + sim.url() +
+         "\"\nmax_requests_per_second = 200\n" + account_extra +
          "\n[account.credentials]\naccess_key_id = \"AKID\"\n"
          "access_key_secret = \"" +
          secret + "\"\n\n" + tasks;
@@ -81,8 +93,9 @@ duration = "1h"
   EXPECT_EQ(FindSample(metrics, Series("aliyun_sas_export_status", 1001) +
                                     ",status=\"success\"}"),
             0);
-  EXPECT_EQ(FindSample(metrics, Series("aliyun_sas_export_total_entries", 1001)),
-            5000);
+  EXPECT_EQ(
+      FindSample(metrics, Series("aliyun_sas_export_total_entries", 1001)),
+      5000);
   EXPECT_THAT(metrics, HasSubstr("task=\"nightly assets\",file_name="
                                  "\"asset_export_1001\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_tasks 1\n"));
@@ -138,7 +151,8 @@ final_status = "failed"
   ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_status", 3, 1,
                            ",status=\"unknown\"}"))
       << exporter.process().output();
-  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_progress_ratio", 1, 0.4));
+  ASSERT_TRUE(
+      WaitForValue(exporter, "aliyun_sas_export_progress_ratio", 1, 0.4));
   std::string metrics = exporter.Metrics();
   EXPECT_EQ(FindSample(metrics, Series("aliyun_sas_export_status", 1) +
                                     ",status=\"exporting\"}"),
@@ -174,8 +188,8 @@ error_message = "caller has no permission"
                .value_or(0) >= 2;
   }));
   std::string metrics = exporter.Metrics();
-  double requests = *FindSample(metrics,
-                                "aliyun_sas_api_requests_total{account=\"sim\"");
+  double requests =
+      *FindSample(metrics, "aliyun_sas_api_requests_total{account=\"sim\"");
   double errors = *FindSample(
       metrics, "aliyun_sas_api_request_errors_total{account=\"sim\"");
   // Every attempt failed, and each poll made exactly one attempt: the
@@ -233,8 +247,9 @@ TEST(Exporter, SlowAnswerTimesOut) {
 id = 12
 latency = "5s"
 )");
-  Exporter exporter(Config(sim, Task(12), "request_timeout = \"300ms\"\n"
-                                          "max_retries = 0"));
+  Exporter exporter(Config(sim, Task(12),
+                           "request_timeout = \"300ms\"\n"
+                           "max_retries = 0"));
   ASSERT_TRUE(WaitUntil([&] {
     return FindSample(exporter.Metrics(),
                       "aliyun_sas_api_request_errors_total{account=\"sim\","
@@ -256,8 +271,8 @@ id = 22
 rd_account_id = 16670360956
 duration = "1h"
 )");
-  Exporter exporter(Config(sim, Task(21, "rd_account_id = 16670360956") +
-                                    Task(22)));
+  Exporter exporter(
+      Config(sim, Task(21, "rd_account_id = 16670360956") + Task(22)));
   ASSERT_TRUE(WaitUntil([&] {
     return FindSample(exporter.Metrics(),
                       Series("aliyun_sas_export_up", 21, "16670360956")) == 1;
@@ -356,7 +371,8 @@ TEST(Exporter, ConcurrencyBoundsRequestsInFlight) {
     tasks += Task(id);
   }
   Simulator sim(scenario);
-  Exporter exporter(Config(sim, tasks, "concurrency = 3\npoll_interval = \"1s\""));
+  Exporter exporter(
+      Config(sim, tasks, "concurrency = 3\npoll_interval = \"1s\""));
   ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }))
       << exporter.process().output();
   auto stats = nlohmann::json::parse(sim.Stats());
@@ -367,7 +383,8 @@ TEST(Exporter, ConcurrencyBoundsRequestsInFlight) {
 TEST(Exporter, AccountRateLimitSpacesRequests) {
   std::string scenario, tasks;
   for (int id = 1; id <= 6; ++id) {
-    scenario += "[[export]]\nid = " + std::to_string(id) + "\nduration = \"1h\"\n";
+    scenario +=
+        "[[export]]\nid = " + std::to_string(id) + "\nduration = \"1h\"\n";
     tasks += Task(id);
   }
   Simulator sim(scenario);
@@ -394,8 +411,8 @@ duration = "1h"
 id = 2
 error_code = "ServerError"
 )");
-  Exporter exporter(Config(sim, Task(1, "name = \"a \\\"quoted\\\" name\"") +
-                                    Task(2)));
+  Exporter exporter(
+      Config(sim, Task(1, "name = \"a \\\"quoted\\\" name\"") + Task(2)));
   ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }));
   auto gz = exporter.Get("/metrics", {{"Accept-Encoding", "gzip"}});
   EXPECT_EQ(gz.first, 200);

@@ -98,8 +98,8 @@ std::optional<std::string> Process::WaitForOutput(const std::string& text,
     if (exit_status_) return std::nullopt;
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                       : 128 + WTERMSIG(status);
+      exit_status_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -116,8 +116,8 @@ std::optional<int> Process::Wait(Seconds timeout) {
     int status;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
-      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                       : 128 + WTERMSIG(status);
+      exit_status_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
@@ -177,8 +177,8 @@ Simulator::Simulator(const std::string& scenario_toml,
                      std::vector<std::string> access_keys,
                      std::vector<std::string> extra_args) {
   std::string scenario = dir_.Write("scenario.toml", scenario_toml);
-  std::vector<std::string> argv = {SimulatorBinary(), "--listen",
-                                   "127.0.0.1:0", "--scenario", scenario};
+  std::vector<std::string> argv = {SimulatorBinary(), "--listen", "127.0.0.1:0",
+                                   "--scenario", scenario};
   for (const std::string& key : access_keys) {
     argv.push_back("--access-key");
     argv.push_back(key);
@@ -203,9 +203,9 @@ std::string Simulator::Stats() const {
 Exporter::Exporter(const std::string& config_toml, std::vector<std::string> env,
                    std::vector<std::string> extra_args) {
   std::string config = dir_.Write("exporter.toml", config_toml);
-  std::vector<std::string> argv = {ExporterBinary(), "--config.file", config,
-                                   "--web.listen-address", "127.0.0.1:0",
-                                   "--log.level", "debug"};
+  std::vector<std::string> argv = {
+      ExporterBinary(), "--config.file", config, "--web.listen-address",
+      "127.0.0.1:0",    "--log.level",   "debug"};
   for (std::string& arg : extra_args) argv.push_back(std::move(arg));
   process_ = std::make_unique<Process>(argv, std::move(env));
   auto line = process_->WaitForOutput("msg=Listening address=127.0.0.1:");

@@ -96,8 +96,9 @@ class Exporter {
                     std::vector<std::string> extra_args = {});
   int port() const { return port_; }
   // GET path; returns (status, body); status 0 when the request failed.
-  std::pair<int, std::string> Get(const std::string& path,
-                                  std::map<std::string, std::string> headers = {}) const;
+  std::pair<int, std::string> Get(
+      const std::string& path,
+      std::map<std::string, std::string> headers = {}) const;
   std::string Metrics() const { return Get("/metrics").second; }
   Process& process() { return *process_; }
   const TempDir& dir() const { return dir_; }
