@@ -1,6 +1,7 @@
 // aliyun_sas_exporter: flags, wiring and signals; the logic lives in the
 // libraries.
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -126,6 +127,10 @@ sigset_t BlockStopSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large blocks (a /metrics page, a snapshot) always come from mmap and go
+  // back to the system when freed, instead of glibc raising the threshold
+  // and keeping them in the heap after the first big scrape.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   Flags flags;
   std::string error;
   if (!ParseFlags(argc, argv, &flags, &error)) {
@@ -177,6 +182,10 @@ int main(int argc, char** argv) {
   web_options.listen_addresses = flags.listen_addresses;
   web_options.telemetry_path = flags.telemetry_path;
   sas::app::ExporterApp app(*loaded.config, web_options);
+  // The parsed configuration (and the TOML tree before it) is no longer
+  // needed: give its memory back, so resident memory is the tasks' state.
+  loaded = {};
+  malloc_trim(0);
   if (!app.Start(&error)) {
     sas::log::Error("Cannot start", {{"err", error}});
     return 1;

@@ -18,7 +18,10 @@ HttpRequest BuildV3(const RpcCall& call, const Endpoint& endpoint,
   headers.emplace_back("x-acs-version", call.version);
   headers.emplace_back("x-acs-date", FormatIso8601(now));
   headers.emplace_back("x-acs-signature-nonce", std::string(nonce));
-  headers.emplace_back("x-acs-content-sha256", HexSha256(request.body));
+  std::string hashed_payload = request.body.empty()
+                                   ? std::string(kEmptyBodySha256)
+                                   : HexSha256(request.body);
+  headers.emplace_back("x-acs-content-sha256", hashed_payload);
   if (!credentials.security_token.empty()) {
     headers.emplace_back("x-acs-security-token", credentials.security_token);
     headers.emplace_back("x-acs-accesskey-id", credentials.access_key_id);
@@ -33,7 +36,7 @@ HttpRequest BuildV3(const RpcCall& call, const Endpoint& endpoint,
   input.canonical_uri = "/";
   input.query = call.params;
   input.headers = headers;
-  input.hashed_payload = HexSha256(request.body);
+  input.hashed_payload = std::move(hashed_payload);
   V3Signature signature =
       SignV3(input, credentials.access_key_id, credentials.access_key_secret);
   headers.emplace_back("authorization", std::move(signature.authorization));

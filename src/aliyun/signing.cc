@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <initializer_list>
 #include <map>
+#include <memory>
 
 #include "util/strings.h"
 
@@ -43,21 +45,60 @@ bool PercentDecode(std::string_view text, std::string* out) {
   return true;
 }
 
-// HMAC over the named digest; empty on an OpenSSL failure (which only
-// allocation failure can cause).
+// A digest fetched from the default provider once: EVP_sha256() and the
+// EVP_Q_* one-shots fetch on every call, which dominated signing time.
+const EVP_MD* FetchedDigest(const char* name) {
+  static const EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  return std::string_view(name) == "SHA256" ? sha256 : sha1;
+}
+
+// Appends the digest of the concatenated parts to *out; false on an OpenSSL
+// failure (only allocation failure can cause one).
+bool DigestParts(const EVP_MD* md,
+                 std::initializer_list<std::string_view> parts,
+                 std::string* out) {
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || md == nullptr || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
+    return false;
+  }
+  for (std::string_view part : parts) {
+    if (EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1)
+      return false;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) return false;
+  out->append(reinterpret_cast<const char*>(digest), length);
+  return true;
+}
+
+// HMAC (RFC 2104) over the named digest, built on the fetched digest so no
+// algorithm lookup happens per call; empty on an OpenSSL failure.
 std::string Hmac(const char* digest, std::string_view key,
                  std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  size_t out_len = 0;
-  // EVP_Q_mac needs a non-null key pointer even for an empty key.
-  static constexpr char kEmpty = 0;
-  const void* key_ptr = key.empty() ? &kEmpty : key.data();
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, key_ptr, key.size(),
-                reinterpret_cast<const unsigned char*>(data.data()),
-                data.size(), out, sizeof(out), &out_len) == nullptr) {
+  const EVP_MD* md = FetchedDigest(digest);
+  if (md == nullptr) return {};
+  const size_t block = static_cast<size_t>(EVP_MD_get_block_size(md));
+  std::string block_key;
+  if (key.size() > block) {
+    if (!DigestParts(md, {key}, &block_key)) return {};
+  } else {
+    block_key = std::string(key);
+  }
+  block_key.resize(block, '\0');
+  std::string inner_pad(block, '\0'), outer_pad(block, '\0');
+  for (size_t i = 0; i < block; ++i) {
+    inner_pad[i] = static_cast<char>(block_key[i] ^ 0x36);
+    outer_pad[i] = static_cast<char>(block_key[i] ^ 0x5c);
+  }
+  std::string inner, mac;
+  if (!DigestParts(md, {inner_pad, data}, &inner) ||
+      !DigestParts(md, {outer_pad, inner}, &mac)) {
     return {};
   }
-  return std::string(reinterpret_cast<const char*>(out), out_len);
+  return mac;
 }
 
 bool IsSignedHeader(std::string_view lowercase_name) {
@@ -145,14 +186,9 @@ std::string CanonicalQueryString(const Params& params) {
 }
 
 std::string HexSha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1) {
-    return {};
-  }
-  return HexEncode(
-      std::string_view(reinterpret_cast<const char*>(digest), length));
+  std::string digest;
+  if (!DigestParts(FetchedDigest("SHA256"), {data}, &digest)) return {};
+  return HexEncode(digest);
 }
 
 std::string HexHmacSha256(std::string_view key, std::string_view data) {

@@ -31,7 +31,7 @@ struct Account {
 struct ExporterApp::Impl {
   Impl(const config::Config& config, web::WebOptions web_options);
 
-  const config::Config config;
+  const config::ExporterConfig exporter_config;
   prometheus::Registry registry;
   metrics::ApiMetrics api_metrics{registry};
   poll::TaskStore store;
@@ -44,10 +44,10 @@ struct ExporterApp::Impl {
   std::vector<poll::TaskId> task_ids;
 };
 
-ExporterApp::Impl::Impl(const config::Config& config_in,
+ExporterApp::Impl::Impl(const config::Config& config,
                         web::WebOptions web_options)
-    : config(config_in),
-      store(config.exporter.finished_retention),
+    : exporter_config(config.exporter),
+      store(exporter_config.finished_retention),
       web(std::move(web_options),
           web::WebHandlers{[this] { return exposition.Render(); },
                            [this] { return store.AllPolledOnce(); }}) {
@@ -106,7 +106,7 @@ bool ExporterApp::Start(std::string* error) {
             {{"tasks", std::to_string(impl_->task_ids.size())},
              {"accounts", std::to_string(impl_->accounts.size())},
              {"poll_interval",
-              FormatDuration(impl_->config.exporter.poll_interval)}});
+              FormatDuration(impl_->exporter_config.poll_interval)}});
   return true;
 }
 

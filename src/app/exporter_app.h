@@ -14,6 +14,7 @@ namespace sas::app {
 // server. Start/Stop from one thread.
 class ExporterApp {
  public:
+  // Keeps nothing of `config` beyond the constructor.
   ExporterApp(const config::Config& config, web::WebOptions web_options);
   ~ExporterApp();
 

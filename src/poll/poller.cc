@@ -15,11 +15,7 @@ Poller::Poller(PollerOptions options, TaskStore& store,
 Poller::~Poller() { Stop(); }
 
 void Poller::Schedule(TaskId id, SteadyTime first_due) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push(Entry{first_due, first_due, id, false});
-  }
-  wake_.notify_one();
+  Push(Entry{first_due, first_due, id, false});
 }
 
 void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
@@ -104,9 +100,25 @@ void Poller::WorkerLoop() {
     Entry entry;
     SteadyTime now = clock_.SteadyNow();
     if (PopRunnable(now, &entry)) {
+      // Another worker takes over watching the clock when the next task is
+      // due before this poll is likely to end; otherwise this worker keeps
+      // the role, which saves a wake-up and a sleep per poll when polls are
+      // sparse. The estimate is twice the recent average poll duration.
+      bool handoff =
+          !queue_.empty() && queue_.top().run_at <= now + 2 * poll_duration_;
+      if (handoff) wake_.notify_one();
       lock.unlock();
+      SteadyTime started = clock_.SteadyNow();
       Poll(entry);
+      std::chrono::nanoseconds took = clock_.SteadyNow() - started;
       lock.lock();
+      poll_duration_ = (poll_duration_ * 7 + took) / 8;
+      continue;
+    }
+    if (timekeeper_) {
+      // One worker waits for the next due time; the others sleep until
+      // handed work, so a due task wakes one thread, not all of them.
+      wake_.wait(lock);
       continue;
     }
     // Wake at least once a second to forget expired finished tasks even
@@ -114,11 +126,25 @@ void Poller::WorkerLoop() {
     // workers run.
     auto wait = std::chrono::steady_clock::duration(std::chrono::seconds(1));
     if (!queue_.empty()) wait = std::min(wait, queue_.top().run_at - now);
+    timekeeper_ = true;
     wake_.wait_for(lock, wait);
+    timekeeper_ = false;
     lock.unlock();
     store_.ExpireFinished(clock_.Now());
     lock.lock();
   }
+}
+
+void Poller::Push(const Entry& entry) {
+  bool new_top;
+  {
+    std::lock_guard lock(mutex_);
+    new_top = queue_.empty() || entry.run_at < queue_.top().run_at;
+    queue_.push(entry);
+  }
+  // Only an entry that moves the next due time needs the timekeeper to look
+  // again; the timekeeper may be any sleeping worker, so wake them all.
+  if (new_top) wake_.notify_all();
 }
 
 void Poller::Poll(const Entry& entry) {
@@ -161,11 +187,7 @@ void Poller::Poll(const Entry& entry) {
   SteadyTime steady_now = clock_.SteadyNow();
   // Far behind (a long outage or a suspended host): restart the phase.
   if (next + options_.poll_interval < steady_now) next = steady_now;
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push(Entry{next, next, entry.id, false});
-  }
-  wake_.notify_one();
+  Push(Entry{next, next, entry.id, false});
 }
 
 }  // namespace sas::poll

@@ -71,6 +71,8 @@ class Poller {
   // wait). Requires mutex_ held. Returns false when none is runnable now.
   bool PopRunnable(SteadyTime now, Entry* out);
   void Poll(const Entry& entry);
+  // Queues an entry, waking the workers if it is now the earliest.
+  void Push(const Entry& entry);
   void WorkerLoop();
 
   const PollerOptions options_;
@@ -83,6 +85,10 @@ class Poller {
   // Guarded by mutex_.
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
   bool stopping_ = false;
+  // A worker is waiting for the earliest entry's time.
+  bool timekeeper_ = false;
+  // Moving average of how long one Poll() takes.
+  std::chrono::nanoseconds poll_duration_{std::chrono::milliseconds(100)};
   std::vector<std::thread> workers_;
 };
 

@@ -14,7 +14,8 @@ class NonceSource {
   virtual std::string Next() = 0;
 };
 
-// 128 random bits from OpenSSL's CSPRNG as 32 lowercase hex digits.
+// 32 lowercase hex digits: 64 random bits from OpenSSL's CSPRNG, drawn once
+// per source, then a 64-bit counter. Unique, not secret.
 std::unique_ptr<NonceSource> MakeRandomNonceSource();
 
 // "<prefix>1", "<prefix>2", ...: predictable nonces for tests.

@@ -215,7 +215,13 @@ TEST(Digests, MatchKnownValues) {
   // RFC 2202 test case 2, base64.
   EXPECT_EQ(Base64HmacSha1("Jefe", "what do ya want for nothing?"),
             "7/zfauXrL6LSdBbV8YTfnCWafHk=");
-  EXPECT_EQ(HexHmacSha256("", "").size(), 64u);
+  EXPECT_EQ(HexHmacSha256("", ""),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  // RFC 4231 test case 6: a key longer than the block is hashed first.
+  EXPECT_EQ(HexHmacSha256(std::string(131, '\xaa'),
+                          "Test Using Larger Than Block-Size Key - Hash Key "
+                          "First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 TEST(ParseQueryString, DecodesPairsInOrder) {

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "util/environment.h"
 #include "util/file_system.h"
+#include "util/nonce.h"
 
 namespace sas {
 namespace {
@@ -46,6 +49,26 @@ TEST(FileSystemTest, LocalFileSystemRefusesDirectory) {
   FileReadResult result = LocalFileSystem().ReadFile("/");
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error, "is a directory");
+}
+
+}  // namespace
+}  // namespace sas
+
+namespace sas {
+namespace {
+
+TEST(RandomNonceSource, GivesUniqueHexNonces) {
+  auto first = MakeRandomNonceSource();
+  auto second = MakeRandomNonceSource();
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    std::string nonce = first->Next();
+    ASSERT_EQ(nonce.size(), 32u);
+    ASSERT_EQ(nonce.find_first_not_of("0123456789abcdef"), std::string::npos);
+    ASSERT_TRUE(seen.insert(nonce).second) << nonce;
+  }
+  // Another source (another process, after a restart) starts elsewhere.
+  EXPECT_FALSE(seen.contains(second->Next()));
 }
 
 }  // namespace
