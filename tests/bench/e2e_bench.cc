@@ -6,6 +6,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <httplib.h>
+#include <sys/resource.h>
+
 #include <fstream>
 #include <string>
 #include <thread>
@@ -65,6 +68,28 @@ double ResidentBytes(pid_t pid) {
   return -1;
 }
 
+// The floor under the exporter's figure: the CPU one bare cpp-httplib
+// keep-alive client spends per request to the simulator at the same
+// spacing, measured on this thread (getrusage RUSAGE_THREAD).
+double BareClientMicrosPerRequest(int port, int requests,
+                                  std::chrono::microseconds spacing) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
+  auto cpu = [] {
+    rusage usage{};
+    getrusage(RUSAGE_THREAD, &usage);
+    return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  double before = cpu();
+  for (int i = 0; i < requests; ++i) {
+    if (!client.Get("/_simulator/stats")) return -1;
+    std::this_thread::sleep_for(spacing);
+  }
+  return (cpu() - before) / requests * 1e6;
+}
+
 double Sample(const std::string& metrics, const std::string& prefix) {
   return FindSample(metrics, prefix).value_or(-1);
 }
@@ -96,6 +121,13 @@ int main(int argc, char** argv) {
         "(%.1f/s), %.3f CPU s -> %.1f us CPU per poll\n",
         cpu_tasks, interval.c_str(), elapsed, requests, requests / elapsed, cpu,
         requests > 0 ? cpu / requests * 1e6 : -1);
+    auto spacing = std::chrono::microseconds(
+        static_cast<int64_t>(elapsed / requests * 1e6));
+    std::printf(
+        "floor: a bare cpp-httplib client, one request every %lld us: %.1f us "
+        "CPU per request\n",
+        static_cast<long long>(spacing.count()),
+        BareClientMicrosPerRequest(run.sim->port(), 1000, spacing));
   }
   {
     Run baseline = Start(1, "30s");

@@ -1,0 +1,254 @@
+#include "aliyun/httplib_transport.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <set>
+#include <thread>
+
+#include "util/environment.h"
+
+namespace sas::aliyun {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A loopback HTTP server on a free port that records what it receives.
+class LocalServer {
+ public:
+  LocalServer() {
+    server_.set_pre_routing_handler(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          {
+            std::lock_guard lock(mutex_);
+            methods_.push_back(req.method);
+            targets_.push_back(req.target);
+            ports_.insert(req.remote_port);
+          }
+          if (req.method == "CONNECT") {
+            res.status = 405;
+            return httplib::Server::HandlerResponse::Handled;
+          }
+          if (handler_) {
+            handler_(req, res);
+          } else {
+            res.set_content(R"({"ok":true})", "application/json");
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        });
+    server_.set_tcp_nodelay(true);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!server_.is_running() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ~LocalServer() {
+    Release();
+    server_.stop();
+    thread_.join();
+  }
+
+  int port() const { return port_; }
+  Endpoint endpoint() const { return Endpoint{"http", "127.0.0.1", port_}; }
+  void SetHandler(httplib::Server::Handler handler) {
+    handler_ = std::move(handler);
+  }
+  // Blocks a handler until Release() or the deadline.
+  void Hold(std::chrono::seconds at_most) {
+    std::unique_lock lock(mutex_);
+    released_.wait_for(lock, at_most, [this] { return release_; });
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mutex_);
+      release_ = true;
+    }
+    released_.notify_all();
+  }
+  std::vector<std::string> targets() {
+    std::lock_guard lock(mutex_);
+    return targets_;
+  }
+  std::vector<std::string> methods() {
+    std::lock_guard lock(mutex_);
+    return methods_;
+  }
+  size_t connections() {
+    std::lock_guard lock(mutex_);
+    return ports_.size();
+  }
+
+ private:
+  httplib::Server server_;
+  httplib::Server::Handler handler_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool release_ = false;
+  std::vector<std::string> methods_, targets_;
+  std::set<int> ports_;
+};
+
+HttpRequest Post(const Endpoint& endpoint, std::string target = "/?a=1") {
+  HttpRequest request;
+  request.endpoint = endpoint;
+  request.target = std::move(target);
+  request.headers = {{"accept", "application/json"}};
+  return request;
+}
+
+TransportOptions Fast() {
+  TransportOptions options;
+  options.connect_timeout = std::chrono::milliseconds(1000);
+  options.request_timeout = std::chrono::milliseconds(1000);
+  return options;
+}
+
+TEST(HttplibTransport, SendsAndReusesTheConnection) {
+  LocalServer server;
+  MapEnvironment env;
+  auto transport = MakeHttplibTransport(Fast(), env);
+  for (int i = 0; i < 5; ++i) {
+    TransportResult result = transport->Send(Post(server.endpoint()));
+    ASSERT_EQ(result.error, TransportError::kNone) << result.detail;
+    EXPECT_EQ(result.response.status, 200);
+    EXPECT_EQ(result.response.body, R"({"ok":true})");
+    EXPECT_EQ(result.response.Header("content-type"), "application/json");
+  }
+  EXPECT_EQ(server.targets().front(), "/?a=1");
+  EXPECT_EQ(server.connections(), 1u);
+}
+
+TEST(HttplibTransport, RefusesOversizedBodies) {
+  LocalServer server;
+  server.SetHandler([](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(5000, 'x'), "application/json");
+  });
+  MapEnvironment env;
+  TransportOptions options = Fast();
+  options.max_body_bytes = 4096;
+  auto transport = MakeHttplibTransport(options, env);
+  TransportResult result = transport->Send(Post(server.endpoint()));
+  EXPECT_EQ(result.error, TransportError::kBodyTooLarge);
+}
+
+TEST(HttplibTransport, TimesOutASlowAnswer) {
+  LocalServer server;
+  server.SetHandler([&server](const httplib::Request&, httplib::Response& res) {
+    server.Hold(std::chrono::seconds(10));
+    res.set_content("{}", "application/json");
+  });
+  MapEnvironment env;
+  TransportOptions options = Fast();
+  options.request_timeout = std::chrono::milliseconds(200);
+  auto transport = MakeHttplibTransport(options, env);
+  TransportResult result = transport->Send(Post(server.endpoint()));
+  server.Release();
+  EXPECT_EQ(result.error, TransportError::kTimeout) << result.detail;
+}
+
+TEST(HttplibTransport, ReportsARefusedConnection) {
+  int port;
+  {
+    LocalServer closed;
+    port = closed.port();
+  }
+  MapEnvironment env;
+  auto transport = MakeHttplibTransport(Fast(), env);
+  TransportResult result =
+      transport->Send(Post(Endpoint{"http", "127.0.0.1", port}));
+  EXPECT_EQ(result.error, TransportError::kConnection) << result.detail;
+}
+
+TEST(HttplibTransport, CancelAllAbortsARequestInFlight) {
+  LocalServer server;
+  std::atomic<bool> entered{false};
+  server.SetHandler([&](const httplib::Request&, httplib::Response& res) {
+    entered = true;
+    server.Hold(std::chrono::seconds(10));
+    res.set_content("{}", "application/json");
+  });
+  MapEnvironment env;
+  TransportOptions options = Fast();
+  options.request_timeout = std::chrono::seconds(30);
+  auto transport = MakeHttplibTransport(options, env);
+  TransportResult result;
+  std::thread caller(
+      [&] { result = transport->Send(Post(server.endpoint())); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!entered && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto started = std::chrono::steady_clock::now();
+  transport->CancelAll();
+  caller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started,
+            std::chrono::seconds(2));
+  EXPECT_EQ(result.error, TransportError::kCancelled);
+  server.Release();
+  EXPECT_EQ(transport->Send(Post(server.endpoint())).error,
+            TransportError::kCancelled);
+}
+
+TEST(HttplibTransport, GoesThroughHttpProxyUnlessNoProxyMatches) {
+  LocalServer proxy;
+  MapEnvironment env(
+      {{"HTTP_PROXY", "http://127.0.0.1:" + std::to_string(proxy.port())}});
+  auto transport = MakeHttplibTransport(Fast(), env);
+  TransportResult result = transport->Send(
+      Post(Endpoint{"http", "tds.cn-shanghai.aliyuncs.com", 80}, "/?x=1"));
+  ASSERT_EQ(result.error, TransportError::kNone) << result.detail;
+  ASSERT_EQ(proxy.targets().size(), 1u);
+  EXPECT_EQ(proxy.targets()[0], "http://tds.cn-shanghai.aliyuncs.com:80/?x=1");
+
+  LocalServer direct;
+  env.Set("NO_PROXY", "example.com,127.0.0.1");
+  auto bypassing = MakeHttplibTransport(Fast(), env);
+  result = bypassing->Send(Post(direct.endpoint()));
+  ASSERT_EQ(result.error, TransportError::kNone) << result.detail;
+  EXPECT_EQ(direct.targets().size(), 1u);
+  EXPECT_EQ(proxy.targets().size(), 1u);
+}
+
+TEST(HttplibTransport, TunnelsHttpsThroughHttpsProxy) {
+  LocalServer proxy;
+  MapEnvironment env(
+      {{"HTTPS_PROXY", "127.0.0.1:" + std::to_string(proxy.port())}});
+  auto transport = MakeHttplibTransport(Fast(), env);
+  TransportResult result = transport->Send(
+      Post(Endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443}));
+  // The test proxy refuses the tunnel; what matters is that it was asked.
+  EXPECT_NE(result.error, TransportError::kNone);
+  ASSERT_EQ(proxy.methods().size(), 1u);
+  EXPECT_EQ(proxy.methods()[0], "CONNECT");
+  EXPECT_EQ(proxy.targets()[0], "tds.cn-shanghai.aliyuncs.com:443");
+}
+
+TEST(ProxyFor, ReadsTheUsualVariables) {
+  MapEnvironment env({{"https_proxy", "http://user:pa55@proxy.corp:3128/"},
+                      {"HTTP_PROXY", "proxy.corp:8080"},
+                      {"no_proxy", ".internal, metadata,*.svc"}});
+  ProxySettings https = ProxyFor("https", "tds.aliyuncs.com", env);
+  EXPECT_EQ(https.host, "proxy.corp");
+  EXPECT_EQ(https.port, 3128);
+  EXPECT_EQ(https.username, "user");
+  EXPECT_EQ(https.password, "pa55");
+  EXPECT_EQ(ProxyFor("http", "tds.aliyuncs.com", env).port, 8080);
+  EXPECT_EQ(ProxyFor("https", "a.internal", env).host, "");
+  EXPECT_EQ(ProxyFor("https", "metadata", env).host, "");
+  EXPECT_EQ(ProxyFor("https", "notinternal", env).host, "proxy.corp");
+  MapEnvironment all({{"HTTPS_PROXY", "proxy:1"}, {"NO_PROXY", "*"}});
+  EXPECT_EQ(ProxyFor("https", "anything", all).host, "");
+  MapEnvironment none;
+  EXPECT_EQ(ProxyFor("https", "anything", none).host, "");
+}
+
+}  // namespace
+}  // namespace sas::aliyun
