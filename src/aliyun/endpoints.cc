@@ -27,6 +27,11 @@ std::string SasHostForRegion(std::string_view region, bool vpc) {
   return "sas." + std::string(region) + ".aliyuncs.com";
 }
 
+std::string StsHostForRegion(std::string_view region, bool vpc) {
+  if (region.empty()) return "sts.aliyuncs.com";
+  return (vpc ? "sts-vpc." : "sts.") + std::string(region) + ".aliyuncs.com";
+}
+
 bool IsValidRegionId(std::string_view region) {
   if (region.size() < 2 || region.size() > 64) return false;
   if (region[0] < 'a' || region[0] > 'z') return false;

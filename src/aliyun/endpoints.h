@@ -14,6 +14,12 @@ namespace sas::aliyun {
 // outside both groups has no known VPC host and gets sas.<region>.aliyuncs.com.
 std::string SasHostForRegion(std::string_view region, bool vpc = false);
 
+// The STS (2015-04-01) host for AssumeRole and AssumeRoleWithOIDC:
+// "sts.<region>.aliyuncs.com", or with vpc "sts-vpc.<region>.aliyuncs.com".
+// An empty region gives the central "sts.aliyuncs.com", with or without vpc:
+// STS has no VPC host without a region.
+std::string StsHostForRegion(std::string_view region, bool vpc);
+
 // True for a syntactically valid region id ("cn-hangzhou", "ap-southeast-1").
 bool IsValidRegionId(std::string_view region);
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 #include <sstream>
 #include <tuple>
@@ -22,6 +24,7 @@ constexpr std::string_view kExporterKeys[] = {
 constexpr std::string_view kAccountKeys[] = {"name",
                                              "region",
                                              "endpoint",
+                                             "network",
                                              "signature_version",
                                              "max_requests_per_second",
                                              "ca_file",
@@ -30,8 +33,11 @@ constexpr std::string_view kTaskKeys[] = {"account", "export_id",
                                           "rd_account_id", "name"};
 
 // Credential types, in the order messages list them. Each has a loader in
-// Loader::LoadCredentials.
-constexpr std::string_view kCredentialTypes[] = {"access_key"};
+// Loader::LoadCredentials and a list of keys below; every list holds "type"
+// and the two endpoint overrides, which every type accepts.
+constexpr std::string_view kCredentialTypes[] = {
+    "access_key",  "ram_role_arn",     "ecs_ram_role",    "oidc_role_arn",
+    "cli_profile", "credentials_file", "credentials_uri", "default"};
 constexpr std::string_view kAccessKeyCredentialKeys[] = {
     "type",
     "access_key_id",
@@ -42,18 +48,63 @@ constexpr std::string_view kAccessKeyCredentialKeys[] = {
     "access_key_secret_file",
     "security_token",
     "security_token_env",
-    "security_token_file"};
+    "security_token_file",
+    "sts_endpoint",
+    "metadata_endpoint"};
+constexpr std::string_view kRamRoleArnCredentialKeys[] = {
+    "type",
+    "role_arn",
+    "role_session_name",
+    "duration",
+    "policy",
+    "external_id",
+    "source_account",
+    "access_key_id",
+    "access_key_id_env",
+    "access_key_id_file",
+    "access_key_secret",
+    "access_key_secret_env",
+    "access_key_secret_file",
+    "security_token",
+    "security_token_env",
+    "security_token_file",
+    "sts_endpoint",
+    "metadata_endpoint"};
+constexpr std::string_view kEcsRamRoleCredentialKeys[] = {
+    "type", "role_name", "imds_v1_disabled", "sts_endpoint",
+    "metadata_endpoint"};
+constexpr std::string_view kOidcRoleArnCredentialKeys[] = {"type",
+                                                           "role_arn",
+                                                           "oidc_provider_arn",
+                                                           "oidc_token_file",
+                                                           "role_session_name",
+                                                           "duration",
+                                                           "sts_endpoint",
+                                                           "metadata_endpoint"};
+// cli_profile and credentials_file.
+constexpr std::string_view kProfileCredentialKeys[] = {
+    "type", "profile", "file", "sts_endpoint", "metadata_endpoint"};
+constexpr std::string_view kUriCredentialKeys[] = {
+    "type", "uri", "sts_endpoint", "metadata_endpoint"};
+constexpr std::string_view kDefaultCredentialKeys[] = {"type", "sts_endpoint",
+                                                       "metadata_endpoint"};
 
-constexpr std::string_view kEnvAccessKeyId = "ALIBABA_CLOUD_ACCESS_KEY_ID";
-constexpr std::string_view kEnvAccessKeySecret =
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
-constexpr std::string_view kEnvSecurityToken = "ALIBABA_CLOUD_SECURITY_TOKEN";
+// The keys that carry an access key, inline in a credentials table.
+constexpr std::string_view kAccessKeyNames[] = {
+    "access_key_id", "access_key_secret", "security_token"};
+
+constexpr std::string_view kEnvRoleSessionName =
+    "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+constexpr std::string_view kDefaultRoleSessionName = "aliyun_sas_exporter";
 
 constexpr Millis kMinPollInterval{100};
 constexpr int kMaxConcurrency = 256;
 constexpr int kMaxRetries = 10;
 constexpr double kMaxRequestsPerSecond = 10'000;
 constexpr size_t kMaxAccountNameLength = 64;
+// STS DurationSeconds: 900 s up to the longest role session allowed.
+constexpr Millis kMinRoleDuration{15 * 60'000};
+constexpr Millis kMaxRoleDuration{12 * 3'600'000};
 
 // A non-secret value as a JSON string literal, control characters escaped.
 std::string Quoted(std::string_view text) {
@@ -121,6 +172,67 @@ bool IsValidAccountName(std::string_view name) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
   });
+}
+
+// STS RoleSessionName: 2 to 64 of [A-Za-z0-9.@_-].
+bool IsValidRoleSessionName(std::string_view name) {
+  if (name.size() < 2 || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '@' || c == '_' ||
+           c == '-';
+  });
+}
+
+// "acs:ram::<digits>:<resource>/<name>", the name being one or more of
+// [A-Za-z0-9+=,.@_-] (RAM's characters for role and provider names).
+bool IsRamArn(std::string_view arn, std::string_view resource) {
+  constexpr std::string_view kPrefix = "acs:ram::";
+  if (!StartsWith(arn, kPrefix)) return false;
+  arn.remove_prefix(kPrefix.size());
+  size_t digits = arn.find_first_not_of("0123456789");
+  if (digits == 0 || digits == std::string_view::npos) return false;
+  arn.remove_prefix(digits);
+  std::string middle = ":" + std::string(resource) + "/";
+  if (!StartsWith(arn, middle)) return false;
+  arn.remove_prefix(middle.size());
+  return !arn.empty() && std::all_of(arn.begin(), arn.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') ||
+           std::string_view("+=,.@_-").find(c) != std::string_view::npos;
+  });
+}
+
+// An http:// or https:// URL with a host and no whitespace or control
+// characters; a path and a query are allowed.
+bool IsHttpUrl(std::string_view url) {
+  std::string lower = ToLower(url.substr(0, 8));
+  size_t scheme_length = StartsWith(lower, "https://")  ? 8
+                         : StartsWith(lower, "http://") ? 7
+                                                        : 0;
+  if (scheme_length == 0) return false;
+  if (std::any_of(url.begin(), url.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    return false;
+  }
+  std::string_view rest = url.substr(scheme_length);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::string_view host = authority.substr(authority.rfind('@') + 1);
+  return !host.empty() && host.front() != ':';
+}
+
+// The one credential type that begins with `prefix` (at least 3
+// characters: "ram_role", "oidc"), or "" when none or several do.
+std::string UniqueTypeWithPrefix(std::string_view prefix) {
+  if (prefix.size() < 3) return "";
+  std::string found;
+  for (std::string_view type : kCredentialTypes) {
+    if (!StartsWith(type, prefix)) continue;
+    if (!found.empty()) return "";
+    found = std::string(type);
+  }
+  return found;
 }
 
 // toml++ quotes bits of the offending text in its messages ("saw 's'").
@@ -196,9 +308,11 @@ class Loader {
         {Diagnostic::Severity::kWarning, position, std::move(message)});
   }
 
-  // Reports every key of table that is not in allowed.
+  // Reports every key of table that is not in allowed; `owner`, when not
+  // empty, says whose keys they are ("type \"ecs_ram_role\"").
   void CheckKeys(const toml::table& table, std::string_view path,
-                 std::span<const std::string_view> allowed);
+                 std::span<const std::string_view> allowed,
+                 std::string_view owner = "");
 
   Field Get(const toml::table& table, std::string_view path,
             std::string_view key) const {
@@ -214,7 +328,12 @@ class Loader {
   std::optional<int64_t> Integer(const Field& field);
   std::optional<double> Number(const Field& field);
   std::optional<Millis> Duration(const Field& field);
+  std::optional<bool> Boolean(const Field& field);
   const toml::table* Table(const Field& field);
+  // A string that must not be empty: "" is reported, followed by hint, and
+  // gives nullopt.
+  std::optional<std::string> NonEmptyString(const Field& field,
+                                            std::string_view hint);
 
   // A positive integer (ids), or nullopt with the problem reported.
   std::optional<int64_t> PositiveInteger(const Field& field);
@@ -228,11 +347,43 @@ class Loader {
                     AccountConfig& account);
   void LoadCredentials(const toml::table& account_table,
                        const std::string& account_path, AccountConfig& account);
+  // The keys of one credential type; `account` is the account loading.
   void LoadAccessKeyCredentials(const toml::table& table,
                                 const std::string& path,
                                 CredentialsConfig& credentials);
-  void LoadEnvironmentCredentials(const std::string& account_path,
+  void LoadRamRoleArnCredentials(const toml::table& table,
+                                 const std::string& path,
+                                 const AccountConfig& account,
+                                 CredentialsConfig& credentials);
+  void LoadEcsRamRoleCredentials(const toml::table& table,
+                                 const std::string& path,
+                                 CredentialsConfig& credentials);
+  void LoadOidcRoleArnCredentials(const toml::table& table,
+                                  const std::string& path,
                                   CredentialsConfig& credentials);
+  void LoadProfileCredentials(const toml::table& table, const std::string& path,
+                              CredentialsConfig& credentials);
+  void LoadUriCredentials(const toml::table& table, const std::string& path,
+                          CredentialsConfig& credentials);
+  // access_key_id, access_key_secret (both required) and security_token into
+  // keys.
+  void LoadInlineKeys(const toml::table& table, const std::string& path,
+                      credentials::Credentials& keys);
+  // role_arn (required), role_session_name and duration, shared by
+  // ram_role_arn and oidc_role_arn.
+  void LoadRoleKeys(const toml::table& table, const std::string& path,
+                    CredentialsConfig& credentials);
+  // A required "acs:ram::<digits>:<resource>/<name>" key.
+  std::optional<std::string> LoadRamArn(const toml::table& table,
+                                        const std::string& path,
+                                        std::string_view key,
+                                        std::string_view resource,
+                                        std::string_view example);
+  // sts_endpoint or metadata_endpoint.
+  std::optional<aliyun::Endpoint> LoadEndpointOverride(const Field& field);
+  // After every account: each source_account names another defined account
+  // and the references form no cycle.
+  void CheckSourceAccounts();
   std::optional<std::string> LoadSecret(const toml::table& table,
                                         const std::string& path,
                                         const SecretKey& key);
@@ -255,6 +406,14 @@ class Loader {
   std::optional<bool> readable_by_others_;
   // Valid account names -> the line of their first definition.
   std::map<std::string, int> account_lines_;
+  // A ram_role_arn's source_account, checked once every account is known.
+  struct SourceReference {
+    std::string account;  // the referring account's name ("" if invalid)
+    std::string source;   // the account it names
+    SourcePosition position;
+    std::string path;  // of the source_account key
+  };
+  std::vector<SourceReference> source_references_;
   // (account, rd_account_id, export_id) -> index and line of the first task.
   std::map<std::tuple<std::string, std::optional<int64_t>, int64_t>,
            std::pair<size_t, int>>
@@ -262,13 +421,18 @@ class Loader {
 };
 
 void Loader::CheckKeys(const toml::table& table, std::string_view path,
-                       std::span<const std::string_view> allowed) {
+                       std::span<const std::string_view> allowed,
+                       std::string_view owner) {
   for (auto&& [key, node] : table) {
     std::string_view name = key.str();
     if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
       continue;
     }
     std::string message = Join(path, name) + ": unknown key";
+    if (!owner.empty()) {
+      message += " for ";
+      message += owner;
+    }
     std::string nearest = NearestWord(
         name, std::vector<std::string_view>(allowed.begin(), allowed.end()));
     if (!nearest.empty()) {
@@ -354,6 +518,30 @@ std::optional<Millis> Loader::Duration(const Field& field) {
               "\"30s\", \"5m\", \"1h30m\"");
   }
   return duration;
+}
+
+std::optional<bool> Loader::Boolean(const Field& field) {
+  if (field.node == nullptr) return std::nullopt;
+  if (const auto* value = field.node->as_boolean()) return value->get();
+  std::string message =
+      field.path + ": expected boolean, found " + TypeName(*field.node);
+  if (const auto* text = field.node->as_string();
+      text != nullptr && (text->get() == "true" || text->get() == "false")) {
+    message += "; write it without quotes";
+  }
+  Error(At(*field.node), std::move(message));
+  return std::nullopt;
+}
+
+std::optional<std::string> Loader::NonEmptyString(const Field& field,
+                                                  std::string_view hint) {
+  std::optional<std::string> value = String(field);
+  if (value && value->empty()) {
+    Error(At(*field.node),
+          field.path + ": must not be empty; " + std::string(hint));
+    return std::nullopt;
+  }
+  return value;
 }
 
 const toml::table* Loader::Table(const Field& field) {
@@ -482,6 +670,18 @@ void Loader::LoadAccount(const toml::table& table, const std::string& path) {
     account.name = *name;
   }
 
+  field = Get(table, path, "network");
+  if (auto network = String(field)) {
+    if (*network == "public" || *network == "vpc") {
+      account.network = *network;
+    } else {
+      Error(At(*field.node), field.path + ": invalid value " +
+                                 Quoted(*network) +
+                                 "; expected \"public\" (the Internet "
+                                 "endpoints) or \"vpc\" (the VPC endpoints)");
+    }
+  }
+
   LoadEndpoint(table, path, account);
 
   field = Get(table, path, "signature_version");
@@ -566,7 +766,8 @@ void Loader::LoadEndpoint(const toml::table& table, const std::string& path,
     }
   } else if (region_ok) {
     account.endpoint.scheme = "https";
-    account.endpoint.host = aliyun::SasHostForRegion(account.region);
+    account.endpoint.host =
+        aliyun::SasHostForRegion(account.region, account.network == "vpc");
     account.endpoint.port = 443;
   }
 }
@@ -577,13 +778,16 @@ void Loader::LoadCredentials(const toml::table& account_table,
   CredentialsConfig& credentials = account.credentials;
   Field field = Get(account_table, account_path, "credentials");
   if (field.node == nullptr) {
+    // The official default chain, resolved by the providers at run time.
+    credentials.type = "default";
+    credentials.from_environment = true;
     credentials.position = account.position;
-    LoadEnvironmentCredentials(account_path, credentials);
     return;
   }
   const toml::table* table = Table(field);
   if (table == nullptr) return;
   credentials.position = At(*table);
+  credentials.type = "access_key";
 
   Field type_field = Get(*table, field.path, "type");
   if (type_field.node != nullptr) {
@@ -596,6 +800,7 @@ void Loader::LoadCredentials(const toml::table& account_table,
       std::string nearest = NearestWord(
           *type, std::vector<std::string_view>(std::begin(kCredentialTypes),
                                                std::end(kCredentialTypes)));
+      if (nearest.empty()) nearest = UniqueTypeWithPrefix(*type);
       if (!nearest.empty())
         message += "; did you mean " + Quoted(nearest) + "?";
       message += " (valid types: " + QuotedList(kCredentialTypes) + ")";
@@ -605,16 +810,45 @@ void Loader::LoadCredentials(const toml::table& account_table,
     credentials.type = *type;
   }
 
-  if (credentials.type == "access_key") {
-    LoadAccessKeyCredentials(*table, field.path, credentials);
+  const std::string& type = credentials.type;
+  const std::string& path = field.path;
+  const std::string owner = "type " + Quoted(type);
+  if (type == "access_key") {
+    CheckKeys(*table, path, kAccessKeyCredentialKeys, owner);
+    LoadAccessKeyCredentials(*table, path, credentials);
+  } else if (type == "ram_role_arn") {
+    CheckKeys(*table, path, kRamRoleArnCredentialKeys, owner);
+    LoadRamRoleArnCredentials(*table, path, account, credentials);
+  } else if (type == "ecs_ram_role") {
+    CheckKeys(*table, path, kEcsRamRoleCredentialKeys, owner);
+    LoadEcsRamRoleCredentials(*table, path, credentials);
+  } else if (type == "oidc_role_arn") {
+    CheckKeys(*table, path, kOidcRoleArnCredentialKeys, owner);
+    LoadOidcRoleArnCredentials(*table, path, credentials);
+  } else if (type == "cli_profile" || type == "credentials_file") {
+    CheckKeys(*table, path, kProfileCredentialKeys, owner);
+    LoadProfileCredentials(*table, path, credentials);
+  } else if (type == "credentials_uri") {
+    CheckKeys(*table, path, kUriCredentialKeys, owner);
+    LoadUriCredentials(*table, path, credentials);
+  } else {
+    CheckKeys(*table, path, kDefaultCredentialKeys, owner);
   }
+
+  credentials.sts_endpoint =
+      LoadEndpointOverride(Get(*table, path, "sts_endpoint"));
+  credentials.metadata_endpoint =
+      LoadEndpointOverride(Get(*table, path, "metadata_endpoint"));
 }
 
 void Loader::LoadAccessKeyCredentials(const toml::table& table,
                                       const std::string& path,
                                       CredentialsConfig& credentials) {
-  CheckKeys(table, path, kAccessKeyCredentialKeys);
-  credentials::Credentials& keys = credentials.static_credentials;
+  LoadInlineKeys(table, path, credentials.static_credentials);
+}
+
+void Loader::LoadInlineKeys(const toml::table& table, const std::string& path,
+                            credentials::Credentials& keys) {
   if (auto id = LoadSecret(table, path, {"access_key_id", true, false})) {
     keys.access_key_id = std::move(*id);
   }
@@ -627,31 +861,301 @@ void Loader::LoadAccessKeyCredentials(const toml::table& table,
   }
 }
 
-void Loader::LoadEnvironmentCredentials(const std::string& account_path,
-                                        CredentialsConfig& credentials) {
-  credentials.from_environment = true;
-  auto read = [&](std::string_view name) {
-    std::optional<std::string> value = env_.Get(std::string(name));
-    return value.value_or("");
-  };
-  credentials::Credentials& keys = credentials.static_credentials;
-  keys.access_key_id = read(kEnvAccessKeyId);
-  keys.access_key_secret = read(kEnvAccessKeySecret);
-  keys.security_token = read(kEnvSecurityToken);
+void Loader::LoadRamRoleArnCredentials(const toml::table& table,
+                                       const std::string& path,
+                                       const AccountConfig& account,
+                                       CredentialsConfig& credentials) {
+  LoadRoleKeys(table, path, credentials);
 
-  std::vector<std::string_view> missing;
-  if (keys.access_key_id.empty()) missing.push_back(kEnvAccessKeyId);
-  if (keys.access_key_secret.empty()) missing.push_back(kEnvAccessKeySecret);
-  if (missing.empty()) return;
-  std::string names(missing[0]);
-  if (missing.size() > 1) names += " and " + std::string(missing[1]);
-  Error(credentials.position,
-        account_path + ": no [account.credentials] table, and " + names +
-            (missing.size() > 1 ? " are" : " is") +
-            " not set in the environment; set " + std::string(kEnvAccessKeyId) +
-            " and " + std::string(kEnvAccessKeySecret) +
-            ", or add an [account.credentials] table with access_key_id and "
-            "access_key_secret (or their *_env / *_file forms)");
+  Field field = Get(table, path, "policy");
+  if (auto policy = NonEmptyString(field, "remove the key for no policy")) {
+    try {
+      nlohmann::json document = nlohmann::json::parse(*policy);
+      if (document.is_object()) {
+        credentials.policy = std::move(*policy);
+      } else {
+        Error(At(*field.node),
+              field.path +
+                  ": must be a JSON object (a policy document), found " +
+                  document.type_name());
+      }
+    } catch (const nlohmann::json::parse_error& error) {
+      Error(At(*field.node),
+            field.path + ": invalid JSON at byte " +
+                std::to_string(error.byte) +
+                "; expected a policy document such as {\"Version\": \"1\", "
+                "\"Statement\": [...]}");
+    }
+  }
+
+  field = Get(table, path, "external_id");
+  if (auto external_id =
+          NonEmptyString(field, "remove the key to send no ExternalId")) {
+    credentials.external_id = std::move(*external_id);
+  }
+
+  // The source of the credentials that assume the role: an access key
+  // written here, or another account.
+  const toml::node* first_inline = nullptr;
+  for (std::string_view name : kAccessKeyNames) {
+    for (std::string_view suffix : {"", "_env", "_file"}) {
+      const toml::node* node =
+          table.get(std::string(name) + std::string(suffix));
+      if (node != nullptr &&
+          (first_inline == nullptr ||
+           node->source().begin < first_inline->source().begin)) {
+        first_inline = node;
+      }
+    }
+  }
+  field = Get(table, path, "source_account");
+  if (field.node != nullptr && first_inline != nullptr) {
+    Error(At(*field.node),
+          field.path + ": conflicts with the access key at line " +
+              std::to_string(first_inline->source().begin.line) +
+              "; set either source_account or access_key_id and "
+              "access_key_secret, not both");
+    return;
+  }
+  if (field.node == nullptr && first_inline == nullptr) {
+    Error(At(table),
+          path +
+              ": type \"ram_role_arn\" needs credentials to assume the role "
+              "with; set source_account to another [[account]]'s name, or "
+              "access_key_id and access_key_secret (or their *_env / *_file "
+              "forms)");
+    return;
+  }
+  if (first_inline != nullptr) {
+    credentials.has_inline_source = true;
+    LoadInlineKeys(table, path, credentials.static_credentials);
+    return;
+  }
+  if (auto source = NonEmptyString(
+          field,
+          "name another [[account]] whose credentials assume the "
+          "role")) {
+    if (*source == account.name) {
+      Error(At(*field.node),
+            field.path +
+                ": names this account itself; name another [[account]] whose "
+                "credentials assume the role, or set access_key_id and "
+                "access_key_secret");
+      return;
+    }
+    credentials.source_account = *source;
+    source_references_.push_back(
+        {account.name, *source, At(*field.node), field.path});
+  }
+}
+
+void Loader::LoadRoleKeys(const toml::table& table, const std::string& path,
+                          CredentialsConfig& credentials) {
+  if (auto arn = LoadRamArn(table, path, "role_arn", "role",
+                            "acs:ram::1234567890123456:role/sas-reader")) {
+    credentials.role_arn = std::move(*arn);
+  }
+
+  constexpr std::string_view kSessionNameRule =
+      "use 2 to 64 characters of A-Z, a-z, 0-9, \".\", \"@\", \"_\" and \"-\"";
+  Field field = Get(table, path, "role_session_name");
+  if (field.node != nullptr) {
+    if (auto name = String(field)) {
+      if (IsValidRoleSessionName(*name)) {
+        credentials.role_session_name = std::move(*name);
+      } else {
+        Error(At(*field.node), field.path + ": invalid session name " +
+                                   Quoted(*name) + "; " +
+                                   std::string(kSessionNameRule));
+      }
+    }
+  } else if (std::optional<std::string> name =
+                 env_.Get(std::string(kEnvRoleSessionName));
+             name && !name->empty()) {
+    if (IsValidRoleSessionName(*name)) {
+      credentials.role_session_name = std::move(*name);
+    } else {
+      Error(At(table), field.path + ": environment variable " +
+                           std::string(kEnvRoleSessionName) +
+                           " holds an invalid session name " + Quoted(*name) +
+                           "; " + std::string(kSessionNameRule) +
+                           ", or set role_session_name here");
+    }
+  } else {
+    credentials.role_session_name = std::string(kDefaultRoleSessionName);
+  }
+
+  field = Get(table, path, "duration");
+  if (auto duration = Duration(field)) {
+    if (*duration < kMinRoleDuration || *duration > kMaxRoleDuration) {
+      Error(At(*field.node), field.path + ": must be between " +
+                                 FormatDuration(kMinRoleDuration) + " and " +
+                                 FormatDuration(kMaxRoleDuration) + ", got " +
+                                 Quoted(FormatDuration(*duration)));
+    } else {
+      credentials.duration = *duration;
+    }
+  }
+}
+
+std::optional<std::string> Loader::LoadRamArn(const toml::table& table,
+                                              const std::string& path,
+                                              std::string_view key,
+                                              std::string_view resource,
+                                              std::string_view example) {
+  Field field = Require(table, path, key,
+                        "e.g. " + std::string(key) + " = " + Quoted(example));
+  std::optional<std::string> arn = String(field);
+  if (arn && !IsRamArn(*arn, resource)) {
+    Error(At(*field.node),
+          field.path + ": invalid ARN " + Quoted(*arn) +
+              "; expected \"acs:ram::<account id>:" + std::string(resource) +
+              "/<name>\", e.g. " + Quoted(example));
+    return std::nullopt;
+  }
+  return arn;
+}
+
+void Loader::LoadEcsRamRoleCredentials(const toml::table& table,
+                                       const std::string& path,
+                                       CredentialsConfig& credentials) {
+  if (auto role = NonEmptyString(
+          Get(table, path, "role_name"),
+          "remove the key to ask the metadata service for the role")) {
+    credentials.role_name = std::move(*role);
+  }
+  if (auto disabled = Boolean(Get(table, path, "imds_v1_disabled"))) {
+    credentials.imds_v1_disabled = *disabled;
+  }
+}
+
+void Loader::LoadOidcRoleArnCredentials(const toml::table& table,
+                                        const std::string& path,
+                                        CredentialsConfig& credentials) {
+  LoadRoleKeys(table, path, credentials);
+  if (auto arn =
+          LoadRamArn(table, path, "oidc_provider_arn", "oidc-provider",
+                     "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123")) {
+    credentials.oidc_provider_arn = std::move(*arn);
+  }
+  Field field =
+      Require(table, path, "oidc_token_file",
+              "e.g. oidc_token_file = "
+              "\"/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token\"");
+  if (auto file = NonEmptyString(field, "name the OIDC token's file")) {
+    // Only readability is checked: the token is read again at every refresh
+    // and never appears in a message.
+    if (FileReadResult read = files_.ReadFile(*file); !read.ok) {
+      Error(At(*field.node),
+            field.path + ": cannot read " + Quoted(*file) + ": " + read.error);
+    }
+    credentials.oidc_token_file = std::move(*file);
+  }
+}
+
+void Loader::LoadProfileCredentials(const toml::table& table,
+                                    const std::string& path,
+                                    CredentialsConfig& credentials) {
+  const bool cli = credentials.type == "cli_profile";
+  if (auto profile = NonEmptyString(
+          Get(table, path, "profile"),
+          cli ? "remove the key to use ALIBABA_CLOUD_PROFILE or the file's "
+                "current profile"
+              : "remove the key to use ALIBABA_CLOUD_PROFILE or "
+                "[default]")) {
+    credentials.profile = std::move(*profile);
+  }
+  if (auto file = NonEmptyString(
+          Get(table, path, "file"),
+          cli ? "remove the key to use ALIBABA_CLOUD_CONFIG_FILE or "
+                "~/.aliyun/config.json"
+              : "remove the key to use ALIBABA_CLOUD_CREDENTIALS_FILE or "
+                "~/.alibabacloud/credentials")) {
+    credentials.file = std::move(*file);
+  }
+}
+
+void Loader::LoadUriCredentials(const toml::table& table,
+                                const std::string& path,
+                                CredentialsConfig& credentials) {
+  Field field = Require(table, path, "uri",
+                        "e.g. uri = \"http://127.0.0.1:8080/credentials\"");
+  if (auto uri = String(field)) {
+    // The URL is not quoted back: it may carry a token.
+    if (IsHttpUrl(*uri)) {
+      credentials.uri = std::move(*uri);
+    } else {
+      Error(At(*field.node),
+            field.path +
+                ": must be an http:// or https:// URL with a host, without "
+                "spaces, e.g. \"http://127.0.0.1:8080/credentials\"");
+    }
+  }
+}
+
+std::optional<aliyun::Endpoint> Loader::LoadEndpointOverride(
+    const Field& field) {
+  std::optional<std::string> url = String(field);
+  if (!url) return std::nullopt;
+  std::string error;
+  std::optional<aliyun::Endpoint> endpoint =
+      aliyun::ParseEndpoint(*url, &error);
+  if (!endpoint) Error(At(*field.node), field.path + ": " + error);
+  return endpoint;
+}
+
+void Loader::CheckSourceAccounts() {
+  std::vector<std::string_view> names;
+  for (const auto& [name, line] : account_lines_) names.push_back(name);
+  // Account name -> the account it names, for the first account of a name.
+  std::map<std::string, std::string> sources;
+  for (const SourceReference& reference : source_references_) {
+    if (!account_lines_.contains(reference.source)) {
+      std::string message =
+          reference.path + ": no account named " + Quoted(reference.source);
+      std::string nearest = NearestWord(reference.source, names);
+      if (!nearest.empty() && nearest != reference.account) {
+        message += "; did you mean " + Quoted(nearest) + "?";
+      }
+      message += " (defined accounts: " + QuotedList(names) + ")";
+      Error(reference.position, std::move(message));
+    } else if (!reference.account.empty()) {
+      sources.emplace(reference.account, reference.source);
+    }
+  }
+
+  // Each cycle is reported once, at its member written first.
+  std::vector<const SourceReference*> in_file_order;
+  for (const SourceReference& reference : source_references_) {
+    in_file_order.push_back(&reference);
+  }
+  std::stable_sort(in_file_order.begin(), in_file_order.end(),
+                   [](const SourceReference* a, const SourceReference* b) {
+                     return std::tie(a->position.line, a->position.column) <
+                            std::tie(b->position.line, b->position.column);
+                   });
+  std::set<std::string> in_reported_cycle;
+  for (const SourceReference* reference : in_file_order) {
+    const std::string& start = reference->account;
+    if (start.empty() || in_reported_cycle.contains(start)) continue;
+    std::vector<std::string> chain = {start};
+    std::set<std::string> seen = {start};
+    for (auto it = sources.find(start); it != sources.end();
+         it = sources.find(it->second)) {
+      chain.push_back(it->second);
+      if (!seen.insert(it->second).second) break;
+    }
+    if (chain.size() < 2 || chain.back() != start) continue;
+    std::string cycle;
+    for (const std::string& name : chain) {
+      if (!cycle.empty()) cycle += " -> ";
+      cycle += name;
+      in_reported_cycle.insert(name);
+    }
+    Error(reference->position,
+          reference->path + ": source accounts form a cycle: " + cycle +
+              "; one of these accounts needs credentials of its own");
+  }
 }
 
 std::optional<std::string> Loader::LoadSecret(const toml::table& table,
@@ -813,6 +1317,7 @@ LoadResult Loader::Load(std::string_view text) {
   };
   auto accounts = TableArray(Get(root, "", "account"));
   for (const auto& [table, path] : accounts) LoadAccount(*table, path);
+  CheckSourceAccounts();
   if (is_absent_or_empty("account")) {
     Error({path_, 1, 1},
           "no [[account]] is defined; add at least one [[account]] table with "

@@ -45,14 +45,58 @@ struct ExporterConfig {
       3'600'000};  // how long a finished export stays exposed; >= 0
 };
 
-// [account.credentials] of type "access_key", or the environment variables
-// ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN when the table is
-// absent. Values are resolved (literal, *_env or *_file) at load time.
+// [account.credentials]: where an account's credentials come from. Without
+// the table, type is "default" (the official chain). Secrets given inline
+// (literal, *_env or *_file) are resolved at load time; files named for
+// later reading (oidc_token_file, cli_profile and credentials_file paths)
+// are read by the providers.
 struct CredentialsConfig {
-  std::string type = "access_key";
-  // True when [account.credentials] was absent and the environment was used.
+  // "access_key", "ram_role_arn", "ecs_ram_role", "oidc_role_arn",
+  // "cli_profile", "credentials_file", "credentials_uri" or "default".
+  std::string type = "default";
+  // True when [account.credentials] was absent.
   bool from_environment = false;
+
+  // access_key: the keys. ram_role_arn: the inline source keys, when
+  // has_inline_source.
   credentials::Credentials static_credentials;
+  bool has_inline_source = false;
+
+  // ram_role_arn: the [[account]] whose credentials assume the role, when
+  // not inline ("" otherwise). Never the account itself; no cycles.
+  std::string source_account;
+  // ram_role_arn, oidc_role_arn: "acs:ram::<account id>:role/<name>".
+  std::string role_arn;
+  // ram_role_arn, oidc_role_arn: 2-64 of [A-Za-z0-9.@_-]; default
+  // ALIBABA_CLOUD_ROLE_SESSION_NAME or "aliyun_sas_exporter".
+  std::string role_session_name = "aliyun_sas_exporter";
+  // ram_role_arn, oidc_role_arn: DurationSeconds, 15m..12h, default 1h.
+  Millis duration{3'600'000};
+  std::string policy;       // ram_role_arn: optional
+  std::string external_id;  // ram_role_arn: optional
+
+  std::string role_name;          // ecs_ram_role: "" = discover
+  bool imds_v1_disabled = false;  // ecs_ram_role
+
+  std::string oidc_provider_arn;  // oidc_role_arn
+  std::string oidc_token_file;    // oidc_role_arn: path, re-read per refresh
+
+  // cli_profile: the profile ("" = ALIBABA_CLOUD_PROFILE, else the file's
+  // `current`). credentials_file: the section ("" = ALIBABA_CLOUD_PROFILE,
+  // else "default").
+  std::string profile;
+  // cli_profile / credentials_file: the file ("" = the official default:
+  // ALIBABA_CLOUD_CONFIG_FILE or ~/.aliyun/config.json;
+  // ALIBABA_CLOUD_CREDENTIALS_FILE or ~/.alibabacloud/credentials).
+  std::string file;
+
+  std::string uri;  // credentials_uri: http:// or https://
+
+  // Overrides of the STS and metadata service endpoints (tests point them at
+  // the simulator; http:// allowed). nullopt = from region and network.
+  std::optional<aliyun::Endpoint> sts_endpoint;
+  std::optional<aliyun::Endpoint> metadata_endpoint;
+
   // The [account.credentials] table, or the [[account]] when
   // from_environment.
   SourcePosition position;
@@ -62,7 +106,9 @@ struct CredentialsConfig {
 struct AccountConfig {
   std::string name;           // the `account` label; unique
   std::string region;         // "" when only endpoint is given
-  aliyun::Endpoint endpoint;  // from endpoint, else from region
+  aliyun::Endpoint endpoint;  // from endpoint, else from region and network
+  // "public" (default) or "vpc": VPC endpoints for Security Center and STS.
+  std::string network = "public";
   aliyun::SignatureVersion signature_version = aliyun::SignatureVersion::kV3;
   double max_requests_per_second = 5;  // > 0 and <= 10000
   // "" for none; extra trust beside the system store. Checked readable at

@@ -41,6 +41,22 @@ TEST(SasHostForRegion, UnknownRegionFallsBackToRegionalHost) {
   EXPECT_EQ(SasHostForRegion("cnx-1"), "sas.cnx-1.aliyuncs.com");
 }
 
+TEST(StsHostForRegion, RegionalAndVpcHosts) {
+  EXPECT_EQ(StsHostForRegion("cn-hangzhou", /*vpc=*/false),
+            "sts.cn-hangzhou.aliyuncs.com");
+  EXPECT_EQ(StsHostForRegion("ap-southeast-1", /*vpc=*/false),
+            "sts.ap-southeast-1.aliyuncs.com");
+  EXPECT_EQ(StsHostForRegion("cn-hangzhou", /*vpc=*/true),
+            "sts-vpc.cn-hangzhou.aliyuncs.com");
+  EXPECT_EQ(StsHostForRegion("eu-central-1", /*vpc=*/true),
+            "sts-vpc.eu-central-1.aliyuncs.com");
+}
+
+TEST(StsHostForRegion, NoRegionUsesCentralHostEvenInVpc) {
+  EXPECT_EQ(StsHostForRegion("", /*vpc=*/false), "sts.aliyuncs.com");
+  EXPECT_EQ(StsHostForRegion("", /*vpc=*/true), "sts.aliyuncs.com");
+}
+
 TEST(IsValidRegionId, AcceptsRealRegionIds) {
   for (const char* region :
        {"cn-hangzhou", "ap-southeast-1", "cn-shanghai-finance-1", "eu", "a1"}) {

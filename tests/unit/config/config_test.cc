@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "util/strings.h"
+
 namespace sas::config {
 namespace {
 
@@ -274,7 +276,8 @@ export_id = 1
           "c.toml:2:1: exporter.pol_interval: unknown key; did you mean "
           "\"poll_interval\"?",
           "c.toml:10:1: account[1].credentials.acces_key_secret_file: "
-          "unknown key; did you mean \"access_key_secret_file\"?",
+          "unknown key for type \"access_key\"; did you mean "
+          "\"access_key_secret_file\"?",
           "c.toml:11:1: task[1].account: required key is missing; name one "
           "of the defined accounts: \"prod\"",
           "c.toml:12:1: task[1].acount: unknown key; did you mean "
@@ -703,6 +706,10 @@ TEST_F(ConfigTest, SecretsMustBeStrings) {
 }
 
 TEST_F(ConfigTest, RejectsUnknownCredentialsTypeListingValidTypes) {
+  constexpr char kValidTypes[] =
+      "(valid types: \"access_key\", \"ram_role_arn\", \"ecs_ram_role\", "
+      "\"oidc_role_arn\", \"cli_profile\", \"credentials_file\", "
+      "\"credentials_uri\", \"default\")";
   EXPECT_THAT(Errors(Cat({R"([[account]]
 name = "a"
 region = "cn-hangzhou"
@@ -712,16 +719,25 @@ type = "acces_key"
 name = "b"
 region = "cn-hangzhou"
 [account.credentials]
-type = "ram_role_arn"
+type = "ram_role"
 role_arn = "acs:ram::1:role/x"
+[[account]]
+name = "c"
+region = "cn-hangzhou"
+credentials = { type = "sts" }
 )",
                           kTaskForA})),
               ElementsAre("c.toml:5:8: account[1].credentials.type: unknown "
                           "credentials type \"acces_key\"; did you mean "
-                          "\"access_key\"? (valid types: \"access_key\")",
+                          "\"access_key\"? " +
+                              std::string(kValidTypes),
                           "c.toml:10:8: account[2].credentials.type: unknown "
-                          "credentials type \"ram_role_arn\" (valid types: "
-                          "\"access_key\")"));
+                          "credentials type \"ram_role\"; did you mean "
+                          "\"ram_role_arn\"? " +
+                              std::string(kValidTypes),
+                          "c.toml:15:24: account[3].credentials.type: unknown "
+                          "credentials type \"sts\" " +
+                              std::string(kValidTypes)));
 }
 
 TEST_F(ConfigTest, CredentialsMustBeATable) {
@@ -735,52 +751,28 @@ credentials = "LTAI:secret"
                           "table, found string"));
 }
 
-TEST_F(ConfigTest, WithoutCredentialsTableReadsStandardVariables) {
-  env_.Set("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv");
-  env_.Set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kSecret);
-  env_.Set("ALIBABA_CLOUD_SECURITY_TOKEN", kToken);
+TEST_F(ConfigTest, WithoutCredentialsTableUsesTheDefaultChain) {
+  // The chain reads the variables (and its other sources) at run time; the
+  // loader neither reads nor requires them.
   Config config = Load(
       Cat({"[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n", kTask}));
   const CredentialsConfig& credentials = config.accounts[0].credentials;
   EXPECT_TRUE(credentials.from_environment);
-  EXPECT_EQ(credentials.type, "access_key");
+  EXPECT_EQ(credentials.type, "default");
   EXPECT_EQ(credentials.position.line, 1);
-  EXPECT_EQ(credentials.static_credentials.access_key_id, "LTAIenv");
-  EXPECT_EQ(credentials.static_credentials.access_key_secret, kSecret);
-  EXPECT_EQ(credentials.static_credentials.security_token, kToken);
-}
+  EXPECT_EQ(credentials.position.column, 1);
+  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
+  EXPECT_FALSE(credentials.has_inline_source);
+  EXPECT_EQ(credentials.sts_endpoint, std::nullopt);
+  EXPECT_EQ(credentials.metadata_endpoint, std::nullopt);
 
-TEST_F(ConfigTest, StandardVariablesTokenIsOptional) {
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv");
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kSecret);
-  Config config = Load(
+  config = Load(
       Cat({"[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n", kTask}));
-  EXPECT_EQ(config.accounts[0].credentials.static_credentials.security_token,
+  EXPECT_EQ(config.accounts[0].credentials.type, "default");
+  EXPECT_EQ(config.accounts[0].credentials.static_credentials.access_key_secret,
             "");
-}
-
-TEST_F(ConfigTest, WithoutCredentialsTableMissingVariablesAreNamed) {
-  const std::string account =
-      "[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n";
-  EXPECT_THAT(
-      Errors(Cat({account, kTask})),
-      ElementsAre("c.toml:1:1: account[1]: no [account.credentials] table, "
-                  "and ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                  "ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set in the "
-                  "environment; set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                  "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add an "
-                  "[account.credentials] table with access_key_id and "
-                  "access_key_secret (or their *_env / *_file forms)"));
-  env_.Set("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv");
-  env_.Set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "");
-  EXPECT_THAT(
-      Errors(Cat({account, kTask})),
-      ElementsAre("c.toml:1:1: account[1]: no [account.credentials] table, "
-                  "and ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set in the "
-                  "environment; set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                  "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add an "
-                  "[account.credentials] table with access_key_id and "
-                  "access_key_secret (or their *_env / *_file forms)"));
 }
 
 TEST_F(ConfigTest, WarnsAboutLiteralSecretsInFileOthersCanRead) {
@@ -860,6 +852,732 @@ sekret = "s3cr3t-VALUE-do-not-leak"
 [[task]]
 account = "nobody"
 )"});
+  LoadResult result = Parse(text);
+  EXPECT_FALSE(result.ok());
+  EXPECT_GE(result.diagnostics.size(), 8u);
+  for (const std::string& message : Messages(result)) {
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr(kSecret)));
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr(kToken)));
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr("do-not-leak")));
+  }
+}
+
+// ---- Credential types ------------------------------------------------------
+
+// Account "prod" in cn-hangzhou (lines 1-3) whose [account.credentials]
+// (line 4) holds `keys` from line 5 on, then kTask.
+std::string WithCredentials(std::string_view keys) {
+  return Cat(
+      {"[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n"
+       "[account.credentials]\n",
+       keys, kTask});
+}
+
+// Seven lines: an account assuming a role with `source`'s credentials; its
+// source_account value is on the seventh line, column 18.
+std::string RoleAccount(std::string_view name, std::string_view source) {
+  return Cat({"[[account]]\nname = \"", name,
+              "\"\nregion = \"cn-hangzhou\"\n[account.credentials]\n"
+              "type = \"ram_role_arn\"\nrole_arn = \"acs:ram::1:role/r\"\n"
+              "source_account = \"",
+              source, "\"\n"});
+}
+
+TEST_F(ConfigTest, RamRoleArnWithInlineSourceLoadsEveryKey) {
+  env_.Set("AK_ID", "LTAIsource");
+  files_.Add("/run/sts", "source-token\n");
+  Config config = Load(WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1234567890123456:role/sas-reader"
+role_session_name = "sas@prod.example-1_x"
+duration = "2h30m"
+policy = '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "yundun-sas:Describe*", "Resource": "*"}]}'
+external_id = "abcd1234"
+access_key_id_env = "AK_ID"
+access_key_secret_env = "PROD_SECRET"
+security_token_file = "/run/sts"
+sts_endpoint = "http://127.0.0.1:9000"
+)"));
+  const CredentialsConfig& credentials = config.accounts[0].credentials;
+  EXPECT_EQ(credentials.type, "ram_role_arn");
+  EXPECT_FALSE(credentials.from_environment);
+  EXPECT_TRUE(credentials.has_inline_source);
+  EXPECT_EQ(credentials.source_account, "");
+  EXPECT_EQ(credentials.static_credentials.access_key_id, "LTAIsource");
+  EXPECT_EQ(credentials.static_credentials.access_key_secret, kSecret);
+  EXPECT_EQ(credentials.static_credentials.security_token, "source-token");
+  EXPECT_EQ(credentials.role_arn, "acs:ram::1234567890123456:role/sas-reader");
+  EXPECT_EQ(credentials.role_session_name, "sas@prod.example-1_x");
+  EXPECT_EQ(credentials.duration, Millis(9'000'000));
+  EXPECT_EQ(credentials.policy,
+            R"({"Version": "1", "Statement": [{"Effect": "Allow", "Action": )"
+            R"("yundun-sas:Describe*", "Resource": "*"}]})");
+  EXPECT_EQ(credentials.external_id, "abcd1234");
+  EXPECT_EQ(credentials.sts_endpoint,
+            (aliyun::Endpoint{"http", "127.0.0.1", 9000}));
+  EXPECT_EQ(credentials.metadata_endpoint, std::nullopt);
+  EXPECT_EQ(credentials.position.line, 4);
+}
+
+TEST_F(ConfigTest, RamRoleArnFromSourceAccountGetsDefaults) {
+  // "audit" names "prod", defined later; "report" chains through "audit".
+  Config config = Load(Cat({R"([[account]]
+name = "audit"
+region = "cn-hangzhou"
+[account.credentials]
+type = "ram_role_arn"
+role_arn = "acs:ram::1234567890123456:role/sas-reader"
+source_account = "prod"
+)",
+                            RoleAccount("report", "audit"), kAccount, kTask}));
+  ASSERT_EQ(config.accounts.size(), 3u);
+  const CredentialsConfig& credentials = config.accounts[0].credentials;
+  EXPECT_EQ(credentials.type, "ram_role_arn");
+  EXPECT_EQ(credentials.source_account, "prod");
+  EXPECT_FALSE(credentials.has_inline_source);
+  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
+  EXPECT_EQ(credentials.role_session_name, "aliyun_sas_exporter");
+  EXPECT_EQ(credentials.duration, Millis(3'600'000));
+  EXPECT_EQ(credentials.policy, "");
+  EXPECT_EQ(credentials.external_id, "");
+  EXPECT_EQ(credentials.sts_endpoint, std::nullopt);
+  EXPECT_EQ(config.accounts[1].credentials.source_account, "audit");
+}
+
+TEST_F(ConfigTest, RoleSessionNameDefaultsToEnvironmentVariable) {
+  files_.Add("/var/run/token", "eyJ.token");
+  std::string text =
+      Cat({RoleAccount("a", "prod"), R"(role_session_name = "explicit"
+[[account]]
+name = "b"
+region = "cn-hangzhou"
+[account.credentials]
+type = "oidc_role_arn"
+role_arn = "acs:ram::1:role/r"
+oidc_provider_arn = "acs:ram::1:oidc-provider/p"
+oidc_token_file = "/var/run/token"
+)",
+           RoleAccount("c", "prod"), kAccount, kTaskForA});
+  env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "from-env@host");
+  Config config = Load(text);
+  ASSERT_EQ(config.accounts.size(), 4u);
+  EXPECT_EQ(config.accounts[0].credentials.role_session_name, "explicit");
+  EXPECT_EQ(config.accounts[1].credentials.role_session_name, "from-env@host");
+  EXPECT_EQ(config.accounts[2].credentials.role_session_name, "from-env@host");
+
+  env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "");
+  config = Load(text);
+  EXPECT_EQ(config.accounts[1].credentials.role_session_name,
+            "aliyun_sas_exporter");
+
+  env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "x");
+  EXPECT_THAT(
+      Errors(text),
+      ElementsAre(
+          "c.toml:12:1: account[2].credentials.role_session_name: "
+          "environment variable ALIBABA_CLOUD_ROLE_SESSION_NAME holds an "
+          "invalid session name \"x\"; use 2 to 64 characters of A-Z, a-z, "
+          "0-9, \".\", \"@\", \"_\" and \"-\", or set role_session_name here",
+          "c.toml:20:1: account[3].credentials.role_session_name: "
+          "environment variable ALIBABA_CLOUD_ROLE_SESSION_NAME holds an "
+          "invalid session name \"x\"; use 2 to 64 characters of A-Z, a-z, "
+          "0-9, \".\", \"@\", \"_\" and \"-\", or set role_session_name "
+          "here"));
+}
+
+TEST_F(ConfigTest, EcsRamRoleLoadsItsKeysAndDefaults) {
+  Config config = Load(WithCredentials(R"(type = "ecs_ram_role"
+role_name = "sas-exporter"
+imds_v1_disabled = true
+metadata_endpoint = "http://127.0.0.1:8081"
+)"));
+  const CredentialsConfig& credentials = config.accounts[0].credentials;
+  EXPECT_EQ(credentials.type, "ecs_ram_role");
+  EXPECT_EQ(credentials.role_name, "sas-exporter");
+  EXPECT_TRUE(credentials.imds_v1_disabled);
+  EXPECT_EQ(credentials.metadata_endpoint,
+            (aliyun::Endpoint{"http", "127.0.0.1", 8081}));
+
+  config = Load(WithCredentials("type = \"ecs_ram_role\"\n"));
+  EXPECT_EQ(config.accounts[0].credentials.role_name, "");
+  EXPECT_FALSE(config.accounts[0].credentials.imds_v1_disabled);
+  EXPECT_EQ(config.accounts[0].credentials.metadata_endpoint, std::nullopt);
+}
+
+TEST_F(ConfigTest, EcsRamRoleRejectsEmptyRoleAndQuotedBoolean) {
+  EXPECT_THAT(
+      Errors(WithCredentials(R"(type = "ecs_ram_role"
+role_name = ""
+imds_v1_disabled = "true"
+)")),
+      ElementsAre("c.toml:6:13: account[1].credentials.role_name: must not be "
+                  "empty; remove the key to ask the metadata service for the "
+                  "role",
+                  "c.toml:7:20: account[1].credentials.imds_v1_disabled: "
+                  "expected boolean, found string; write it without quotes"));
+}
+
+TEST_F(ConfigTest, OidcRoleArnLoadsItsKeys) {
+  files_.Add("/var/run/token", kToken);
+  Config config = Load(WithCredentials(R"(type = "oidc_role_arn"
+role_arn = "acs:ram::1234567890123456:role/sas-reader"
+oidc_provider_arn = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123"
+oidc_token_file = "/var/run/token"
+role_session_name = "pod-1"
+duration = "15m"
+)"));
+  const CredentialsConfig& credentials = config.accounts[0].credentials;
+  EXPECT_EQ(credentials.type, "oidc_role_arn");
+  EXPECT_EQ(credentials.role_arn, "acs:ram::1234567890123456:role/sas-reader");
+  EXPECT_EQ(credentials.oidc_provider_arn,
+            "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123");
+  EXPECT_EQ(credentials.oidc_token_file, "/var/run/token");
+  EXPECT_EQ(credentials.role_session_name, "pod-1");
+  EXPECT_EQ(credentials.duration, Millis(900'000));
+  EXPECT_FALSE(credentials.has_inline_source);
+  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
+}
+
+TEST_F(ConfigTest, OidcRoleArnRequiresItsKeys) {
+  EXPECT_THAT(
+      Errors(WithCredentials("type = \"oidc_role_arn\"\n")),
+      ElementsAre(
+          "c.toml:4:1: account[1].credentials.role_arn: required key is "
+          "missing; e.g. role_arn = "
+          "\"acs:ram::1234567890123456:role/sas-reader\"",
+          "c.toml:4:1: account[1].credentials.oidc_provider_arn: required key "
+          "is missing; e.g. oidc_provider_arn = "
+          "\"acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123\"",
+          "c.toml:4:1: account[1].credentials.oidc_token_file: required key "
+          "is missing; e.g. oidc_token_file = "
+          "\"/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token\""));
+}
+
+TEST_F(ConfigTest, OidcTokenFileMustBeReadable) {
+  files_.Add("/var/run/token", kToken);
+  std::string keys = R"(type = "oidc_role_arn"
+role_arn = "acs:ram::1:role/r"
+oidc_provider_arn = "acs:ram::1:oidc-provider/p"
+oidc_token_file = "%s"
+)";
+  auto with = [&](std::string path) {
+    std::string text = keys;
+    text.replace(text.find("%s"), 2, path);
+    return WithCredentials(text);
+  };
+  EXPECT_EQ(
+      Load(with("/var/run/token")).accounts[0].credentials.oidc_token_file,
+      "/var/run/token");
+  EXPECT_THAT(Errors(with("/var/run/missing")),
+              ElementsAre("c.toml:8:19: account[1].credentials."
+                          "oidc_token_file: cannot read \"/var/run/missing\": "
+                          "No such file or directory"));
+  EXPECT_THAT(Errors(with("")),
+              ElementsAre("c.toml:8:19: account[1].credentials."
+                          "oidc_token_file: must not be empty; name the OIDC "
+                          "token's file"));
+}
+
+TEST_F(ConfigTest, ProfileTypesLoadProfileAndFile) {
+  for (const char* type : {"cli_profile", "credentials_file"}) {
+    Config config = Load(WithCredentials(Cat({"type = \"", type, R"("
+profile = "sas"
+file = "/etc/aliyun/profiles"
+)"})));
+    const CredentialsConfig& credentials = config.accounts[0].credentials;
+    EXPECT_EQ(credentials.type, type);
+    EXPECT_EQ(credentials.profile, "sas");
+    EXPECT_EQ(credentials.file, "/etc/aliyun/profiles");
+
+    config = Load(WithCredentials(Cat({"type = \"", type, "\"\n"})));
+    EXPECT_EQ(config.accounts[0].credentials.profile, "");
+    EXPECT_EQ(config.accounts[0].credentials.file, "");
+  }
+}
+
+TEST_F(ConfigTest, ProfileTypesRejectEmptyValues) {
+  EXPECT_THAT(
+      Errors(WithCredentials(R"(type = "cli_profile"
+profile = ""
+file = ""
+)")),
+      ElementsAre("c.toml:6:11: account[1].credentials.profile: must not be "
+                  "empty; remove the key to use ALIBABA_CLOUD_PROFILE or the "
+                  "file's current profile",
+                  "c.toml:7:8: account[1].credentials.file: must not be "
+                  "empty; remove the key to use ALIBABA_CLOUD_CONFIG_FILE or "
+                  "~/.aliyun/config.json"));
+  EXPECT_THAT(
+      Errors(WithCredentials(R"(type = "credentials_file"
+profile = ""
+file = ""
+)")),
+      ElementsAre("c.toml:6:11: account[1].credentials.profile: must not be "
+                  "empty; remove the key to use ALIBABA_CLOUD_PROFILE or "
+                  "[default]",
+                  "c.toml:7:8: account[1].credentials.file: must not be "
+                  "empty; remove the key to use ALIBABA_CLOUD_CREDENTIALS_FILE "
+                  "or ~/.alibabacloud/credentials"));
+}
+
+TEST_F(ConfigTest, CredentialsUriLoads) {
+  for (const char* uri :
+       {"http://127.0.0.1:8080/credentials?role=sas",
+        "https://creds.internal.example", "HTTP://[::1]:9/c"}) {
+    Config config = Load(WithCredentials(
+        Cat({"type = \"credentials_uri\"\nuri = \"", uri, "\"\n"})));
+    EXPECT_EQ(config.accounts[0].credentials.type, "credentials_uri");
+    EXPECT_EQ(config.accounts[0].credentials.uri, uri);
+  }
+}
+
+TEST_F(ConfigTest, CredentialsUriMustBeAnHttpUrl) {
+  for (const char* uri :
+       {"ftp://host/c", "127.0.0.1:8080/c", "http://", "https:///c",
+        "http://:80/c", "http://host/a b", ""}) {
+    EXPECT_THAT(
+        Errors(WithCredentials(
+            Cat({"type = \"credentials_uri\"\nuri = \"", uri, "\"\n"}))),
+        ElementsAre("c.toml:6:7: account[1].credentials.uri: must be an "
+                    "http:// or https:// URL with a host, without spaces, "
+                    "e.g. \"http://127.0.0.1:8080/credentials\""))
+        << uri;
+  }
+  EXPECT_THAT(Errors(WithCredentials("type = \"credentials_uri\"\n")),
+              ElementsAre("c.toml:4:1: account[1].credentials.uri: required "
+                          "key is missing; e.g. uri = "
+                          "\"http://127.0.0.1:8080/credentials\""));
+}
+
+TEST_F(ConfigTest, ExplicitDefaultTypeIsNotFromEnvironment) {
+  Config config = Load(WithCredentials("type = \"default\"\n"));
+  EXPECT_EQ(config.accounts[0].credentials.type, "default");
+  EXPECT_FALSE(config.accounts[0].credentials.from_environment);
+  EXPECT_EQ(config.accounts[0].credentials.position.line, 4);
+}
+
+TEST_F(ConfigTest, EveryTypeAcceptsEndpointOverrides) {
+  files_.Add("/var/run/token", "eyJ.token");
+  const std::vector<std::string> types = {
+      "type = \"access_key\"\naccess_key_id = \"id\"\n"
+      "access_key_secret_env = \"PROD_SECRET\"\n",
+      "type = \"ram_role_arn\"\nrole_arn = \"acs:ram::1:role/r\"\n"
+      "access_key_id = \"id\"\naccess_key_secret_env = \"PROD_SECRET\"\n",
+      "type = \"ecs_ram_role\"\n",
+      "type = \"oidc_role_arn\"\nrole_arn = \"acs:ram::1:role/r\"\n"
+      "oidc_provider_arn = \"acs:ram::1:oidc-provider/p\"\n"
+      "oidc_token_file = \"/var/run/token\"\n",
+      "type = \"cli_profile\"\n",
+      "type = \"credentials_file\"\n",
+      "type = \"credentials_uri\"\nuri = \"http://127.0.0.1:1/c\"\n",
+      "type = \"default\"\n"};
+  for (const std::string& keys : types) {
+    Config config =
+        Load(WithCredentials(
+            keys + "sts_endpoint = \"sts-vpc.cn-hangzhou.aliyuncs.com\"\n"
+                   "metadata_endpoint = \"http://[::1]:8081/\"\n"));
+    const CredentialsConfig& credentials = config.accounts[0].credentials;
+    EXPECT_EQ(
+        credentials.sts_endpoint,
+        (aliyun::Endpoint{"https", "sts-vpc.cn-hangzhou.aliyuncs.com", 443}))
+        << keys;
+    EXPECT_EQ(credentials.metadata_endpoint,
+              (aliyun::Endpoint{"http", "::1", 8081}))
+        << keys;
+  }
+}
+
+TEST_F(ConfigTest, RejectsBadEndpointOverrides) {
+  EXPECT_THAT(
+      Errors(WithCredentials(R"(type = "ecs_ram_role"
+sts_endpoint = "ftp://sts.aliyuncs.com"
+metadata_endpoint = "http://100.100.100.200/latest"
+)")),
+      ElementsAre("c.toml:6:16: account[1].credentials.sts_endpoint: endpoint "
+                  "scheme \"ftp\" is not supported (use https:// or http://)",
+                  "c.toml:7:21: account[1].credentials.metadata_endpoint: "
+                  "endpoint must not contain a path (give scheme, host and "
+                  "port only, e.g. https://tds.cn-shanghai.aliyuncs.com)"));
+  EXPECT_THAT(Errors(WithCredentials("type = \"default\"\nsts_endpoint = 1\n")),
+              ElementsAre("c.toml:6:16: account[1].credentials.sts_endpoint: "
+                          "expected string, found integer"));
+}
+
+TEST_F(ConfigTest, RamRoleArnRequiresRoleArn) {
+  EXPECT_THAT(Errors(WithCredentials(R"(type = "ram_role_arn"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+)")),
+              ElementsAre("c.toml:4:1: account[1].credentials.role_arn: "
+                          "required key is missing; e.g. role_arn = "
+                          "\"acs:ram::1234567890123456:role/sas-reader\""));
+}
+
+TEST_F(ConfigTest, RejectsMalformedArns) {
+  for (const char* arn :
+       {"acs:ram::abc:role/r", "acs:ram:123:role/r", "acs:ram::123:user/r",
+        "acs:ram::123:role/", "arn:ram::123:role/r", "acs:ram::123:role/a b",
+        "acs:ram:::role/r", "acs:ram::123:oidc-provider/p"}) {
+    EXPECT_THAT(
+        Errors(WithCredentials(
+            Cat({"type = \"ram_role_arn\"\nrole_arn = \"", arn,
+                 "\"\naccess_key_id = \"id\"\n"
+                 "access_key_secret_env = \"PROD_SECRET\"\n"}))),
+        ElementsAre("c.toml:6:12: account[1].credentials.role_arn: invalid "
+                    "ARN " +
+                    std::string("\"") + arn +
+                    "\"; expected \"acs:ram::<account id>:role/<name>\", "
+                    "e.g. \"acs:ram::1234567890123456:role/sas-reader\""))
+        << arn;
+  }
+  files_.Add("/t", "token");
+  EXPECT_THAT(
+      Errors(WithCredentials(R"(type = "oidc_role_arn"
+role_arn = "acs:ram::1:role/r"
+oidc_provider_arn = "acs:ram::1:role/r"
+oidc_token_file = "/t"
+)")),
+      ElementsAre("c.toml:7:21: account[1].credentials.oidc_provider_arn: "
+                  "invalid ARN \"acs:ram::1:role/r\"; expected "
+                  "\"acs:ram::<account id>:oidc-provider/<name>\", e.g. "
+                  "\"acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123\""));
+}
+
+TEST_F(ConfigTest, RamRoleArnNeedsExactlyOneSource) {
+  EXPECT_THAT(
+      Errors(Cat({WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+source_account = "other"
+)"),
+                  RoleAccount("other", "prod")})),
+      ElementsAre("c.toml:9:18: account[1].credentials.source_account: "
+                  "conflicts with the access key at line 7; set either "
+                  "source_account or access_key_id and access_key_secret, "
+                  "not both"));
+  EXPECT_THAT(Errors(WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+)")),
+              ElementsAre("c.toml:4:1: account[1].credentials: type "
+                          "\"ram_role_arn\" needs credentials to assume the "
+                          "role with; set source_account to another "
+                          "[[account]]'s name, or access_key_id and "
+                          "access_key_secret (or their *_env / *_file forms)"));
+  // A token alone is an inline source missing its keys.
+  EXPECT_THAT(Errors(WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+security_token_env = "PROD_SECRET"
+)")),
+              ElementsAre("c.toml:4:1: account[1].credentials.access_key_id: "
+                          "required key is missing; set one of access_key_id, "
+                          "access_key_id_env or access_key_id_file",
+                          "c.toml:4:1: account[1].credentials."
+                          "access_key_secret: required key is missing; set "
+                          "one of access_key_secret, access_key_secret_env or "
+                          "access_key_secret_file"));
+}
+
+TEST_F(ConfigTest, SourceAccountMustNameAnotherDefinedAccount) {
+  EXPECT_THAT(
+      Errors(Cat({kAccount, RoleAccount("a", "prd"), RoleAccount("b", "b"),
+                  RoleAccount("c", ""), kTaskForA})),
+      ElementsAre("c.toml:13:18: account[2].credentials.source_account: no "
+                  "account named \"prd\"; did you mean \"prod\"? (defined "
+                  "accounts: \"a\", \"b\", \"c\", \"prod\")",
+                  "c.toml:20:18: account[3].credentials.source_account: names "
+                  "this account itself; name another [[account]] whose "
+                  "credentials assume the role, or set access_key_id and "
+                  "access_key_secret",
+                  "c.toml:27:18: account[4].credentials.source_account: must "
+                  "not be empty; name another [[account]] whose credentials "
+                  "assume the role"));
+}
+
+TEST_F(ConfigTest, SourceAccountCycleIsNamedOnce) {
+  // "d" leads into the cycle without being part of it.
+  EXPECT_THAT(
+      Errors(Cat({RoleAccount("a", "b"), RoleAccount("b", "c"),
+                  RoleAccount("c", "a"), RoleAccount("d", "a"), kTaskForA})),
+      ElementsAre("c.toml:7:18: account[1].credentials.source_account: "
+                  "source accounts form a cycle: a -> b -> c -> a; one "
+                  "of these accounts needs credentials of its own"));
+  // Reported at the member written first, not at the account leading in.
+  EXPECT_THAT(Errors(Cat({RoleAccount("d", "b"), RoleAccount("b", "c"),
+                          RoleAccount("c", "b"), kAccount, kTask})),
+              ElementsAre("c.toml:14:18: account[2].credentials."
+                          "source_account: source accounts form a cycle: b -> "
+                          "c -> b; one of these accounts needs credentials of "
+                          "its own"));
+}
+
+TEST_F(ConfigTest, RoleDurationIsBounded) {
+  std::string keys = R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+duration = "%s"
+)";
+  auto with = [&](std::string duration) {
+    std::string text = keys;
+    text.replace(text.find("%s"), 2, duration);
+    return WithCredentials(text);
+  };
+  EXPECT_EQ(Load(with("15m")).accounts[0].credentials.duration,
+            Millis(900'000));
+  EXPECT_EQ(Load(with("12h")).accounts[0].credentials.duration,
+            Millis(43'200'000));
+  EXPECT_THAT(Errors(with("14m59s")),
+              ElementsAre("c.toml:9:12: account[1].credentials.duration: must "
+                          "be between 15m and 12h, got \"14m59s\""));
+  EXPECT_THAT(Errors(with("12h0.5s")),
+              ElementsAre("c.toml:9:12: account[1].credentials.duration: must "
+                          "be between 15m and 12h, got \"12h0.5s\""));
+  EXPECT_THAT(Errors(with("1 hour")),
+              ElementsAre("c.toml:9:12: account[1].credentials.duration: "
+                          "invalid duration \"1 hour\"; write numbers with "
+                          "units ms, s, m or h, e.g. \"500ms\", \"30s\", "
+                          "\"5m\", \"1h30m\""));
+}
+
+TEST_F(ConfigTest, RejectsBadSessionNames) {
+  for (std::string name :
+       {std::string("a"), std::string(65, 'a'), std::string("pod 1"),
+        std::string("pod/1"), std::string("pod#1")}) {
+    EXPECT_THAT(
+        Errors(WithCredentials(Cat({R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+role_session_name = ")",
+                                    name, "\"\n"}))),
+        ElementsAre("c.toml:9:21: account[1].credentials.role_session_name: "
+                    "invalid session name \"" +
+                    name +
+                    "\"; use 2 to 64 characters of A-Z, a-z, 0-9, \".\", "
+                    "\"@\", \"_\" and \"-\""))
+        << name;
+  }
+  EXPECT_EQ(Load(WithCredentials(Cat({R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+role_session_name = ")",
+                                      std::string(64, 'a'), "\"\n"})))
+                .accounts[0]
+                .credentials.role_session_name,
+            std::string(64, 'a'));
+}
+
+TEST_F(ConfigTest, PolicyMustBeAJsonObject) {
+  std::string keys = R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+policy = '%s'
+)";
+  auto with = [&](std::string policy) {
+    std::string text = keys;
+    text.replace(text.find("%s"), 2, policy);
+    return WithCredentials(text);
+  };
+  EXPECT_THAT(Errors(with(R"({"Version": "1", "Statement": [})")),
+              ElementsAre("c.toml:9:10: account[1].credentials.policy: "
+                          "invalid JSON at byte 32; expected a policy "
+                          "document such as {\"Version\": \"1\", "
+                          "\"Statement\": [...]}"));
+  EXPECT_THAT(Errors(with("[1]")),
+              ElementsAre("c.toml:9:10: account[1].credentials.policy: must "
+                          "be a JSON object (a policy document), found "
+                          "array"));
+  EXPECT_THAT(Errors(with("")),
+              ElementsAre("c.toml:9:10: account[1].credentials.policy: must "
+                          "not be empty; remove the key for no policy"));
+  EXPECT_THAT(Errors(Cat({WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret_env = "PROD_SECRET"
+external_id = ""
+)")})),
+              ElementsAre("c.toml:9:15: account[1].credentials.external_id: "
+                          "must not be empty; remove the key to send no "
+                          "ExternalId"));
+}
+
+TEST_F(ConfigTest, RejectsUnknownKeyPerTypeWithSuggestion) {
+  files_.Add("/t", "token");
+  struct Case {
+    std::string keys;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"type = \"access_key\"\naccess_key_id = \"id\"\n"
+       "access_key_secret_env = \"PROD_SECRET\"\nacess_key_id = \"x\"\n",
+       "c.toml:8:1: account[1].credentials.acess_key_id: unknown key for type "
+       "\"access_key\"; did you mean \"access_key_id\"?"},
+      {"type = \"ram_role_arn\"\nrole_arn = \"acs:ram::1:role/r\"\n"
+       "access_key_id = \"id\"\naccess_key_secret_env = \"PROD_SECRET\"\n"
+       "role_sesion_name = \"x\"\n",
+       "c.toml:9:1: account[1].credentials.role_sesion_name: unknown key for "
+       "type \"ram_role_arn\"; did you mean \"role_session_name\"?"},
+      {"type = \"ecs_ram_role\"\nimds_v1_disable = true\n",
+       "c.toml:6:1: account[1].credentials.imds_v1_disable: unknown key for "
+       "type \"ecs_ram_role\"; did you mean \"imds_v1_disabled\"?"},
+      {"type = \"oidc_role_arn\"\nrole_arn = \"acs:ram::1:role/r\"\n"
+       "oidc_provider_arn = \"acs:ram::1:oidc-provider/p\"\n"
+       "oidc_token_file = \"/t\"\noidc_provider = \"x\"\n",
+       "c.toml:9:1: account[1].credentials.oidc_provider: unknown key for type "
+       "\"oidc_role_arn\"; did you mean \"oidc_provider_arn\"?"},
+      {"type = \"cli_profile\"\nprofil = \"x\"\n",
+       "c.toml:6:1: account[1].credentials.profil: unknown key for type "
+       "\"cli_profile\"; did you mean \"profile\"?"},
+      {"type = \"credentials_file\"\npath = \"x\"\n",
+       "c.toml:6:1: account[1].credentials.path: unknown key for type "
+       "\"credentials_file\"; valid keys here: \"type\", \"profile\", "
+       "\"file\", \"sts_endpoint\", \"metadata_endpoint\""},
+      {"type = \"credentials_uri\"\nuri = \"http://h/c\"\nurl = \"x\"\n",
+       "c.toml:7:1: account[1].credentials.url: unknown key for type "
+       "\"credentials_uri\"; did you mean \"uri\"?"},
+      {"type = \"default\"\nsts_endpiont = \"x\"\n",
+       "c.toml:6:1: account[1].credentials.sts_endpiont: unknown key for type "
+       "\"default\"; did you mean \"sts_endpoint\"?"},
+      // A key of another type.
+      {"type = \"ecs_ram_role\"\nuri = \"http://h/c\"\n",
+       "c.toml:6:1: account[1].credentials.uri: unknown key for type "
+       "\"ecs_ram_role\"; valid keys here: \"type\", \"role_name\", "
+       "\"imds_v1_disabled\", \"sts_endpoint\", \"metadata_endpoint\""},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(Errors(WithCredentials(c.keys)), ElementsAre(c.expected))
+        << c.keys;
+  }
+}
+
+// ---- network ---------------------------------------------------------------
+
+TEST_F(ConfigTest, VpcNetworkChoosesVpcEndpoints) {
+  Config config = Load(Cat({R"([[account]]
+name = "cn"
+region = "cn-hangzhou"
+network = "vpc"
+[[account]]
+name = "intl"
+region = "ap-southeast-1"
+network = "vpc"
+[[account]]
+name = "pinned"
+region = "cn-hangzhou"
+endpoint = "https://tds.cn-shanghai.aliyuncs.com"
+network = "vpc"
+[[account]]
+name = "pub"
+region = "cn-hangzhou"
+network = "public"
+)",
+                            kAccount, kTask}));
+  ASSERT_EQ(config.accounts.size(), 5u);
+  EXPECT_EQ(config.accounts[0].network, "vpc");
+  EXPECT_EQ(config.accounts[0].endpoint.Url(),
+            "https://tds.vpc-proxy.aliyuncs.com");
+  EXPECT_EQ(config.accounts[1].endpoint.Url(),
+            "https://tds-intl.vpc-proxy.aliyuncs.com");
+  // An explicit endpoint wins; network still applies to STS.
+  EXPECT_EQ(config.accounts[2].network, "vpc");
+  EXPECT_EQ(config.accounts[2].endpoint.Url(),
+            "https://tds.cn-shanghai.aliyuncs.com");
+  EXPECT_EQ(config.accounts[3].network, "public");
+  EXPECT_EQ(config.accounts[3].endpoint.Url(),
+            "https://tds.cn-shanghai.aliyuncs.com");
+  EXPECT_EQ(config.accounts[4].network, "public");
+}
+
+TEST_F(ConfigTest, RejectsBadNetwork) {
+  EXPECT_THAT(Errors(Cat({R"([[account]]
+name = "prod"
+region = "cn-hangzhou"
+network = "private"
+[[account]]
+name = "b"
+region = "cn-hangzhou"
+network = true
+)",
+                          kTask})),
+              ElementsAre("c.toml:4:11: account[1].network: invalid value "
+                          "\"private\"; expected \"public\" (the Internet "
+                          "endpoints) or \"vpc\" (the VPC endpoints)",
+                          "c.toml:8:11: account[2].network: expected string, "
+                          "found boolean"));
+}
+
+// ---- Secrets of the new types ----------------------------------------------
+
+TEST_F(ConfigTest, WarnsAboutLiteralRamRoleArnSourceKeys) {
+  files_.Add(kPath, "", /*readable_by_others=*/true);
+  LoadResult result = Parse(WithCredentials(R"(type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "LTAIliteral"
+access_key_secret = "literal-secret"
+security_token = "literal-token"
+)"));
+  ASSERT_TRUE(result.ok());
+  EXPECT_THAT(
+      Messages(result),
+      ElementsAre(
+          "c.toml:8:21: warning: account[1].credentials.access_key_secret: a "
+          "secret is written in a configuration file that other users can "
+          "read; run chmod 600 c.toml, or use access_key_secret_env or "
+          "access_key_secret_file instead",
+          "c.toml:9:18: warning: account[1].credentials.security_token: a "
+          "secret is written in a configuration file that other users can "
+          "read; run chmod 600 c.toml, or use security_token_env or "
+          "security_token_file instead"));
+  const CredentialsConfig& credentials = result.config->accounts[0].credentials;
+  EXPECT_TRUE(credentials.has_inline_source);
+  EXPECT_EQ(credentials.static_credentials.access_key_secret, "literal-secret");
+  EXPECT_EQ(credentials.static_credentials.security_token, "literal-token");
+}
+
+TEST_F(ConfigTest, NoCredentialTypeDiagnosticContainsASecret) {
+  env_.Set("MULTILINE", std::string(kSecret) + "\n" + kToken);
+  env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "bad session");
+  files_.Add("/run/two-lines", std::string(kSecret) + "\n" + kToken + "\n");
+  files_.Add("/var/run/token", kToken);
+  files_.Add(kPath, "", /*readable_by_others=*/true);
+  std::string text = R"([[account]]
+name = "a"
+region = "cn-hangzhou"
+[account.credentials]
+type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id = "id"
+access_key_secret = "s3cr3t-VALUE-do-not-leak"
+security_token_env = "MULTILINE"
+source_account = "b"
+[[account]]
+name = "b"
+region = "cn-hangzhou"
+[account.credentials]
+type = "ram_role_arn"
+role_arn = "acs:ram::1:role/r"
+access_key_id_file = "/run/two-lines"
+access_key_secret = "s3cr3t-VALUE-do-not-leak"
+security_token = "sts-TOKEN-do-not-leak"
+policy = "{"
+[[account]]
+name = "c"
+region = "cn-hangzhou"
+[account.credentials]
+type = "oidc_role_arn"
+role_arn = "acs:ram::1:role/r"
+oidc_provider_arn = "x"
+oidc_token_file = "/var/run/token"
+access_key_secret = "s3cr3t-VALUE-do-not-leak"
+[[account]]
+name = "d"
+region = "cn-hangzhou"
+[account.credentials]
+type = "credentials_uri"
+uri = "http://h/c?token=sts-TOKEN-do-not-leak x"
+)";
   LoadResult result = Parse(text);
   EXPECT_FALSE(result.ok());
   EXPECT_GE(result.diagnostics.size(), 8u);
@@ -992,23 +1710,68 @@ TEST_F(ConfigTest, LoadConfigFileReadsThroughFileSystem) {
 }
 
 TEST_F(ConfigTest, ExampleConfigurationLoads) {
-  MapEnvironment env({{"PROD_AK_SECRET", "prod-secret"},
-                      {"ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIintl"},
-                      {"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "intl-secret"}});
+  MapEnvironment env;
+  env.Set("PROD_AK_SECRET", "prod-secret");
   std::string path = SAS_SOURCE_DIR "/config/aliyun_sas_exporter.toml";
   LoadResult result = LoadConfigFile(path, env, LocalFileSystem());
   EXPECT_THAT(Messages(result), IsEmpty());
   ASSERT_TRUE(result.ok());
   const Config& config = *result.config;
   EXPECT_EQ(config.exporter.poll_interval, Millis(60'000));
-  ASSERT_EQ(config.accounts.size(), 2u);
+  ASSERT_EQ(config.accounts.size(), 3u);
   EXPECT_EQ(config.accounts[0].name, "prod");
+  EXPECT_EQ(config.accounts[0].network, "public");
+  EXPECT_EQ(config.accounts[0].credentials.type, "access_key");
   EXPECT_EQ(config.accounts[0].credentials.static_credentials.access_key_secret,
             "prod-secret");
   EXPECT_TRUE(config.accounts[1].credentials.from_environment);
+  EXPECT_EQ(config.accounts[1].credentials.type, "default");
   EXPECT_EQ(config.accounts[1].endpoint.Url(),
             "https://tds.ap-southeast-1.aliyuncs.com");
+  const CredentialsConfig& audit = config.accounts[2].credentials;
+  EXPECT_EQ(audit.type, "ram_role_arn");
+  EXPECT_EQ(audit.source_account, "prod");
+  EXPECT_EQ(audit.role_arn, "acs:ram::1234567890123456:role/sas-reader");
+  EXPECT_EQ(audit.duration, Millis(3'600'000));
   EXPECT_GE(config.tasks.size(), 2u);
+}
+
+// Every commented-out credentials example of the example file loads once
+// uncommented.
+TEST_F(ConfigTest, ExampleCredentialsTablesLoad) {
+  FileReadResult example = LocalFileSystem().ReadFile(
+      SAS_SOURCE_DIR "/config/aliyun_sas_exporter.toml");
+  ASSERT_TRUE(example.ok) << example.error;
+  std::vector<std::string> tables;
+  bool in_table = false;
+  for (const std::string& line : Split(example.content, '\n')) {
+    if (line == "# [account.credentials]") {
+      tables.emplace_back();
+      in_table = true;
+    } else if (!in_table || !StartsWith(line, "# ")) {
+      in_table = false;
+      continue;
+    }
+    std::string_view text = std::string_view(line).substr(2);
+    if (StartsWith(text, "# ")) continue;  // a comment of the example
+    tables.back() += std::string(text) + "\n";
+  }
+  ASSERT_EQ(tables.size(), 7u);
+  env_.Set("AUDIT_AK_SECRET", "audit-secret");
+  files_.Add("/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token",
+             "eyJ.token");
+  std::vector<std::string> types;
+  for (const std::string& table : tables) {
+    Config config =
+        Load(Cat({"[[account]]\nname = \"prod\"\n"
+                  "region = \"cn-hangzhou\"\n",
+                  table, kTask}));
+    types.push_back(config.accounts[0].credentials.type);
+  }
+  EXPECT_THAT(types,
+              ElementsAre("ram_role_arn", "ecs_ram_role", "oidc_role_arn",
+                          "cli_profile", "credentials_file", "credentials_uri",
+                          "default"));
 }
 
 TEST_F(ConfigTest, BadFixtureReportsExpectedDiagnostics) {
