@@ -12,10 +12,6 @@ constexpr std::string_view kSignatureMismatch =
     "Specified signature is not matched with our calculation. server string "
     "to sign is:";
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ToLower(a) == ToLower(b);
-}
-
 ApiError Incomplete(std::string_view detail = {}) {
   std::string message =
       "The request signature does not conform to Aliyun standards.";
@@ -65,15 +61,38 @@ ApiError MalformedQuery() {
 
 }  // namespace
 
-const std::string* ApiRequest::Header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (EqualsIgnoreCase(key, name)) return &value;
-  }
-  return nullptr;
+bool RequestParams(const ApiRequest& request, aliyun::Params* out) {
+  out->clear();
+  size_t question = request.target.find('?');
+  std::string_view query =
+      question == std::string::npos
+          ? std::string_view()
+          : std::string_view(request.target).substr(question + 1);
+  return aliyun::ParseQueryString(query, out) && AppendFormBody(request, out);
 }
 
-Authenticator::Authenticator(KeyPairs keys, const Clock& clock)
-    : keys_(std::move(keys)), clock_(clock) {}
+Authenticator::Authenticator(KeyPairs keys, const Clock& clock,
+                             const CredentialStore* issued)
+    : keys_(std::move(keys)), clock_(clock), issued_(issued) {}
+
+bool Authenticator::FindSigner(const std::string& access_key_id,
+                               const std::string* token, Signer* signer,
+                               ApiError* error) const {
+  if (auto key = keys_.find(access_key_id); key != keys_.end()) {
+    *signer = {key->first, key->second, key->first, false};
+    return true;
+  }
+  std::optional<IssuedCredentials> issued;
+  if (issued_ != nullptr) issued = issued_->Find(access_key_id);
+  if (!issued) {
+    *error = {404, "InvalidAccessKeyId.NotFound",
+              "Specified access key is not found."};
+    return false;
+  }
+  *signer = {issued->access_key_id, issued->access_key_secret, issued->role_arn,
+             true};
+  return issued_->CheckToken(*issued, token, error);
+}
 
 AuthResult Authenticator::Verify(const ApiRequest& request) {
   std::string_view target = request.target;
@@ -136,13 +155,13 @@ AuthResult Authenticator::VerifyV3(const ApiRequest& request,
     if (request.Header(name) == nullptr) return Fail(Missing(name));
   }
 
-  auto key = keys_.find(credential);
-  if (key == keys_.end()) {
-    return Fail({404, "InvalidAccessKeyId.NotFound",
-                 "Specified access key is not found."});
-  }
-  const std::string& access_key_id = key->first;
+  Signer signer;
   ApiError error;
+  if (!FindSigner(credential, request.Header("x-acs-security-token"), &signer,
+                  &error)) {
+    return Fail(error, signer.access_key_id);
+  }
+  const std::string& access_key_id = signer.access_key_id;
   if (!CheckDate(*request.Header("x-acs-date"), &error)) {
     return Fail(error, access_key_id);
   }
@@ -166,7 +185,7 @@ AuthResult Authenticator::VerifyV3(const ApiRequest& request,
       signed_headers, body_sha256);
   std::string string_to_sign =
       "ACS3-HMAC-SHA256\n" + aliyun::HexSha256(canonical);
-  if (aliyun::HexHmacSha256(key->second, string_to_sign) != signature) {
+  if (aliyun::HexHmacSha256(signer.secret, string_to_sign) != signature) {
     return Fail({400, "SignatureDoesNotMatch",
                  std::string(kSignatureMismatch) + string_to_sign},
                 access_key_id);
@@ -174,6 +193,8 @@ AuthResult Authenticator::VerifyV3(const ApiRequest& request,
 
   AuthResult result;
   result.access_key_id = access_key_id;
+  result.principal = signer.principal;
+  result.temporary = signer.temporary;
   result.params = std::move(query_params);
   if (!AppendFormBody(request, &result.params)) {
     return Fail(MalformedQuery(), access_key_id);
@@ -211,21 +232,26 @@ AuthResult Authenticator::VerifyV1(const ApiRequest& request,
     return Fail({400, "InvalidParameter",
                  "Specified parameter SignatureVersion is not valid."});
   }
-  auto key = keys_.find(*Find(params, "AccessKeyId"));
-  if (key == keys_.end()) {
-    return Fail({404, "InvalidAccessKeyId.NotFound",
-                 "Specified access key is not found."});
-  }
-  const std::string& access_key_id = key->first;
+  Signer signer;
   ApiError error;
+  if (!FindSigner(*Find(params, "AccessKeyId"), Find(params, "SecurityToken"),
+                  &signer, &error)) {
+    return Fail(error, signer.access_key_id);
+  }
+  const std::string& access_key_id = signer.access_key_id;
   if (!CheckDate(*Find(params, "Timestamp"), &error)) {
     return Fail(error, access_key_id);
   }
-  if (aliyun::SignV1(request.method, params, key->second) !=
+  if (aliyun::SignV1(request.method, params, signer.secret) !=
       *Find(params, "Signature")) {
+    // The string to sign quotes every parameter: never the token.
+    aliyun::Params echoed = params;
+    for (auto& [name, value] : echoed) {
+      if (name == "SecurityToken") value = "***";
+    }
     return Fail({400, "SignatureDoesNotMatch",
                  std::string(kSignatureMismatch) +
-                     aliyun::StringToSignV1(request.method, params)},
+                     aliyun::StringToSignV1(request.method, echoed)},
                 access_key_id);
   }
   if (!UseNonce(access_key_id, *Find(params, "SignatureNonce"))) {
@@ -237,6 +263,8 @@ AuthResult Authenticator::VerifyV1(const ApiRequest& request,
   AuthResult result;
   result.ok = true;
   result.access_key_id = access_key_id;
+  result.principal = signer.principal;
+  result.temporary = signer.temporary;
   result.action = *Find(params, "Action");
   result.version = *Find(params, "Version");
   for (auto& [name, value] : params) {
@@ -268,6 +296,15 @@ bool Authenticator::UseNonce(const std::string& access_key_id,
                              const std::string& nonce) {
   SteadyTime now = clock_.SteadyNow();
   std::lock_guard<std::mutex> lock(mutex_);
+  // Temporary credentials come and go: drop the histories of keys unused
+  // for a whole window, at most once per window.
+  if (now - last_sweep_ >= kNonceWindow) {
+    last_sweep_ = now;
+    std::erase_if(nonces_, [now](const auto& entry) {
+      const auto& by_age = entry.second.by_age;
+      return by_age.empty() || now - by_age.back().first >= kNonceWindow;
+    });
+  }
   NonceHistory& history = nonces_[access_key_id];
   auto forget_oldest = [&history] {
     history.seen.erase(history.by_age.front().second);

@@ -37,14 +37,78 @@ struct ExportSpec {
   double non_json_rate = 0.0;            // `non_json_rate`: 0..1
 };
 
+// The parts of "acs:ram::<account id>:<kind>/<name>" (a role ARN when kind
+// is "role", an OIDC provider ARN when kind is "oidc-provider").
+struct RamArn {
+  std::string account_id;  // 1..32 decimal digits
+  std::string name;        // 1..64 of [A-Za-z0-9._-]
+};
+
+// Parses a RAM ARN of the given kind; nullopt if `arn` is not exactly
+// "acs:ram::<account id>:<kind>/<name>" with the character sets above.
+std::optional<RamArn> ParseRamArn(std::string_view arn, std::string_view kind);
+
+// One `[[role]]`: a RAM role STS can issue credentials for.
+struct RoleSpec {
+  // `arn`: "acs:ram::<account id>:role/<name>"; required, unique.
+  std::string arn;
+  RamArn parsed;  // account id and name of `arn`
+  // `max_duration`: the longest DurationSeconds allowed; 15m..12h, whole
+  // seconds; default 1h.
+  Millis max_duration{3'600'000};
+  // `trusted_principals`: who may AssumeRole it: long-lived AccessKeyIds and
+  // role ARNs (of scenario roles; callers holding credentials issued for
+  // that role). Default none.
+  std::vector<std::string> trusted_principals;
+  // `external_id`: when set, AssumeRole must send this ExternalId.
+  std::optional<std::string> external_id;
+  // `oidc_provider_arn`: "acs:ram::<account id>:oidc-provider/<name>"; the
+  // provider AssumeRoleWithOIDC must name. None: no OIDC for this role.
+  std::optional<std::string> oidc_provider_arn;
+  // `oidc_tokens`: the OIDCToken values accepted (needs oidc_provider_arn).
+  std::vector<std::string> oidc_tokens;
+};
+
+// `[metadata]`: the ECS instance metadata service and its instance role.
+struct MetadataSpec {
+  std::string role_name;  // `role_name`: required; no '/'
+  // `role_arn`: required, a scenario role: the principal of the issued
+  // credentials (for [[access]] and trust checks).
+  std::string role_arn;
+  Millis credential_lifetime{6 * 3'600'000};  // `credential_lifetime`: >= 1s
+  bool require_token = false;                 // `require_token`: IMDSv2 only
+};
+
+// One `[[access]]`: what a principal may do on Security Center.
+struct AccessSpec {
+  // `principal`: a long-lived AccessKeyId or a role ARN; required, unique.
+  std::string principal;
+  // `rd_account_ids`: the ResourceDirectoryAccountIds it may read; nullopt
+  // (key absent) = any.
+  std::optional<std::vector<int64_t>> rd_account_ids;
+  // `allow_sas`: false = every DescribeExportInfo answers NoPermission.
+  bool allow_sas = true;
+};
+
 struct Scenario {
   // `[simulator] seed`: seeds the random source; nullopt = from the time.
   std::optional<uint64_t> seed;
   std::vector<ExportSpec> exports;
+  // `[sts] credential_lifetime`: caps every lifetime STS issues (>= 1s);
+  // nullopt = DurationSeconds alone decides.
+  std::optional<Millis> sts_credential_lifetime;
+  std::vector<RoleSpec> roles;
+  // nullopt: no metadata service (every /latest/ path answers 404).
+  std::optional<MetadataSpec> metadata;
+  std::vector<AccessSpec> access;
 
   // The export with this id, or nullptr. The pointer lives as long as the
-  // scenario is not modified.
+  // scenario is not modified (as for the finders below).
   const ExportSpec* Find(int64_t id) const;
+  // The role with exactly this ARN, or nullptr.
+  const RoleSpec* FindRole(std::string_view arn) const;
+  // The [[access]] entry of this principal, or nullptr (= all allowed).
+  const AccessSpec* FindAccess(std::string_view principal) const;
 };
 
 // Parses a scenario. On failure returns nullopt and sets *error to

@@ -111,6 +111,12 @@ bool Server::Start(std::string* error) {
                [this](const httplib::Request&, httplib::Response& response) {
                  response.set_content(service_.StatsJson(), "application/json");
                });
+  server_->Get("/_simulator/fail", [this](const httplib::Request& request,
+                                          httplib::Response& response) {
+    ApiResponse answer = service_.HandleFailSwitch(ToApiRequest(request));
+    response.status = answer.status;
+    response.set_content(answer.body, *answer.Header("content-type"));
+  });
   auto api = [this](const httplib::Request& request,
                     httplib::Response& response) {
     service_.CallStarted();

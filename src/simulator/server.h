@@ -26,9 +26,10 @@ struct ServerOptions {
   int threads = 64;
 };
 
-// Serves `GET /_simulator/stats` (no signature) and treats every other
-// request as an API call to the service, waiting out the latency the service
-// asks for (cut short by Stop()). Keep-alive: up to 100000 requests per
+// Serves `GET /_simulator/stats` and `GET /_simulator/fail` (no signature)
+// and passes every other request to the service (Security Center, STS, the
+// metadata service), waiting out the latency the service asks for (cut short
+// by Stop()). Keep-alive: up to 100000 requests per
 // connection, 30 s idle timeout. Start() and Stop() are called from one
 // thread; the service is called from the worker threads.
 class Server {

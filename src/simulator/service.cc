@@ -1,5 +1,6 @@
 #include "simulator/service.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -35,53 +36,30 @@ std::optional<int64_t> ParsePositive(std::string_view text) {
   return value;
 }
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 |
-                 static_cast<uint8_t>(bytes[i + 1]) << 8 |
-                 static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
-  }
-  if (size_t rest = bytes.size() - i; rest > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 ApiError InvalidParameter(std::string_view name) {
   return {
       400, "InvalidParameter",
       "The specified parameter \"" + std::string(name) + "\" is not valid."};
 }
 
-}  // namespace
-
-double SeededRandom::NextUnit() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
-}
-
-uint64_t SeededRandom::NextU64() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return engine_();
-}
-
-std::optional<std::string> ApiResponse::Header(
-    std::string_view lowercase_name) const {
-  for (const auto& [key, value] : headers) {
-    if (key == lowercase_name) return value;
+// The action a request asks for, before authentication: x-acs-action, else
+// Action from the query or form body; "" if none.
+std::string PeekAction(const ApiRequest& request) {
+  if (const std::string* action = request.Header("x-acs-action")) {
+    return std::string(Trim(*action));
   }
-  return std::nullopt;
+  aliyun::Params params;
+  if (!RequestParams(request, &params)) return "";
+  const std::string* action = FindParam(params, "Action");
+  return action != nullptr ? *action : "";
 }
+
+ApiError UnknownApi() {
+  return {404, "InvalidApi.NotFound",
+          "Specified api is not found, please check your url and method."};
+}
+
+}  // namespace
 
 Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
                  std::unique_ptr<RandomSource> random)
@@ -89,7 +67,10 @@ Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
       clock_(clock),
       start_(clock.SteadyNow()),
       random_(std::move(random)),
-      authenticator_(std::move(keys), clock) {}
+      issued_(clock, *random_),
+      authenticator_(std::move(keys), clock, &issued_),
+      sts_(scenario_, issued_, *random_),
+      metadata_(scenario_.metadata, issued_, clock, *random_) {}
 
 ApiResponse Service::Handle(const ApiRequest& request) {
   int64_t export_id = 0;
@@ -107,14 +88,87 @@ ApiResponse Service::Handle(const ApiRequest& request) {
 
 ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
                             std::string* access_key_id) {
+  if (StartsWith(request.Path(), "/latest/")) return AnswerMetadata(request);
+  std::string action = PeekAction(request);
+  if (action == kAssumeRole || action == kAssumeRoleWithOidc) {
+    return AnswerSts(request, action, access_key_id);
+  }
+  return AnswerSas(request, export_id, access_key_id);
+}
+
+ApiResponse Service::AnswerMetadata(const ApiRequest& request) {
+  MetadataRoute route = RouteOf(request.Path());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (route == MetadataRoute::kToken) ++metadata_token_;
+    if (route == MetadataRoute::kCredentials) ++metadata_credentials_;
+  }
+  if (metadata_.enabled() && route == MetadataRoute::kCredentials &&
+      request.method == "GET" && TakeFailure(Failing::kMetadata)) {
+    return MetadataService::Text(503, "ServiceUnavailable",
+                                 "Service Unavailable");
+  }
+  return metadata_.Handle(request);
+}
+
+ApiResponse Service::AnswerSts(const ApiRequest& request,
+                               std::string_view action,
+                               std::string* access_key_id) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++(action == kAssumeRole ? sts_assume_role_ : sts_assume_role_with_oidc_);
+  }
+  if (TakeFailure(Failing::kSts)) {
+    return Error(request,
+                 {503, "ServiceUnavailable",
+                  "The request has failed due to a temporary failure of the "
+                  "server."},
+                 "Sts");
+  }
+  StsOutcome outcome;
+  if (action == kAssumeRole) {
+    AuthResult auth = authenticator_.Verify(request);
+    *access_key_id = auth.access_key_id;
+    if (!auth.ok) return Error(request, auth.error, "Sts");
+    if (auth.version != kStsVersion) return Error(request, UnknownApi(), "Sts");
+    outcome = sts_.AssumeRole(auth.params, auth.principal);
+  } else {
+    aliyun::Params params;
+    if (!RequestParams(request, &params)) {
+      return Error(
+          request,
+          {400, "InvalidParameter", "Specified query string is malformed."},
+          "Sts");
+    }
+    const std::string* version = FindParam(params, "Version");
+    if (version == nullptr) {
+      return Error(request,
+                   {400, "MissingParameter",
+                    "The input parameter \"Version\" that is mandatory for "
+                    "processing this request is not supplied."},
+                   "Sts");
+    }
+    if (*version != kStsVersion) return Error(request, UnknownApi(), "Sts");
+    outcome = sts_.AssumeRoleWithOidc(params);
+  }
+  if (!outcome.ok) return Error(request, outcome.error, "Sts");
+  return StsSuccess(outcome);
+}
+
+ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
+                               std::string* access_key_id) {
   AuthResult auth = authenticator_.Verify(request);
   *access_key_id = auth.access_key_id;
   if (!auth.ok) return Error(request, auth.error);
   if (auth.action != kSasAction || auth.version != kSasVersion) {
+    return Error(request, UnknownApi());
+  }
+  const AccessSpec* access = scenario_.FindAccess(auth.principal);
+  if (access != nullptr && !access->allow_sas) {
     return Error(request,
-                 {404, "InvalidApi.NotFound",
-                  "Specified api is not found, please check your url and "
-                  "method."});
+                 {403, "NoPermission",
+                  "You are not authorized to do this action. You should be "
+                  "authorized by RAM."});
   }
   const std::string* id_text = FindParam(auth.params, "ExportId");
   if (id_text == nullptr) {
@@ -134,6 +188,14 @@ ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
     }
   }
   *export_id = *id;
+  const ApiError kRdNoPermission = {
+      400, "RdCheckNoPermission",
+      "Resource directory account verification has no permission."};
+  if (access != nullptr && access->rd_account_ids && rd_account &&
+      std::find(access->rd_account_ids->begin(), access->rd_account_ids->end(),
+                *rd_account) == access->rd_account_ids->end()) {
+    return Error(request, kRdNoPermission);
+  }
   const ExportSpec* spec = scenario_.Find(*id);
   if (spec == nullptr) {
     return Error(request, {400, "InvalidExportId.NotFound",
@@ -151,9 +213,7 @@ ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
     response.headers.emplace_back("x-acs-retry-after",
                                   std::to_string(spec->retry_after.count()));
   } else if (spec->rd_account_id && rd_account != spec->rd_account_id) {
-    response = Error(request, {400, "RdCheckNoPermission",
-                               "Resource directory account verification has no "
-                               "permission."});
+    response = Error(request, kRdNoPermission);
   } else if (!spec->error_code.empty() && Chance(spec->error_rate)) {
     response = Error(
         request, {spec->error_status, spec->error_code, spec->error_message});
@@ -164,7 +224,8 @@ ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
   return response;
 }
 
-ApiResponse Service::Error(const ApiRequest& request, const ApiError& error) {
+ApiResponse Service::Error(const ApiRequest& request, const ApiError& error,
+                           std::string_view product) {
   std::string request_id = NewRequestId();
   const std::string* host = request.Header("host");
   nlohmann::ordered_json body = {
@@ -173,7 +234,8 @@ ApiResponse Service::Error(const ApiRequest& request, const ApiError& error) {
       {"Code", error.code},
       {"Message", error.message},
       {"Recommend", "https://api.aliyun.com/troubleshoot?q=" + error.code +
-                        "&product=Sas&requestId=" + request_id}};
+                        "&product=" + std::string(product) +
+                        "&requestId=" + request_id}};
   ApiResponse response;
   response.status = error.http_status;
   response.headers = {{"content-type", std::string(kJsonContentType)},
@@ -181,6 +243,70 @@ ApiResponse Service::Error(const ApiRequest& request, const ApiError& error) {
   response.body = body.dump();
   response.code = error.code;
   return response;
+}
+
+ApiResponse Service::StsSuccess(const StsOutcome& outcome) {
+  std::string request_id = NewRequestId();
+  const IssuedCredentials& issued = outcome.credentials;
+  nlohmann::ordered_json body = {
+      {"RequestId", request_id},
+      {"AssumedRoleUser",
+       {{"Arn", outcome.assumed_role_arn},
+        {"AssumedRoleId", outcome.assumed_role_id}}},
+      {"Credentials",
+       {{"AccessKeyId", issued.access_key_id},
+        {"AccessKeySecret", issued.access_key_secret},
+        {"SecurityToken", issued.security_token},
+        {"Expiration", FormatIso8601(issued.expiration)}}}};
+  ApiResponse response;
+  response.headers = {{"content-type", std::string(kJsonContentType)},
+                      {"x-acs-request-id", request_id}};
+  response.body = body.dump();
+  response.code = "Success";
+  return response;
+}
+
+ApiResponse Service::HandleFailSwitch(const ApiRequest& request) {
+  aliyun::Params params;
+  if (!RequestParams(request, &params)) {
+    return MetadataService::Text(400, "BadRequest", "malformed query string");
+  }
+  const std::string* service = FindParam(params, "service");
+  const std::string* count_text = FindParam(params, "count");
+  if (service == nullptr || (*service != "sts" && *service != "metadata")) {
+    return MetadataService::Text(400, "BadRequest",
+                                 "service must be \"sts\" or \"metadata\"");
+  }
+  int64_t count = -1;
+  if (count_text != nullptr) {
+    auto [end, ec] = std::from_chars(
+        count_text->data(), count_text->data() + count_text->size(), count);
+    if (ec != std::errc() || end != count_text->data() + count_text->size()) {
+      count = -1;
+    }
+  }
+  if (count < 0 || count > 1'000'000) {
+    return MetadataService::Text(
+        400, "BadRequest", "count must be a whole number from 0 to 1000000");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    (*service == "sts" ? failing_sts_ : failing_metadata_) = count;
+  }
+  nlohmann::ordered_json body = {{"service", *service}, {"count", count}};
+  ApiResponse response;
+  response.headers = {{"content-type", "application/json"}};
+  response.body = body.dump();
+  response.code = "Success";
+  return response;
+}
+
+bool Service::TakeFailure(Failing which) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t& pending = which == Failing::kSts ? failing_sts_ : failing_metadata_;
+  if (pending <= 0) return false;
+  --pending;
+  return true;
 }
 
 ApiResponse Service::Success(const ExportSpec& spec) {
@@ -256,12 +382,18 @@ std::string Service::StatsJson() const {
   for (const auto& [id, count] : by_export_) {
     by_export[std::to_string(id)] = count;
   }
-  nlohmann::ordered_json stats = {{"requests", requests_},
-                                  {"by_export", by_export},
-                                  {"by_code", by_code_},
-                                  {"by_access_key", by_access_key_},
-                                  {"max_in_flight", max_in_flight_},
-                                  {"in_flight", in_flight_}};
+  nlohmann::ordered_json stats = {
+      {"requests", requests_},
+      {"by_export", by_export},
+      {"by_code", by_code_},
+      {"by_access_key", by_access_key_},
+      {"sts",
+       {{"AssumeRole", sts_assume_role_},
+        {"AssumeRoleWithOIDC", sts_assume_role_with_oidc_}}},
+      {"metadata",
+       {{"token", metadata_token_}, {"credentials", metadata_credentials_}}},
+      {"max_in_flight", max_in_flight_},
+      {"in_flight", in_flight_}};
   return stats.dump();
 }
 

@@ -1,78 +1,57 @@
 #pragma once
 
-// The simulated Security Center: turns one API request into one answer,
-// following the scenario. Pure given the clock and the random source: it
-// never sleeps and does no I/O (the server applies the latency it asks for).
+// The simulated cloud behind one port: Security Center's DescribeExportInfo,
+// STS and the ECS instance metadata service. Turns one request into one
+// answer, following the scenario. Pure given the clock and the random
+// source: it never sleeps and does no I/O (the server applies the latency it
+// asks for).
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
+#include <string_view>
 
+#include "simulator/api_types.h"
 #include "simulator/auth.h"
+#include "simulator/credential_store.h"
+#include "simulator/metadata.h"
+#include "simulator/random.h"
 #include "simulator/scenario.h"
+#include "simulator/sts.h"
 #include "util/clock.h"
 #include "util/duration.h"
 
 namespace sas::simulator {
 
-// The randomness behind rates, request ids and download links. Thread-safe.
-class RandomSource {
- public:
-  virtual ~RandomSource() = default;
-  // Uniform in [0, 1).
-  virtual double NextUnit() = 0;
-  virtual uint64_t NextU64() = 0;
-};
-
-// A mt19937_64 behind a mutex: the same seed gives the same sequence.
-class SeededRandom : public RandomSource {
- public:
-  explicit SeededRandom(uint64_t seed) : engine_(seed) {}
-  double NextUnit() override;
-  uint64_t NextU64() override;
-
- private:
-  std::mutex mutex_;
-  // Guarded by mutex_.
-  std::mt19937_64 engine_;
-};
-
-struct ApiResponse {
-  int status = 200;
-  // Always includes content-type; API answers also x-acs-request-id.
-  aliyun::Headers headers;
-  std::string body;
-  // How long the server must wait before answering (the export's latency).
-  Millis delay{0};
-  // The stats bucket: the error Code, "Success", or "NonJson".
-  std::string code;
-  // For logging: the ExportId asked for (0 if none valid) and the
-  // AccessKeyId used (empty unless it is an accepted key).
-  int64_t export_id = 0;
-  std::string access_key_id;
-
-  std::optional<std::string> Header(std::string_view lowercase_name) const;
-};
-
 inline constexpr std::string_view kSasAction = "DescribeExportInfo";
 inline constexpr std::string_view kSasVersion = "2018-12-03";
 
-// Answers DescribeExportInfo per the scenario (checks and their order are in
-// docs/simulator.md) and keeps the request statistics. Export times are
-// measured from construction on the injected clock. Thread-safe: Handle()
-// is called from every server thread at once.
+// Routes each request (see docs/simulator.md): paths under /latest/ to the
+// metadata service; Action AssumeRole / AssumeRoleWithOIDC (x-acs-action, or
+// Action in the query or form body) to STS; everything else to Security
+// Center, which answers DescribeExportInfo per the scenario and its
+// [[access]] rules. Temporary credentials issued by STS or the metadata
+// service sign Security Center and AssumeRole calls. Keeps the request
+// statistics and the failure switch. Export times are measured from
+// construction on the injected clock. Thread-safe: Handle() is called from
+// every server thread at once.
 class Service {
  public:
   // `clock` must outlive the service.
   Service(Scenario scenario, KeyPairs keys, const Clock& clock,
           std::unique_ptr<RandomSource> random);
 
-  // One API call. Counts it in the statistics.
+  // One call. Counts it in the statistics.
   ApiResponse Handle(const ApiRequest& request);
+
+  // GET /_simulator/fail?service=sts|metadata&count=N (N 0..1000000): the
+  // next N STS calls (service=sts) or metadata credential GETs
+  // (service=metadata) answer 503 ServiceUnavailable; N = 0 clears. Answers
+  // 200 {"service": .., "count": N}, or 400 text naming the bad parameter.
+  // Not counted in the statistics.
+  ApiResponse HandleFailSwitch(const ApiRequest& request);
 
   // The server brackets each API call, latency included, with these so the
   // statistics know the concurrency.
@@ -80,14 +59,29 @@ class Service {
   void CallFinished();
 
   // {"requests": n, "by_export": {"1001": n}, "by_code": {"Success": n},
-  //  "by_access_key": {"ID": n}, "max_in_flight": n, "in_flight": n}
+  //  "by_access_key": {"ID": n},
+  //  "sts": {"AssumeRole": n, "AssumeRoleWithOIDC": n},
+  //  "metadata": {"token": n, "credentials": n},
+  //  "max_in_flight": n, "in_flight": n}
   std::string StatsJson() const;
 
  private:
+  enum class Failing { kSts, kMetadata };
+
   ApiResponse Answer(const ApiRequest& request, int64_t* export_id,
                      std::string* access_key_id);
-  ApiResponse Error(const ApiRequest& request, const ApiError& error);
+  ApiResponse AnswerSas(const ApiRequest& request, int64_t* export_id,
+                        std::string* access_key_id);
+  ApiResponse AnswerSts(const ApiRequest& request, std::string_view action,
+                        std::string* access_key_id);
+  ApiResponse AnswerMetadata(const ApiRequest& request);
+  // `product` names the API in the Recommend link ("Sas", "Sts").
+  ApiResponse Error(const ApiRequest& request, const ApiError& error,
+                    std::string_view product = "Sas");
   ApiResponse Success(const ExportSpec& spec);
+  ApiResponse StsSuccess(const StsOutcome& outcome);
+  // Uses up one injected failure; false when none are pending.
+  bool TakeFailure(Failing which);
   // True with probability `rate`; draws no randomness for rates 0 and 1.
   bool Chance(double rate);
   std::string NewRequestId();
@@ -96,7 +90,10 @@ class Service {
   const Clock& clock_;
   const SteadyTime start_;
   const std::unique_ptr<RandomSource> random_;
+  CredentialStore issued_;
   Authenticator authenticator_;
+  Sts sts_;
+  MetadataService metadata_;
 
   mutable std::mutex mutex_;
   // Guarded by mutex_.
@@ -104,6 +101,12 @@ class Service {
   std::map<int64_t, int64_t> by_export_;
   std::map<std::string, int64_t> by_code_;
   std::map<std::string, int64_t> by_access_key_;
+  int64_t sts_assume_role_ = 0;
+  int64_t sts_assume_role_with_oidc_ = 0;
+  int64_t metadata_token_ = 0;
+  int64_t metadata_credentials_ = 0;
+  int64_t failing_sts_ = 0;
+  int64_t failing_metadata_ = 0;
   int64_t in_flight_ = 0;
   int64_t max_in_flight_ = 0;
 };

@@ -75,6 +75,8 @@ TEST(Server, AnswersSignedRequestAndStats) {
             json::parse(R"({"requests": 2, "by_export": {"1001": 1},
                 "by_code": {"Success": 1, "SignatureNonceUsed": 1},
                 "by_access_key": {"LTAIsimulatortest": 2},
+                "sts": {"AssumeRole": 0, "AssumeRoleWithOIDC": 0},
+                "metadata": {"token": 0, "credentials": 0},
                 "max_in_flight": 1, "in_flight": 0})"));
 
   // Any other path is an API call, and needs a signature.

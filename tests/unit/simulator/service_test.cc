@@ -254,8 +254,10 @@ TEST_F(ServiceTest, RatesAreSeededFractions) {
 TEST_F(ServiceTest, StatsCountRequestsByExportCodeAndKey) {
   Reset({Export(1001)});
   EXPECT_EQ(Stats(), json::parse(R"({"requests": 0, "by_export": {},
-      "by_code": {}, "by_access_key": {}, "max_in_flight": 0,
-      "in_flight": 0})"));
+      "by_code": {}, "by_access_key": {},
+      "sts": {"AssumeRole": 0, "AssumeRoleWithOIDC": 0},
+      "metadata": {"token": 0, "credentials": 0},
+      "max_in_flight": 0, "in_flight": 0})"));
   Call("1001");
   Call("1001", aliyun::SignatureVersion::kV1);
   Call("999");
@@ -275,6 +277,8 @@ TEST_F(ServiceTest, StatsCountRequestsByExportCodeAndKey) {
                   "SignatureDoesNotMatch": 1,
                   "InvalidAccessKeyId.NotFound": 1},
       "by_access_key": {"LTAIsimulatortest": 4},
+      "sts": {"AssumeRole": 0, "AssumeRoleWithOIDC": 0},
+      "metadata": {"token": 0, "credentials": 0},
       "max_in_flight": 2, "in_flight": 1})"));
 }
 
