@@ -24,6 +24,9 @@ DescribeExportInfo in the background and serves the results on /metrics.
 Flags:
   --config.file=PATH           configuration file (default aliyun_sas_exporter.toml)
   --config.check               validate the configuration, print problems, exit 0 or 1
+  --check.accounts             resolve every account's credentials, call
+                               DescribeExportInfo once per account, print a
+                               table, exit 0 only if all succeed
   --web.listen-address=ADDR    address to listen on, repeatable (default :10075)
   --web.telemetry-path=PATH    path of the metrics (default /metrics)
   --log.level=LEVEL            debug, info, warn or error (default info)
@@ -37,6 +40,7 @@ Exit status: 0 success, 1 bad configuration or start-up failure, 2 bad flags.
 struct Flags {
   std::string config_file = "aliyun_sas_exporter.toml";
   bool config_check = false;
+  bool check_accounts = false;
   std::vector<std::string> listen_addresses;
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
@@ -81,6 +85,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
       flags->config_file = value;
     } else if (name == "--config.check") {
       if (!boolean(&flags->config_check)) return false;
+    } else if (name == "--check.accounts") {
+      if (!boolean(&flags->check_accounts)) return false;
     } else if (name == "--web.listen-address") {
       if (!take_value()) return false;
       flags->listen_addresses.push_back(value);
@@ -181,16 +187,22 @@ int main(int argc, char** argv) {
   sas::web::WebOptions web_options;
   web_options.listen_addresses = flags.listen_addresses;
   web_options.telemetry_path = flags.telemetry_path;
-  sas::app::ExporterApp app(*loaded.config, web_options);
+  std::unique_ptr<sas::app::ExporterApp> app =
+      sas::app::ExporterApp::Create(*loaded.config, web_options, &error);
+  if (!app) {
+    std::cerr << "aliyun_sas_exporter: " << error << "\n";
+    return 1;
+  }
   // The parsed configuration (and the TOML tree before it) is no longer
   // needed: give its memory back, so resident memory is the tasks' state.
   loaded = {};
   malloc_trim(0);
-  if (!app.Start(&error)) {
+  if (flags.check_accounts) return app->CheckAccounts(std::cout) ? 0 : 1;
+  if (!app->Start(&error)) {
     sas::log::Error("Cannot start", {{"err", error}});
     return 1;
   }
-  for (const std::string& address : app.listen_addresses()) {
+  for (const std::string& address : app->listen_addresses()) {
     sas::log::Info("Listening", {{"address", address},
                                  {"telemetry_path", flags.telemetry_path}});
   }
@@ -201,7 +213,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal_number);
   sas::log::Info("Stopping",
                  {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
-  app.Stop();
+  app->Stop();
   sas::log::Info("Stopped");
   return 0;
 }

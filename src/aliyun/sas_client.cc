@@ -42,6 +42,7 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
   }
 
   CallResult result;
+  bool token_refreshed = false;
   while (true) {
     credentials::CredentialsResult creds = credentials_.Get();
     if (!creds.credentials) {
@@ -64,6 +65,14 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
     if (observer_ != nullptr &&
         (error == nullptr || error->code != "cancelled")) {
       observer_->OnAttempt(options_.account, kAction, elapsed, error);
+    }
+    if (error != nullptr && error->code == "InvalidSecurityToken.Expired" &&
+        !token_refreshed) {
+      // The API says the token expired before our clock did: fetch new
+      // credentials now and try once more, outside the retry budget.
+      token_refreshed = true;
+      if (credentials_.Refresh().credentials) continue;
+      return result;
     }
     if (error == nullptr ||
         !ShouldRetry(*error, result.attempts, options_.retry)) {

@@ -2,11 +2,15 @@
 
 #include <prometheus/registry.h>
 
+#include <iomanip>
 #include <map>
+#include <ostream>
 
 #include "aliyun/httplib_transport.h"
 #include "aliyun/sas_client.h"
+#include "credentials/factory.h"
 #include "metrics/api_metrics.h"
+#include "metrics/credential_metrics.h"
 #include "metrics/exposition.h"
 #include "poll/poller.h"
 #include "poll/task_store.h"
@@ -19,24 +23,34 @@
 namespace sas::app {
 namespace {
 
+// How long Start() waits for every account's first credentials before
+// polling anyway (accounts without credentials then fail their polls, with
+// code "credentials", until a refresh succeeds).
+constexpr std::chrono::seconds kFirstCredentialsWait{30};
+
 struct Account {
   std::unique_ptr<aliyun::HttpTransport> transport;
-  std::unique_ptr<credentials::CredentialsProvider> credentials;
   std::unique_ptr<TokenBucket> bucket;
   std::unique_ptr<aliyun::SasClient> client;
+  aliyun::Endpoint endpoint;
+  // The first configured task, for --check.accounts.
+  std::optional<aliyun::ExportQuery> first_task;
 };
 
 }  // namespace
 
 struct ExporterApp::Impl {
-  Impl(const config::Config& config, web::WebOptions web_options);
+  explicit Impl(const config::Config& config, web::WebOptions web_options);
 
   const config::ExporterConfig exporter_config;
   prometheus::Registry registry;
   metrics::ApiMetrics api_metrics{registry};
+  metrics::CredentialMetrics credential_metrics{registry};
   poll::TaskStore store;
   std::unique_ptr<NonceSource> nonces = MakeRandomNonceSource();
   InterruptibleSleeper sleeper;
+  std::unique_ptr<credentials::ProviderSet> providers;
+  credentials::CredentialsRefresher refresher{RealClock()};
   std::map<std::string, Account> accounts;
   std::unique_ptr<poll::Poller> poller;
   metrics::Exposition exposition{registry, store};
@@ -50,55 +64,88 @@ ExporterApp::Impl::Impl(const config::Config& config,
       store(exporter_config.finished_retention),
       web(std::move(web_options),
           web::WebHandlers{[this] { return exposition.Render(); },
-                           [this] { return store.AllPolledOnce(); }}) {
+                           [this] { return store.AllPolledOnce(); }}) {}
+
+ExporterApp::ExporterApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ExporterApp::~ExporterApp() {
+  if (impl_) Stop();
+}
+
+std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
+                                                 web::WebOptions web_options,
+                                                 std::string* error) {
+  auto impl = std::make_unique<Impl>(config, std::move(web_options));
+  Impl& app = *impl;
+  const config::ExporterConfig& exporter = config.exporter;
   std::string user_agent = aliyun::DefaultUserAgent(
       ProcessEnvironment().Get("ALIBABA_CLOUD_USER_AGENT").value_or(""));
+
+  credentials::ProviderDeps deps{RealClock(), *app.nonces, ProcessEnvironment(),
+                                 LocalFileSystem()};
+  deps.observer = &app.credential_metrics;
+  deps.user_agent = user_agent;
+  deps.connect_timeout = exporter.connect_timeout;
+  deps.request_timeout = exporter.request_timeout;
+  deps.make_transport = [](Millis connect, Millis request) {
+    aliyun::TransportOptions options;
+    options.connect_timeout = connect;
+    options.request_timeout = request;
+    return aliyun::MakeHttplibTransport(options, ProcessEnvironment());
+  };
+  app.providers = credentials::ProviderSet::Build(config, deps, error);
+  if (!app.providers) return nullptr;
+
   std::map<std::string, poll::AccountHandle> handles;
   for (const config::AccountConfig& account_config : config.accounts) {
     Account account;
     aliyun::TransportOptions transport_options;
-    transport_options.connect_timeout = config.exporter.connect_timeout;
-    transport_options.request_timeout = config.exporter.request_timeout;
+    transport_options.connect_timeout = exporter.connect_timeout;
+    transport_options.request_timeout = exporter.request_timeout;
     transport_options.ca_file = account_config.ca_file;
     account.transport =
         aliyun::MakeHttplibTransport(transport_options, ProcessEnvironment());
-    account.credentials =
-        std::make_unique<credentials::StaticCredentialsProvider>(
-            account_config.credentials.static_credentials,
-            account_config.credentials.type);
     account.bucket = std::make_unique<TokenBucket>(
         account_config.max_requests_per_second,
         account_config.max_requests_per_second, RealClock());
+    account.endpoint = account_config.endpoint;
     aliyun::SasClientOptions client_options;
     client_options.account = account_config.name;
     client_options.endpoint = account_config.endpoint;
     client_options.signature_version = account_config.signature_version;
-    client_options.retry.max_retries = config.exporter.max_retries;
+    client_options.retry.max_retries = exporter.max_retries;
     client_options.user_agent = user_agent;
     account.client = std::make_unique<aliyun::SasClient>(
-        client_options, *account.transport, *account.credentials, RealClock(),
-        *nonces, sleeper, account.bucket.get(), &api_metrics);
-    api_metrics.AddAccount(account_config.name);
+        client_options, *account.transport,
+        *app.providers->For(account_config.name), RealClock(), *app.nonces,
+        app.sleeper, account.bucket.get(), &app.api_metrics);
+    app.api_metrics.AddAccount(account_config.name);
     handles[account_config.name] = {account.client.get(), account.bucket.get()};
-    accounts.emplace(account_config.name, std::move(account));
+    app.accounts.emplace(account_config.name, std::move(account));
   }
-  poller = std::make_unique<poll::Poller>(
-      poll::PollerOptions{config.exporter.poll_interval,
-                          config.exporter.concurrency},
-      store, std::move(handles), RealClock());
+  app.poller = std::make_unique<poll::Poller>(
+      poll::PollerOptions{exporter.poll_interval, exporter.concurrency},
+      app.store, std::move(handles), RealClock());
   for (const config::TaskConfig& task : config.tasks) {
-    task_ids.push_back(store.Add(
+    app.task_ids.push_back(app.store.Add(
         {{task.account, task.export_id, task.rd_account_id}, task.name}));
+    Account& account = app.accounts.at(task.account);
+    if (!account.first_task) {
+      account.first_task =
+          aliyun::ExportQuery{task.export_id, task.rd_account_id};
+    }
   }
+  return std::unique_ptr<ExporterApp>(new ExporterApp(std::move(impl)));
 }
 
-ExporterApp::ExporterApp(const config::Config& config,
-                         web::WebOptions web_options)
-    : impl_(std::make_unique<Impl>(config, std::move(web_options))) {}
-
-ExporterApp::~ExporterApp() { Stop(); }
-
 bool ExporterApp::Start(std::string* error) {
+  for (credentials::RefreshingProvider* provider : impl_->providers->All()) {
+    impl_->refresher.Add(provider);
+  }
+  if (!impl_->refresher.WaitForFirstFetches(kFirstCredentialsWait)) {
+    log::Warn("Some accounts have no credentials yet; polling anyway",
+              {{"waited", FormatDuration(kFirstCredentialsWait)}});
+  }
   if (!impl_->web.Start(error)) return false;
   impl_->poller->ScheduleSpread(impl_->task_ids);
   impl_->poller->Start();
@@ -112,13 +159,82 @@ bool ExporterApp::Start(std::string* error) {
 
 void ExporterApp::Stop() {
   impl_->sleeper.Stop();
+  impl_->providers->CancelAll();
   for (auto& [name, account] : impl_->accounts) account.transport->CancelAll();
+  impl_->refresher.Stop();
   impl_->poller->Stop();
   impl_->web.Stop();
 }
 
 const std::vector<std::string>& ExporterApp::listen_addresses() const {
   return impl_->web.bound_addresses();
+}
+
+bool ExporterApp::CheckAccounts(std::ostream& out) {
+  struct Row {
+    std::string account, provider, endpoint, result, code, message;
+  };
+  std::vector<Row> rows;
+  bool all_ok = true;
+  for (auto& [name, account] : impl_->accounts) {
+    credentials::RefreshingProvider* provider = impl_->providers->For(name);
+    Row row{name, "", account.endpoint.Url(), "ok", "", ""};
+    credentials::CredentialsResult credentials = provider->Refresh();
+    row.provider = provider->Type();
+    if (!credentials.credentials) {
+      row.result = "credentials failed";
+      row.code = credentials.error_code;
+      row.message = credentials.error_message;
+    } else if (!account.first_task) {
+      row.result = "ok (credentials only: no task to call with)";
+    } else {
+      aliyun::CallResult call = account.client->DescribeExportInfo(
+          *account.first_task,
+          RealClock().SteadyNow() +
+              impl_->exporter_config.request_timeout *
+                  (impl_->exporter_config.max_retries + 1));
+      if (!call.ok()) {
+        row.result = "DescribeExportInfo failed";
+        row.code = call.error().code;
+        row.message = call.error().message;
+      } else {
+        row.message = "export " +
+                      std::to_string(account.first_task->export_id) + ": " +
+                      call.info().export_status;
+      }
+    }
+    if (!row.code.empty()) all_ok = false;
+    rows.push_back(std::move(row));
+  }
+  const char* headers[] = {"ACCOUNT", "PROVIDER", "ENDPOINT",
+                           "RESULT",  "CODE",     "MESSAGE"};
+  size_t widths[5] = {7, 8, 8, 6, 4};
+  for (const Row& row : rows) {
+    const std::string* cells[] = {&row.account, &row.provider, &row.endpoint,
+                                  &row.result, &row.code};
+    for (int i = 0; i < 5; ++i)
+      widths[i] = std::max(widths[i], cells[i]->size());
+  }
+  auto print = [&](const std::string* cells[6]) {
+    for (int i = 0; i < 5; ++i) {
+      out << std::left << std::setw(static_cast<int>(widths[i] + 2))
+          << *cells[i];
+    }
+    out << *cells[5] << "\n";
+  };
+  std::string header_cells[6];
+  const std::string* header_ptrs[6];
+  for (int i = 0; i < 6; ++i) {
+    header_cells[i] = headers[i];
+    header_ptrs[i] = &header_cells[i];
+  }
+  print(header_ptrs);
+  for (const Row& row : rows) {
+    const std::string* cells[6] = {&row.account, &row.provider, &row.endpoint,
+                                   &row.result,  &row.code,     &row.message};
+    print(cells);
+  }
+  return all_ok;
 }
 
 }  // namespace sas::app

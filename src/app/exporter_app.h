@@ -1,5 +1,6 @@
 #pragma once
 
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,24 +10,37 @@
 
 namespace sas::app {
 
-// The exporter, wired from a validated configuration: per-account clients
-// and rate limits, the task store, the poller, the metrics and the web
-// server. Start/Stop from one thread.
+// The exporter, wired from a validated configuration: per-account
+// credentials, clients and rate limits, the task store, the poller, the
+// metrics and the web server. Start/Stop from one thread.
 class ExporterApp {
  public:
-  // Keeps nothing of `config` beyond the constructor.
-  ExporterApp(const config::Config& config, web::WebOptions web_options);
   ~ExporterApp();
 
-  // Starts serving and polling; false with *error when a listener fails.
+  // Builds everything; keeps nothing of `config` beyond the call. nullptr
+  // with *error when an account's credentials cannot be set up (an
+  // unreadable CLI profile, a missing credentials-file section, ...).
+  static std::unique_ptr<ExporterApp> Create(const config::Config& config,
+                                             web::WebOptions web_options,
+                                             std::string* error);
+
+  // Fetches every account's credentials (waiting at most `credentials_wait`
+  // for the first fetches), then starts serving and polling; false with
+  // *error when a listener fails.
   bool Start(std::string* error);
   // Stops promptly: cancels requests in flight and joins every thread.
   void Stop();
 
   const std::vector<std::string>& listen_addresses() const;
 
+  // --check.accounts: resolves every account's credentials and makes one
+  // DescribeExportInfo call per account (its first task, if any), printing
+  // a table to `out`. True when every account succeeded.
+  bool CheckAccounts(std::ostream& out);
+
  private:
   struct Impl;
+  explicit ExporterApp(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -36,6 +36,21 @@ class CredentialsProvider {
   virtual CredentialsResult Get() = 0;
   // The credential type, for the `provider` label: "access_key", ...
   virtual std::string Type() const = 0;
+  // Fetches fresh credentials now, blocking (the API said the token
+  // expired). Providers of long-lived keys just answer Get().
+  virtual CredentialsResult Refresh() { return Get(); }
+};
+
+// Obtains credentials once, blocking (files, STS, the metadata service).
+// A RefreshingProvider caches what it fetches. Thread-compatible: one Fetch
+// at a time.
+class CredentialsFetcher {
+ public:
+  virtual ~CredentialsFetcher() = default;
+  virtual CredentialsResult Fetch() = 0;
+  // The credential type that produced the latest credentials, for the
+  // `provider` label ("ram_role_arn", "ecs_ram_role", ...).
+  virtual std::string Type() const = 0;
 };
 
 // Long-lived (or externally managed STS) keys that never change.

@@ -26,11 +26,11 @@ std::unique_ptr<CredentialsFetcher> MakeStaticFetcher(Credentials credentials,
 
 struct StsOptions {
   aliyun::Endpoint endpoint{"https", "sts.aliyuncs.com", 443};
-  std::string role_arn;           // acs:ram::<account id>:role/<name>
+  std::string role_arn;  // acs:ram::<account id>:role/<name>
   std::string role_session_name = "aliyun_sas_exporter";
-  Millis duration{3'600'000};     // DurationSeconds
-  std::string policy;             // "" = none
-  std::string external_id;        // "" = none
+  Millis duration{3'600'000};  // DurationSeconds
+  std::string policy;          // "" = none
+  std::string external_id;     // "" = none
   std::string user_agent;
 };
 
@@ -46,7 +46,7 @@ struct OidcOptions {
   aliyun::Endpoint endpoint{"https", "sts.aliyuncs.com", 443};
   std::string role_arn;
   std::string oidc_provider_arn;
-  std::string oidc_token_file;    // re-read at every fetch (RRSA rotates it)
+  std::string oidc_token_file;  // re-read at every fetch (RRSA rotates it)
   std::string role_session_name = "aliyun_sas_exporter";
   Millis duration{3'600'000};
   std::string user_agent;

@@ -29,8 +29,8 @@ struct CliProfile {
   std::string ram_role_name;    // EcsRamRole
   std::string oidc_token_file;  // OIDC
   std::string oidc_provider_arn;
-  std::string source_profile;   // ChainableRamRoleArn
-  int line = 0;                 // where the profile object starts
+  std::string source_profile;  // ChainableRamRoleArn
+  int line = 0;                // where the profile object starts
 };
 
 struct CliConfig {

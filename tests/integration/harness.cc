@@ -24,9 +24,25 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 || pipe(in_pipe) != 0) {
     throw std::runtime_error("pipe failed");
   }
+  // `env` entries replace variables of the same name; "NAME" without "="
+  // removes one.
   std::vector<std::string> environment;
-  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
-  for (std::string& entry : env) environment.push_back(std::move(entry));
+  auto name_of = [](const std::string& entry) {
+    return entry.substr(0, entry.find('='));
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    bool replaced = false;
+    for (const std::string& override_entry : env) {
+      if (name_of(override_entry) == name_of(entry)) replaced = true;
+    }
+    if (!replaced) environment.push_back(std::move(entry));
+  }
+  for (std::string& entry : env) {
+    if (entry.find('=') != std::string::npos) {
+      environment.push_back(std::move(entry));
+    }
+  }
 
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

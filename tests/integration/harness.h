@@ -22,8 +22,9 @@ using Seconds = std::chrono::duration<double>;
 // A child process whose stdout and stderr are collected in the background.
 class Process {
  public:
-  // Starts argv[0] with the arguments; `env` entries (NAME=value) are added
-  // to a copy of this process's environment.
+  // Starts argv[0] with the arguments in a copy of this process's
+  // environment, where `env` entries "NAME=value" set a variable and "NAME"
+  // unsets it.
   Process(std::vector<std::string> argv, std::vector<std::string> env = {},
           std::string stdin_data = "");
   ~Process();  // Kills the child if it still runs.

@@ -242,3 +242,64 @@ TEST(RetryPolicy, RetriesOnlyRetryableErrorsWithinBudget) {
 
 }  // namespace
 }  // namespace sas::aliyun
+
+namespace sas::aliyun {
+namespace {
+
+// A provider whose Refresh() replaces its keys, as RefreshingProvider's.
+class RotatingProvider : public credentials::CredentialsProvider {
+ public:
+  credentials::CredentialsResult Get() override {
+    return {credentials::Credentials{refreshes ? "STS.new" : "STS.old", "s",
+                                     refreshes ? "new-token" : "old-token",
+                                     std::nullopt},
+            "", ""};
+  }
+  credentials::CredentialsResult Refresh() override {
+    ++refreshes;
+    return Get();
+  }
+  std::string Type() const override { return "ram_role_arn"; }
+  int refreshes = 0;
+};
+
+TEST(SasClientTokenExpiry, RefreshesOnceAndRetries) {
+  FakeClock clock;
+  FakeSleeper sleeper(clock);
+  CountingNonceSource nonces;
+  sas::testing::FakeTransport transport;
+  RotatingProvider provider;
+  transport.PushResponse(
+      400, sas::testing::ErrorBody("InvalidSecurityToken.Expired", "expired"));
+  transport.PushResponse(200, sas::testing::ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClientOptions options;
+  options.account = "prod";
+  options.retry.max_retries = 0;
+  SasClient client(options, transport, provider, clock, nonces, sleeper,
+                   nullptr, nullptr);
+  CallResult result = client.DescribeExportInfo(
+      {1, std::nullopt}, clock.SteadyNow() + std::chrono::seconds(60));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(provider.refreshes, 1);
+  auto requests = transport.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  std::map<std::string, std::string> second(requests[1].headers.begin(),
+                                            requests[1].headers.end());
+  EXPECT_EQ(second["x-acs-security-token"], "new-token");
+
+  // Expired again right after the refresh: no second refresh, the error
+  // stands.
+  transport.PushResponse(
+      400, sas::testing::ErrorBody("InvalidSecurityToken.Expired", "expired"));
+  transport.PushResponse(
+      400, sas::testing::ErrorBody("InvalidSecurityToken.Expired", "expired"));
+  result = client.DescribeExportInfo(
+      {1, std::nullopt}, clock.SteadyNow() + std::chrono::seconds(60));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "InvalidSecurityToken.Expired");
+  EXPECT_EQ(provider.refreshes, 2);
+  EXPECT_EQ(transport.requests().size(), 4u);
+}
+
+}  // namespace
+}  // namespace sas::aliyun

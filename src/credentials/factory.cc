@@ -1,0 +1,565 @@
+#include "credentials/factory.h"
+
+#include <set>
+
+#include "aliyun/endpoints.h"
+#include "credentials/fetchers.h"
+#include "credentials/formats.h"
+#include "util/strings.h"
+
+namespace sas::credentials {
+namespace {
+
+constexpr Millis kMetadataTimeout{1'000};
+constexpr int kMaxProfileChain = 8;
+
+// Reports a fixed type for the `provider` label, whatever the inner fetcher
+// says (a CLI profile in RamRoleArn mode is still "cli_profile").
+class NamedFetcher : public CredentialsFetcher {
+ public:
+  NamedFetcher(std::unique_ptr<CredentialsFetcher> inner, std::string type)
+      : inner_(std::move(inner)), type_(std::move(type)) {}
+  CredentialsResult Fetch() override { return inner_->Fetch(); }
+  std::string Type() const override { return type_; }
+
+ private:
+  std::unique_ptr<CredentialsFetcher> inner_;
+  std::string type_;
+};
+
+// The source of a role assumption, seen through its cache: every Get()
+// first lets the cache refresh when due. Sources that belong to no account
+// have no refresher thread, and an account's own source may not have
+// finished its first fetch when a role built on it fetches; either way the
+// role's fetch brings its source up to date (fetches are serialised, so
+// the source's own thread then finds nothing due).
+class OnDemandSource : public CredentialsProvider {
+ public:
+  explicit OnDemandSource(RefreshingProvider& inner) : inner_(inner) {}
+  CredentialsResult Get() override {
+    inner_.RefreshIfDue();
+    return inner_.Get();
+  }
+  std::string Type() const override { return inner_.Type(); }
+  CredentialsResult Refresh() override { return inner_.Refresh(); }
+
+ private:
+  RefreshingProvider& inner_;
+};
+
+// A fetcher that always fails the same way (a source that cannot work).
+class FailingFetcher : public CredentialsFetcher {
+ public:
+  FailingFetcher(std::string type, std::string code, std::string message)
+      : type_(std::move(type)),
+        code_(std::move(code)),
+        message_(std::move(message)) {}
+  CredentialsResult Fetch() override { return {std::nullopt, code_, message_}; }
+  std::string Type() const override { return type_; }
+
+ private:
+  std::string type_, code_, message_;
+};
+
+// One step of the default chain: its fetcher, or why the source does not
+// apply here (decided when the chain is built, as the official libraries
+// decide when they construct theirs).
+struct ChainStep {
+  std::string type;
+  std::unique_ptr<CredentialsFetcher> fetcher;
+  std::string why;
+};
+
+// The official default chain: environment, OIDC environment, CLI profile,
+// credentials file, ECS RAM role, credentials URI. The first step that
+// yields credentials is kept for every later refresh, as the official
+// libraries do. When none does, the error lists what each step said.
+class DefaultChainFetcher : public CredentialsFetcher {
+ public:
+  explicit DefaultChainFetcher(std::vector<ChainStep> steps)
+      : steps_(std::move(steps)) {}
+
+  CredentialsResult Fetch() override {
+    if (chosen_) return chosen_->Fetch();
+    std::string reasons;
+    for (ChainStep& step : steps_) {
+      std::string why = step.why;
+      if (step.fetcher) {
+        CredentialsResult result = step.fetcher->Fetch();
+        if (result.credentials) {
+          chosen_ = std::move(step.fetcher);
+          type_ = step.type;
+          return result;
+        }
+        why = result.error_code + ": " + result.error_message;
+      }
+      if (!reasons.empty()) reasons += "; ";
+      reasons += step.type + ": " + why;
+    }
+    return {std::nullopt, "NoCredentials",
+            "no source of the default chain yielded credentials: " + reasons};
+  }
+  std::string Type() const override { return type_; }
+
+ private:
+  std::vector<ChainStep> steps_;
+  std::unique_ptr<CredentialsFetcher> chosen_;
+  std::string type_ = "default";
+};
+
+bool IsTrue(const std::optional<std::string>& value) {
+  return value && ToLower(*value) == "true";
+}
+
+}  // namespace
+
+// Builds a ProviderSet; see ProviderSet::Build.
+class Builder {
+ public:
+  Builder(const config::Config& config, const ProviderDeps& deps,
+          ProviderSet& set)
+      : config_(config), deps_(deps), set_(set) {}
+
+  bool BuildAll(std::string* error) {
+    for (const config::AccountConfig& account : config_.accounts) {
+      if (!BuildAccount(account, error)) return false;
+    }
+    return true;
+  }
+
+ private:
+  const config::AccountConfig* FindAccount(const std::string& name) const {
+    for (const auto& account : config_.accounts) {
+      if (account.name == name) return &account;
+    }
+    return nullptr;
+  }
+
+  RefreshingProvider* BuildAccount(const config::AccountConfig& account,
+                                   std::string* error) {
+    if (auto it = set_.providers_.find(account.name);
+        it != set_.providers_.end()) {
+      return it->second.get();
+    }
+    std::unique_ptr<CredentialsFetcher> fetcher =
+        FetcherFor(account, account.credentials, error);
+    if (!fetcher) return nullptr;
+    auto provider = std::make_unique<RefreshingProvider>(
+        account.name, std::move(fetcher), deps_.clock, deps_.observer);
+    RefreshingProvider* raw = provider.get();
+    set_.providers_.emplace(account.name, std::move(provider));
+    return raw;
+  }
+
+  aliyun::HttpTransport& NewTransport(Millis connect, Millis request) {
+    set_.transports_.push_back(deps_.make_transport(connect, request));
+    return *set_.transports_.back();
+  }
+
+  // The STS endpoint: the configured override, else ALIBABA_CLOUD_STS_REGION
+  // and ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, else the account's region and
+  // network.
+  aliyun::Endpoint StsEndpoint(const config::AccountConfig& account) const {
+    if (account.credentials.sts_endpoint) {
+      return *account.credentials.sts_endpoint;
+    }
+    std::string region =
+        deps_.env.Get("ALIBABA_CLOUD_STS_REGION").value_or(account.region);
+    bool vpc = account.network == "vpc" ||
+               IsTrue(deps_.env.Get("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"));
+    return aliyun::Endpoint{"https", aliyun::StsHostForRegion(region, vpc),
+                            443};
+  }
+
+  aliyun::Endpoint MetadataEndpoint(
+      const config::AccountConfig& account) const {
+    if (account.credentials.metadata_endpoint) {
+      return *account.credentials.metadata_endpoint;
+    }
+    return aliyun::Endpoint{"http", "100.100.100.200", 80};
+  }
+
+  // A cache of its own around a fetcher, as the source of a role chain that
+  // belongs to no account (inline keys, a CLI source profile).
+  CredentialsProvider& Intermediate(
+      const std::string& account, std::unique_ptr<CredentialsFetcher> fetcher) {
+    set_.caches_.push_back(std::make_unique<RefreshingProvider>(
+        account, std::move(fetcher), deps_.clock));
+    return OnDemand(*set_.caches_.back());
+  }
+
+  // Long-lived keys as the source of a role.
+  CredentialsProvider& StaticSource(const std::string& account,
+                                    const Credentials& credentials) {
+    return Intermediate(account, MakeStaticFetcher(credentials, "access_key"));
+  }
+
+  CredentialsProvider& OnDemand(RefreshingProvider& provider) {
+    set_.intermediates_.push_back(std::make_unique<OnDemandSource>(provider));
+    return *set_.intermediates_.back();
+  }
+
+  std::unique_ptr<CredentialsFetcher> AssumeRole(
+      const config::AccountConfig& account, CredentialsProvider& source,
+      const std::string& role_arn, const std::string& session, Millis duration,
+      const std::string& policy, const std::string& external_id) {
+    StsOptions options;
+    options.endpoint = StsEndpoint(account);
+    options.role_arn = role_arn;
+    options.role_session_name = session;
+    options.duration = duration;
+    options.policy = policy;
+    options.external_id = external_id;
+    options.user_agent = deps_.user_agent;
+    return MakeAssumeRoleFetcher(
+        options, source,
+        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
+        deps_.nonces);
+  }
+
+  std::unique_ptr<CredentialsFetcher> Oidc(const config::AccountConfig& account,
+                                           const std::string& role_arn,
+                                           const std::string& provider_arn,
+                                           const std::string& token_file,
+                                           const std::string& session,
+                                           Millis duration) {
+    OidcOptions options;
+    options.endpoint = StsEndpoint(account);
+    options.role_arn = role_arn;
+    options.oidc_provider_arn = provider_arn;
+    options.oidc_token_file = token_file;
+    options.role_session_name = session;
+    options.duration = duration;
+    options.user_agent = deps_.user_agent;
+    return MakeOidcFetcher(
+        options, deps_.files,
+        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
+        deps_.nonces);
+  }
+
+  std::unique_ptr<CredentialsFetcher> EcsRole(
+      const config::AccountConfig& account, const std::string& role_name,
+      bool v1_disabled) {
+    EcsMetadataOptions options;
+    options.endpoint = MetadataEndpoint(account);
+    options.role_name = role_name;
+    options.imds_v1_disabled = v1_disabled;
+    return MakeEcsRamRoleFetcher(
+        options, NewTransport(kMetadataTimeout, kMetadataTimeout));
+  }
+
+  std::unique_ptr<CredentialsFetcher> Uri(const std::string& uri) {
+    return MakeCredentialsUriFetcher(
+        uri, NewTransport(deps_.connect_timeout, deps_.request_timeout));
+  }
+
+  std::string SessionName(const std::string& configured) const {
+    if (!configured.empty()) return configured;
+    return deps_.env.Get("ALIBABA_CLOUD_ROLE_SESSION_NAME")
+        .value_or("aliyun_sas_exporter");
+  }
+
+  std::string Home() const { return deps_.env.Get("HOME").value_or(""); }
+
+  std::string CliConfigPath(const std::string& configured) const {
+    if (!configured.empty()) return configured;
+    if (auto path = deps_.env.Get("ALIBABA_CLOUD_CONFIG_FILE")) return *path;
+    return Home() + "/.aliyun/config.json";
+  }
+
+  std::string CredentialsFilePath(const std::string& configured) const {
+    if (!configured.empty()) return configured;
+    if (auto path = deps_.env.Get("ALIBABA_CLOUD_CREDENTIALS_FILE")) {
+      return *path;
+    }
+    return Home() + "/.alibabacloud/credentials";
+  }
+
+  // The fetcher of a CLI profile, by its mode. ChainableRamRoleArn assumes
+  // its role with the credentials of source_profile, recursively.
+  std::unique_ptr<CredentialsFetcher> FromCliProfile(
+      const config::AccountConfig& account, const CliConfig& cli,
+      const std::string& path, const std::string& name, int depth,
+      std::string* error) {
+    const CliProfile* profile = cli.Find(name);
+    if (profile == nullptr) {
+      *error = path + ": no profile named \"" + name + "\"";
+      return nullptr;
+    }
+    if (depth > kMaxProfileChain) {
+      *error = path + ":" + std::to_string(profile->line) + ": profile \"" +
+               name + "\": source_profile chain longer than " +
+               std::to_string(kMaxProfileChain) + " (a cycle?)";
+      return nullptr;
+    }
+    const std::string where = path + ":" + std::to_string(profile->line) +
+                              ": profile \"" + name + "\"";
+    Millis duration = profile->expired_seconds > 0
+                          ? Millis(profile->expired_seconds * 1000)
+                          : Millis(3'600'000);
+    const std::string& mode = profile->mode;
+    if (mode == "AK" || mode == "StsToken") {
+      Credentials keys{profile->access_key_id, profile->access_key_secret,
+                       mode == "StsToken" ? profile->sts_token : "",
+                       std::nullopt};
+      return MakeStaticFetcher(keys, "cli_profile");
+    }
+    if (mode == "RamRoleArn") {
+      Credentials keys{profile->access_key_id, profile->access_key_secret,
+                       profile->sts_token, std::nullopt};
+      return AssumeRole(
+          account, StaticSource(account.name, keys), profile->ram_role_arn,
+          SessionName(profile->ram_session_name), duration, "", "");
+    }
+    if (mode == "EcsRamRole") {
+      return EcsRole(account, profile->ram_role_name, false);
+    }
+    if (mode == "OIDC") {
+      return Oidc(account, profile->ram_role_arn, profile->oidc_provider_arn,
+                  profile->oidc_token_file,
+                  SessionName(profile->ram_session_name), duration);
+    }
+    if (mode == "ChainableRamRoleArn") {
+      auto source = FromCliProfile(account, cli, path, profile->source_profile,
+                                   depth + 1, error);
+      if (!source) return nullptr;
+      return AssumeRole(account, Intermediate(account.name, std::move(source)),
+                        profile->ram_role_arn,
+                        SessionName(profile->ram_session_name), duration, "",
+                        "");
+    }
+    *error = where + ": mode \"" + mode +
+             "\" is not supported (AK, StsToken, RamRoleArn, EcsRamRole, "
+             "OIDC, ChainableRamRoleArn)";
+    return nullptr;
+  }
+
+  std::unique_ptr<CredentialsFetcher> CliProfileFetcher(
+      const config::AccountConfig& account, const std::string& configured_path,
+      const std::string& configured_profile, std::string* error) {
+    std::string path = CliConfigPath(configured_path);
+    FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
+    if (!read.ok) {
+      *error = path + ": cannot read: " + read.error;
+      return nullptr;
+    }
+    CliConfig cli;
+    if (!ParseCliConfig(read.content, path, &cli, error)) return nullptr;
+    std::string name = configured_profile;
+    if (name.empty())
+      name = deps_.env.Get("ALIBABA_CLOUD_PROFILE").value_or("");
+    if (name.empty()) name = cli.current;
+    if (name.empty()) name = "default";
+    auto fetcher = FromCliProfile(account, cli, path, name, 0, error);
+    if (!fetcher) return nullptr;
+    return std::make_unique<NamedFetcher>(std::move(fetcher), "cli_profile");
+  }
+
+  std::unique_ptr<CredentialsFetcher> CredentialsFileFetcher(
+      const config::AccountConfig& account, const std::string& configured_path,
+      const std::string& configured_section, std::string* error) {
+    std::string path = CredentialsFilePath(configured_path);
+    FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
+    if (!read.ok) {
+      *error = path + ": cannot read: " + read.error;
+      return nullptr;
+    }
+    std::vector<IniSection> sections;
+    if (!ParseIniFile(read.content, path, &sections, error)) return nullptr;
+    std::string name = configured_section;
+    if (name.empty())
+      name = deps_.env.Get("ALIBABA_CLOUD_PROFILE").value_or("");
+    if (name.empty()) name = "default";
+    const IniSection* section = nullptr;
+    for (const IniSection& s : sections) {
+      if (s.name == name) section = &s;
+    }
+    if (section == nullptr) {
+      *error = path + ": no section [" + name + "]";
+      return nullptr;
+    }
+    auto value = [section](const char* key) {
+      auto it = section->values.find(key);
+      return it == section->values.end() ? std::string() : it->second;
+    };
+    std::string where =
+        path + ":" + std::to_string(section->line) + ": [" + name + "]";
+    std::string type = value("type");
+    std::unique_ptr<CredentialsFetcher> fetcher;
+    if (type == "access_key") {
+      fetcher =
+          MakeStaticFetcher({value("access_key_id"), value("access_key_secret"),
+                             "", std::nullopt},
+                            "credentials_file");
+    } else if (type == "ecs_ram_role") {
+      fetcher = EcsRole(account, value("role_name"), false);
+    } else if (type == "ram_role_arn") {
+      Credentials keys{value("access_key_id"), value("access_key_secret"), "",
+                       std::nullopt};
+      fetcher =
+          AssumeRole(account, StaticSource(account.name, keys),
+                     value("role_arn"), SessionName(value("role_session_name")),
+                     Millis(3'600'000), value("policy"), "");
+    } else if (type == "oidc_role_arn") {
+      fetcher =
+          Oidc(account, value("role_arn"), value("oidc_provider_arn"),
+               value("oidc_token_file"),
+               SessionName(value("role_session_name")), Millis(3'600'000));
+    } else {
+      *error = where + ": type \"" + type +
+               "\" is not one of access_key, ecs_ram_role, ram_role_arn, "
+               "oidc_role_arn";
+      return nullptr;
+    }
+    if (type == "access_key" && (value("access_key_id").empty() ||
+                                 value("access_key_secret").empty())) {
+      *error = where + ": access_key needs access_key_id and access_key_secret";
+      return nullptr;
+    }
+    return std::make_unique<NamedFetcher>(std::move(fetcher),
+                                          "credentials_file");
+  }
+
+  std::unique_ptr<CredentialsFetcher> DefaultChain(
+      const config::AccountConfig& account) {
+    std::vector<ChainStep> steps(6);
+    const Environment& env = deps_.env;
+
+    steps[0].type = "access_key";
+    auto id = env.Get("ALIBABA_CLOUD_ACCESS_KEY_ID");
+    auto secret = env.Get("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    if (id && !id->empty() && secret && !secret->empty()) {
+      steps[0].fetcher = MakeStaticFetcher(
+          {*id, *secret, env.Get("ALIBABA_CLOUD_SECURITY_TOKEN").value_or(""),
+           std::nullopt},
+          "access_key");
+    } else {
+      steps[0].why =
+          "ALIBABA_CLOUD_ACCESS_KEY_ID or ALIBABA_CLOUD_ACCESS_KEY_SECRET is "
+          "not set";
+    }
+
+    steps[1].type = "oidc_role_arn";
+    auto role = env.Get("ALIBABA_CLOUD_ROLE_ARN");
+    auto provider = env.Get("ALIBABA_CLOUD_OIDC_PROVIDER_ARN");
+    auto token = env.Get("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
+    if (role && provider && token) {
+      steps[1].fetcher = Oidc(account, *role, *provider, *token,
+                              SessionName(""), Millis(3'600'000));
+    } else {
+      steps[1].why =
+          "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
+          "ALIBABA_CLOUD_OIDC_TOKEN_FILE are not all set";
+    }
+
+    steps[2].type = "cli_profile";
+    if (std::string path = CliConfigPath("");
+        deps_.files.ReadFile(path, 1 << 20).ok) {
+      steps[2].fetcher = CliProfileFetcher(account, "", "", &steps[2].why);
+    } else {
+      steps[2].why = path + " does not exist";
+    }
+
+    steps[3].type = "credentials_file";
+    if (std::string path = CredentialsFilePath("");
+        deps_.files.ReadFile(path, 1 << 20).ok) {
+      steps[3].fetcher = CredentialsFileFetcher(account, "", "", &steps[3].why);
+    } else {
+      steps[3].why = path + " does not exist";
+    }
+
+    steps[4].type = "ecs_ram_role";
+    if (IsTrue(env.Get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))) {
+      steps[4].why = "disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+    } else {
+      steps[4].fetcher =
+          EcsRole(account, env.Get("ALIBABA_CLOUD_ECS_METADATA").value_or(""),
+                  IsTrue(env.Get("ALIBABA_CLOUD_IMDSV1_DISABLED")));
+    }
+
+    steps[5].type = "credentials_uri";
+    if (auto uri = env.Get("ALIBABA_CLOUD_CREDENTIALS_URI");
+        uri && !uri->empty()) {
+      steps[5].fetcher = Uri(*uri);
+    } else {
+      steps[5].why = "ALIBABA_CLOUD_CREDENTIALS_URI is not set";
+    }
+    return std::make_unique<DefaultChainFetcher>(std::move(steps));
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherFor(
+      const config::AccountConfig& account, const config::CredentialsConfig& c,
+      std::string* error) {
+    std::string why;
+    std::unique_ptr<CredentialsFetcher> fetcher;
+    if (c.type == "access_key") {
+      fetcher = MakeStaticFetcher(c.static_credentials, "access_key");
+    } else if (c.type == "ram_role_arn") {
+      CredentialsProvider* source = nullptr;
+      if (c.has_inline_source) {
+        source = &StaticSource(account.name, c.static_credentials);
+      } else if (const auto* other = FindAccount(c.source_account)) {
+        if (RefreshingProvider* built = BuildAccount(*other, &why)) {
+          source = &OnDemand(*built);
+        }
+      } else {
+        why = "source_account \"" + c.source_account + "\" is not defined";
+      }
+      if (source != nullptr) {
+        fetcher = AssumeRole(account, *source, c.role_arn,
+                             SessionName(c.role_session_name), c.duration,
+                             c.policy, c.external_id);
+      }
+    } else if (c.type == "ecs_ram_role") {
+      fetcher = EcsRole(account, c.role_name, c.imds_v1_disabled);
+    } else if (c.type == "oidc_role_arn") {
+      fetcher =
+          Oidc(account, c.role_arn, c.oidc_provider_arn, c.oidc_token_file,
+               SessionName(c.role_session_name), c.duration);
+    } else if (c.type == "cli_profile") {
+      fetcher = CliProfileFetcher(account, c.file, c.profile, &why);
+    } else if (c.type == "credentials_file") {
+      fetcher = CredentialsFileFetcher(account, c.file, c.profile, &why);
+    } else if (c.type == "credentials_uri") {
+      fetcher = Uri(c.uri);
+    } else if (c.type == "default") {
+      fetcher = DefaultChain(account);
+    } else {
+      why = "unknown credentials type \"" + c.type + "\"";
+    }
+    if (!fetcher) *error = "account " + account.name + ": " + why;
+    return fetcher;
+  }
+
+  const config::Config& config_;
+  const ProviderDeps& deps_;
+  ProviderSet& set_;
+};
+
+ProviderSet::~ProviderSet() = default;
+
+std::unique_ptr<ProviderSet> ProviderSet::Build(const config::Config& config,
+                                                const ProviderDeps& deps,
+                                                std::string* error) {
+  std::unique_ptr<ProviderSet> set(new ProviderSet());
+  Builder builder(config, deps, *set);
+  if (!builder.BuildAll(error)) return nullptr;
+  return set;
+}
+
+RefreshingProvider* ProviderSet::For(const std::string& account) const {
+  auto it = providers_.find(account);
+  return it == providers_.end() ? nullptr : it->second.get();
+}
+
+std::vector<RefreshingProvider*> ProviderSet::All() const {
+  std::vector<RefreshingProvider*> all;
+  for (const auto& [name, provider] : providers_) all.push_back(provider.get());
+  return all;
+}
+
+void ProviderSet::CancelAll() {
+  for (auto& transport : transports_) transport->CancelAll();
+}
+
+}  // namespace sas::credentials

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aliyun/http.h"
+#include "config/config.h"
+#include "credentials/refreshing_provider.h"
+#include "util/clock.h"
+#include "util/environment.h"
+#include "util/file_system.h"
+#include "util/nonce.h"
+
+namespace sas::credentials {
+
+// What building providers needs from the outside world.
+struct ProviderDeps {
+  const Clock& clock;
+  NonceSource& nonces;
+  const Environment& env;
+  const FileSystem& files;
+  RefreshObserver* observer = nullptr;
+  std::string user_agent;
+  // Makes the transport fetchers use (STS: the account's timeouts; the
+  // metadata service: 1 s, as the official libraries).
+  std::function<std::unique_ptr<aliyun::HttpTransport>(Millis connect,
+                                                       Millis request)>
+      make_transport;
+  Millis connect_timeout{5'000};
+  Millis request_timeout{10'000};
+};
+
+// Every account's credentials provider, built from the configuration, with
+// everything they own (transports, intermediate providers of role chains).
+// Thread-safe after Build.
+class ProviderSet {
+ public:
+  ~ProviderSet();
+
+  // Builds one RefreshingProvider per account. Accounts whose credentials
+  // come from another account (source_account) are built after it. False
+  // with *error when a file named by cli_profile or credentials_file cannot
+  // be read or parsed, or names no such profile ("account prod: ...").
+  static std::unique_ptr<ProviderSet> Build(const config::Config& config,
+                                            const ProviderDeps& deps,
+                                            std::string* error);
+
+  // nullptr for an unknown account.
+  RefreshingProvider* For(const std::string& account) const;
+  std::vector<RefreshingProvider*> All() const;
+  // Aborts every fetch in flight (shutdown).
+  void CancelAll();
+
+ private:
+  friend class Builder;
+  ProviderSet() = default;
+
+  std::vector<std::unique_ptr<aliyun::HttpTransport>> transports_;
+  // Caches of role sources that belong to no account (inline source keys,
+  // CLI source profiles), and the on-demand views roles fetch through.
+  std::vector<std::unique_ptr<RefreshingProvider>> caches_;
+  std::vector<std::unique_ptr<CredentialsProvider>> intermediates_;
+  std::map<std::string, std::unique_ptr<RefreshingProvider>> providers_;
+};
+
+}  // namespace sas::credentials

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "credentials/credentials.h"
+#include "util/clock.h"
+#include "util/duration.h"
+
+namespace sas::credentials {
+
+// Sees every fetch of credentials, for metrics. Thread-safe.
+class RefreshObserver {
+ public:
+  virtual ~RefreshObserver() = default;
+  // result.credentials set on success (expiration nullopt for long-lived
+  // keys); error_code set on failure. `provider` is the fetcher's Type().
+  virtual void OnRefresh(const std::string& account,
+                         const std::string& provider,
+                         const CredentialsResult& result) = 0;
+};
+
+// Caches the credentials a fetcher yields and keeps them fresh, the way the
+// official credentials libraries do: a fetch when nothing is cached, and
+// again when 180 s or less remain before Expiration (half the lifetime when
+// credentials live less than 6 minutes). Get() never touches the
+// network: it answers from the cache. A failed refresh keeps the old
+// credentials while they are valid and is retried with exponential backoff
+// (1 s doubling to 60 s). Thread-safe.
+class RefreshingProvider : public CredentialsProvider {
+ public:
+  static constexpr std::chrono::seconds kRefreshAhead{180};
+
+  RefreshingProvider(std::string account,
+                     std::unique_ptr<CredentialsFetcher> fetcher,
+                     const Clock& clock, RefreshObserver* observer = nullptr);
+
+  // The cached credentials while valid; otherwise the latest fetch error
+  // (code "CredentialsPending" before the first fetch ends).
+  CredentialsResult Get() override;
+  std::string Type() const override;
+  // Fetches now, blocking, and caches the result.
+  CredentialsResult Refresh() override;
+
+  // Fetches if nothing is cached, if the cache is within kRefreshAhead of
+  // expiring, or if a failed fetch's backoff has passed. Returns the wall
+  // time of the next fetch due (far future for long-lived keys).
+  WallTime RefreshIfDue();
+
+  const std::string& account() const { return account_; }
+
+ private:
+  // Requires fetch_mutex_ held.
+  CredentialsResult FetchAndStore();
+
+  const std::string account_;
+  const std::unique_ptr<CredentialsFetcher> fetcher_;
+  const Clock& clock_;
+  RefreshObserver* const observer_;
+
+  // Serialises fetches (the fetcher is thread-compatible).
+  std::mutex fetch_mutex_;
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  std::optional<Credentials> cached_;
+  std::string type_;
+  std::string last_error_code_ = "CredentialsPending";
+  std::string last_error_message_ = "credentials not fetched yet";
+  WallTime next_due_{};
+  std::chrono::seconds backoff_{0};
+};
+
+// Runs every provider's refreshes in the background: one thread per
+// provider, so one slow or failing source never delays another account's.
+// Thread-safe.
+class CredentialsRefresher {
+ public:
+  explicit CredentialsRefresher(const Clock& clock) : clock_(clock) {}
+  ~CredentialsRefresher();
+
+  // Starts refreshing `provider` (which must outlive the refresher).
+  void Add(RefreshingProvider* provider);
+  // Waits until every provider's first fetch has ended, or the timeout.
+  // Returns true when all ended.
+  bool WaitForFirstFetches(std::chrono::milliseconds timeout);
+  // Stops and joins every thread; fetches in flight must be cancelled by
+  // their transports for this to return promptly.
+  void Stop();
+
+ private:
+  void Loop(RefreshingProvider* provider);
+
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  // Guarded by mutex_.
+  bool stopping_ = false;
+  size_t first_fetches_done_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sas::credentials
