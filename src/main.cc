@@ -176,22 +176,24 @@ int main(int argc, char** argv) {
               << ": configuration refused\n";
     return 1;
   }
-  if (flags.config_check) {
-    std::cout << flags.config_file << ": configuration OK ("
-              << loaded.config->accounts.size() << " accounts, "
-              << loaded.config->tasks.size() << " tasks)\n";
-    return 0;
-  }
-
   sigset_t stop_signals = BlockStopSignals();
   sas::web::WebOptions web_options;
   web_options.listen_addresses = flags.listen_addresses;
   web_options.telemetry_path = flags.telemetry_path;
+  // Building the app reads the files credentials come from (CLI profiles,
+  // credentials files) without touching the network, so --config.check
+  // catches their problems too.
   std::unique_ptr<sas::app::ExporterApp> app =
       sas::app::ExporterApp::Create(*loaded.config, web_options, &error);
   if (!app) {
     std::cerr << "aliyun_sas_exporter: " << error << "\n";
     return 1;
+  }
+  if (flags.config_check) {
+    std::cout << flags.config_file << ": configuration OK ("
+              << loaded.config->accounts.size() << " accounts, "
+              << loaded.config->tasks.size() << " tasks)\n";
+    return 0;
   }
   // The parsed configuration (and the TOML tree before it) is no longer
   // needed: give its memory back, so resident memory is the tasks' state.

@@ -381,3 +381,25 @@ TEST(Credentials, CheckAccountsPrintsATableAndFailsOnAnyError) {
 
 }  // namespace
 }  // namespace sas::testing
+
+namespace sas::testing {
+namespace {
+
+TEST(Credentials, ConfigCheckReadsCredentialFiles) {
+  TempDir dir;
+  std::string cli = dir.Write("config.json", R"({"current": "a", "profiles": [
+  {"name": "a", "mode": "AK", "access_key_id": "K", "access_key_secret": "S"}
+]})");
+  std::string config = dir.Write(
+      "exporter.toml",
+      "[[account]]\nname = \"x\"\nregion = \"cn-hangzhou\"\n"
+      "[account.credentials]\ntype = \"cli_profile\"\nprofile = \"nope\"\n"
+      "file = \"" +
+          cli + "\"\n");
+  Process check({ExporterBinary(), "--config.file", config, "--config.check"});
+  ASSERT_EQ(check.Wait(), 1) << check.output();
+  EXPECT_THAT(check.output(), HasSubstr(cli + ": no profile named \"nope\""));
+}
+
+}  // namespace
+}  // namespace sas::testing
