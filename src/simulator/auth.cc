@@ -40,12 +40,6 @@ const std::string* Find(const aliyun::Params& params, std::string_view name) {
   return nullptr;
 }
 
-bool IsFormEncoded(const ApiRequest& request) {
-  const std::string* type = request.Header("content-type");
-  return type != nullptr &&
-         StartsWith(ToLower(Trim(*type)), "application/x-www-form-urlencoded");
-}
-
 // Appends the form-encoded body's parameters, if the body is a form.
 bool AppendFormBody(const ApiRequest& request, aliyun::Params* params) {
   if (!IsFormEncoded(request) || request.body.empty()) return true;
@@ -60,6 +54,12 @@ ApiError MalformedQuery() {
 }
 
 }  // namespace
+
+bool IsFormEncoded(const ApiRequest& request) {
+  const std::string* type = request.Header("content-type");
+  return type != nullptr &&
+         StartsWith(ToLower(Trim(*type)), "application/x-www-form-urlencoded");
+}
 
 bool RequestParams(const ApiRequest& request, aliyun::Params* out) {
   out->clear();
@@ -106,7 +106,7 @@ AuthResult Authenticator::Verify(const ApiRequest& request) {
     return VerifyV3(request, path, query);
   }
   aliyun::Params params;
-  if (!aliyun::ParseQueryString(query, &params)) return Fail(MalformedQuery());
+  if (!RequestParams(request, &params)) return Fail(MalformedQuery());
   if (Find(params, "Signature") != nullptr) {
     return VerifyV1(request, path, query);
   }

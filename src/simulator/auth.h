@@ -20,6 +20,9 @@
 
 namespace sas::simulator {
 
+// True if the Content-Type is application/x-www-form-urlencoded.
+bool IsFormEncoded(const ApiRequest& request);
+
 // The request's parameters: the query and, when the content type is
 // application/x-www-form-urlencoded, the body's, decoded, in order. False on
 // a malformed escape.

@@ -1,11 +1,10 @@
 #include "simulator/credential_store.h"
 
-#include <vector>
-
 namespace sas::simulator {
 
-CredentialStore::CredentialStore(const Clock& clock, RandomSource& random)
-    : clock_(clock), random_(random) {}
+CredentialStore::CredentialStore(const Clock& clock, RandomSource& random,
+                                 size_t capacity)
+    : clock_(clock), random_(random), capacity_(capacity) {}
 
 IssuedCredentials CredentialStore::Issue(const std::string& role_arn,
                                          std::chrono::seconds lifetime) {
@@ -47,7 +46,7 @@ void CredentialStore::PruneLocked(WallTime now) {
          keys_by_expiration_.begin()->first + kRetention <= now) {
     forget_first();
   }
-  while (keys_by_expiration_.size() >= kCapacity) forget_first();
+  while (keys_by_expiration_.size() >= capacity_) forget_first();
 }
 
 std::optional<IssuedCredentials> CredentialStore::Find(

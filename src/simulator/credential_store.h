@@ -31,15 +31,16 @@ struct IssuedCredentials {
 
 // Issues and remembers temporary credentials. Credentials are forgotten once
 // they expired more than kRetention ago (their AccessKeyId is then unknown),
-// and the earliest-expiring are forgotten first when more than kCapacity are
-// held. Thread-safe.
+// and the earliest-expiring are forgotten first when more than `capacity`
+// (default kCapacity) are held. Thread-safe.
 class CredentialStore {
  public:
   static constexpr std::chrono::hours kRetention{1};
   static constexpr size_t kCapacity = 100'000;
 
-  // `clock` and `random` must outlive the store.
-  CredentialStore(const Clock& clock, RandomSource& random);
+  // `clock` and `random` must outlive the store; `capacity` >= 1.
+  CredentialStore(const Clock& clock, RandomSource& random,
+                  size_t capacity = kCapacity);
 
   // New credentials for `role_arn`, valid from now (truncated to the second)
   // for `lifetime` (whole seconds, > 0).
@@ -64,11 +65,12 @@ class CredentialStore {
 
  private:
   // Drops what expired more than kRetention ago, then the earliest-expiring
-  // beyond kCapacity - 1.
+  // beyond capacity_ - 1.
   void PruneLocked(WallTime now);
 
   const Clock& clock_;
   RandomSource& random_;
+  const size_t capacity_;
 
   mutable std::mutex mutex_;
   // Guarded by mutex_.

@@ -1,4 +1,5 @@
-// aliyun_sas_simulator: a local stand-in for the Security Center API.
+// aliyun_sas_simulator: a local stand-in for the Security Center API, STS
+// and the ECS instance metadata service.
 // Flags, wiring and signals only; see docs/simulator.md.
 
 #include <pthread.h>
@@ -20,7 +21,10 @@ namespace {
 constexpr std::string_view kUsage =
     R"(Usage: aliyun_sas_simulator [flags]
 
-A local stand-in for Alibaba Cloud Security Center's DescribeExportInfo API.
+A local stand-in for Alibaba Cloud Security Center's DescribeExportInfo API,
+and, on the same port, for STS (AssumeRole, AssumeRoleWithOIDC) and the ECS
+instance metadata service (/latest/...) as the scenario's [[role]] and
+[metadata] sections describe.
 
   --listen HOST:PORT       address to serve on (default 127.0.0.1:0; port 0
                            picks a free port)
@@ -36,7 +40,9 @@ A local stand-in for Alibaba Cloud Security Center's DescribeExportInfo API.
 
 Once listening it prints one line to stdout:
   aliyun_sas_simulator listening on http://127.0.0.1:PORT
-GET /_simulator/stats answers request statistics as JSON.
+GET /_simulator/stats answers request statistics as JSON;
+GET /_simulator/fail?service=sts|metadata&count=N makes the next N STS calls
+(or metadata credential GETs) answer 503 ServiceUnavailable.
 )";
 
 struct Flags {
@@ -147,6 +153,8 @@ int main(int argc, char** argv) {
   }
   uint64_t seed = scenario.seed ? *scenario.seed : std::random_device{}();
   size_t export_count = scenario.exports.size();
+  size_t role_count = scenario.roles.size();
+  bool metadata = scenario.metadata.has_value();
 
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop_signals;
@@ -166,6 +174,8 @@ int main(int argc, char** argv) {
   sas::log::Info("Simulator started",
                  {{"url", server.Url()},
                   {"exports", std::to_string(export_count)},
+                  {"roles", std::to_string(role_count)},
+                  {"metadata", metadata ? "on" : "off"},
                   {"access_keys", std::to_string(flags.keys.size())},
                   {"seed", std::to_string(seed)}});
 

@@ -48,10 +48,22 @@ std::string PeekAction(const ApiRequest& request) {
   if (const std::string* action = request.Header("x-acs-action")) {
     return std::string(Trim(*action));
   }
+  size_t question = request.target.find('?');
   aliyun::Params params;
-  if (!RequestParams(request, &params)) return "";
-  const std::string* action = FindParam(params, "Action");
-  return action != nullptr ? *action : "";
+  if (question != std::string::npos &&
+      aliyun::ParseQueryString(
+          std::string_view(request.target).substr(question + 1), &params)) {
+    if (const std::string* action = FindParam(params, "Action")) {
+      return *action;
+    }
+  }
+  if (IsFormEncoded(request) &&
+      aliyun::ParseQueryString(request.body, &params)) {
+    if (const std::string* action = FindParam(params, "Action")) {
+      return *action;
+    }
+  }
+  return "";
 }
 
 ApiError UnknownApi() {

@@ -186,6 +186,274 @@ TEST(Scenario, DemoScenarioParses) {
   EXPECT_GE(scenario->exports.size(), 8u);
 }
 
+// ---- Credentials: [sts], [[role]], [metadata], [[access]] ----
+
+constexpr char kAdmin[] = "acs:ram::1234567890123456:role/admin";
+constexpr char kReader[] = "acs:ram::1234567890123456:role/sas-reader";
+
+TEST(Scenario, ParsesEveryCredentialKey) {
+  Scenario scenario = MustParse(R"(
+[sts]
+credential_lifetime = "20s"
+
+[[role]]
+arn = "acs:ram::1234567890123456:role/sas-reader"
+max_duration = "12h"
+trusted_principals = ["AKID", "acs:ram::1234567890123456:role/admin"]
+external_id = "abc"
+oidc_provider_arn = "acs:ram::1234567890123456:oidc-provider/ack-rrsa"
+oidc_tokens = ["eyJ.a.b", "eyJ.c.d"]
+
+[[role]]
+arn = "acs:ram::1234567890123456:role/admin"
+
+[metadata]
+role_name = "EcsSasReader"
+role_arn = "acs:ram::1234567890123456:role/sas-reader"
+credential_lifetime = "30m"
+require_token = true
+
+[[access]]
+principal = "AKID"
+rd_account_ids = [16670360956, 2]
+allow_sas = false
+
+[[access]]
+principal = "acs:ram::1234567890123456:role/admin"
+)");
+  EXPECT_EQ(scenario.sts_credential_lifetime, seconds(20));
+  ASSERT_EQ(scenario.roles.size(), 2u);
+  const RoleSpec& role = scenario.roles[0];
+  EXPECT_EQ(role.arn, kReader);
+  EXPECT_EQ(role.parsed.account_id, "1234567890123456");
+  EXPECT_EQ(role.parsed.name, "sas-reader");
+  EXPECT_EQ(role.max_duration, std::chrono::hours(12));
+  EXPECT_THAT(role.trusted_principals, ::testing::ElementsAre("AKID", kAdmin));
+  EXPECT_EQ(role.external_id, "abc");
+  EXPECT_EQ(role.oidc_provider_arn,
+            "acs:ram::1234567890123456:oidc-provider/ack-rrsa");
+  EXPECT_THAT(role.oidc_tokens, ::testing::ElementsAre("eyJ.a.b", "eyJ.c.d"));
+  EXPECT_EQ(scenario.FindRole(kReader), &scenario.roles[0]);
+  EXPECT_EQ(scenario.FindRole(kAdmin), &scenario.roles[1]);
+  EXPECT_EQ(scenario.FindRole("acs:ram::1:role/x"), nullptr);
+  ASSERT_TRUE(scenario.metadata.has_value());
+  EXPECT_EQ(scenario.metadata->role_name, "EcsSasReader");
+  EXPECT_EQ(scenario.metadata->role_arn, kReader);
+  EXPECT_EQ(scenario.metadata->credential_lifetime, std::chrono::minutes(30));
+  EXPECT_TRUE(scenario.metadata->require_token);
+  ASSERT_EQ(scenario.access.size(), 2u);
+  const AccessSpec* akid = scenario.FindAccess("AKID");
+  ASSERT_NE(akid, nullptr);
+  EXPECT_EQ(akid->rd_account_ids, (std::vector<int64_t>{16670360956, 2}));
+  EXPECT_FALSE(akid->allow_sas);
+  EXPECT_EQ(scenario.FindAccess("nobody"), nullptr);
+}
+
+TEST(Scenario, CredentialDefaults) {
+  Scenario scenario = MustParse(R"(
+[[role]]
+arn = "acs:ram::1:role/r"
+
+[metadata]
+role_name = "R"
+role_arn = "acs:ram::1:role/r"
+
+[[access]]
+principal = "AKID"
+)");
+  EXPECT_FALSE(scenario.sts_credential_lifetime.has_value());
+  const RoleSpec& role = scenario.roles.at(0);
+  EXPECT_EQ(role.max_duration, std::chrono::hours(1));
+  EXPECT_TRUE(role.trusted_principals.empty());
+  EXPECT_FALSE(role.external_id.has_value());
+  EXPECT_FALSE(role.oidc_provider_arn.has_value());
+  EXPECT_TRUE(role.oidc_tokens.empty());
+  EXPECT_EQ(scenario.metadata->credential_lifetime, std::chrono::hours(6));
+  EXPECT_FALSE(scenario.metadata->require_token);
+  EXPECT_FALSE(scenario.access.at(0).rd_account_ids.has_value());
+  EXPECT_TRUE(scenario.access.at(0).allow_sas);
+  EXPECT_FALSE(MustParse("").metadata.has_value());
+}
+
+TEST(Scenario, PrincipalsMayNameRolesDefinedLater) {
+  Scenario scenario = MustParse(R"(
+[[access]]
+principal = "acs:ram::1:role/b"
+[metadata]
+role_name = "B"
+role_arn = "acs:ram::1:role/b"
+[[role]]
+arn = "acs:ram::1:role/a"
+trusted_principals = ["acs:ram::1:role/b"]
+[[role]]
+arn = "acs:ram::1:role/b"
+)");
+  EXPECT_EQ(scenario.roles.size(), 2u);
+}
+
+TEST(Scenario, CredentialKeyErrors) {
+  EXPECT_EQ(ParseError("[sts]\ncredential_lifetim = \"1s\"\n"),
+            "s.toml:2:1: unknown key \"credential_lifetim\" in [sts]; did "
+            "you mean \"credential_lifetime\"?");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "trusted_principal = []\n"),
+            "s.toml:3:1: unknown key \"trusted_principal\" in [[role]]; did "
+            "you mean \"trusted_principals\"?");
+  EXPECT_EQ(ParseError("[metadata]\nrole_nam = \"R\"\n"),
+            "s.toml:2:1: unknown key \"role_nam\" in [metadata]; did you "
+            "mean \"role_name\"?");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"A\"\nallow_sass = true\n"),
+            "s.toml:3:1: unknown key \"allow_sass\" in [[access]]; did you "
+            "mean \"allow_sas\"?");
+  EXPECT_EQ(ParseError("[[roles]]\narn = \"x\"\n"),
+            "s.toml:1:3: unknown key \"roles\" in the top level; did you "
+            "mean \"role\"?");
+}
+
+TEST(Scenario, RoleErrors) {
+  EXPECT_EQ(ParseError("[[role]]\nmax_duration = \"1h\"\n"),
+            "s.toml:1:1: [[role]] needs an \"arn\"");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:user/a\"\n"),
+            "s.toml:2:7: \"arn\" must look like \"acs:ram::<account "
+            "id>:role/<name>\" (name: 1 to 64 of A-Z a-z 0-9 . _ -), not "
+            "\"acs:ram::1:user/a\"");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "[[role]]\narn = \"acs:ram::1:role/a\"\n"),
+            "s.toml:4:7: duplicate role \"acs:ram::1:role/a\" (first defined "
+            "at line 2)");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "max_duration = \"14m\"\n"),
+            "s.toml:3:16: \"max_duration\" must be between 15m and 12h, not "
+            "14m");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "max_duration = \"13h\"\n"),
+            "s.toml:3:16: \"max_duration\" must be between 15m and 12h, not "
+            "13h");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "max_duration = \"1h500ms\"\n"),
+            "s.toml:3:16: \"max_duration\" must be whole seconds, not "
+            "1h0.5s");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "trusted_principals = \"AKID\"\n"),
+            "s.toml:3:22: \"trusted_principals\" must be an array of "
+            "strings, not a string");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "trusted_principals = [\"AKID\", 5]\n"),
+            "s.toml:3:31: \"trusted_principals[]\" must be a string, not an "
+            "integer");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "trusted_principals = [\"\"]\n"),
+            "s.toml:3:23: \"trusted_principals\" must not contain empty "
+            "strings");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "trusted_principals = [\"acs:ram::1:role/b\"]\n"),
+            "s.toml:3:23: \"trusted_principals\": \"acs:ram::1:role/b\" is "
+            "not the arn of a [[role]] in this scenario");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "oidc_provider_arn = \"acs:ram::1:role/a\"\n"),
+            "s.toml:3:21: \"oidc_provider_arn\" must look like "
+            "\"acs:ram::<account id>:oidc-provider/<name>\" (name: 1 to 64 "
+            "of A-Z a-z 0-9 . _ -), not \"acs:ram::1:role/a\"");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "oidc_tokens = [\"t\"]\n"),
+            "s.toml:3:15: \"oidc_tokens\" has no effect without "
+            "\"oidc_provider_arn\"");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n"
+                       "external_id = \"\"\n"),
+            "s.toml:3:15: \"external_id\" must not be empty");
+  EXPECT_EQ(ParseError("[role]\narn = \"acs:ram::1:role/a\"\n"),
+            "s.toml:1:1: \"role\" must be an array of tables ([[role]]), not "
+            "a table");
+}
+
+TEST(Scenario, MetadataErrors) {
+  EXPECT_EQ(ParseError("[metadata]\nrole_arn = \"acs:ram::1:role/a\"\n"),
+            "s.toml:1:1: [metadata] needs a \"role_name\"");
+  EXPECT_EQ(ParseError("[metadata]\nrole_name = \"R\"\n"),
+            "s.toml:1:1: [metadata] needs a \"role_arn\"");
+  EXPECT_EQ(ParseError("[metadata]\nrole_name = \"a/b\"\n"),
+            "s.toml:2:13: \"role_name\" must not contain '/'");
+  EXPECT_EQ(ParseError("[metadata]\nrole_name = \"R\"\n"
+                       "role_arn = \"acs:ram::1:role/missing\"\n"),
+            "s.toml:3:12: \"role_arn\": \"acs:ram::1:role/missing\" is not "
+            "the arn of a [[role]] in this scenario");
+  EXPECT_EQ(ParseError("[metadata]\nrole_name = \"R\"\nrole_arn = \"R\"\n"),
+            "s.toml:3:12: \"role_arn\" must look like \"acs:ram::<account "
+            "id>:role/<name>\" (name: 1 to 64 of A-Z a-z 0-9 . _ -), not "
+            "\"R\"");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n[metadata]\n"
+                       "role_name = \"R\"\nrole_arn = \"acs:ram::1:role/a\"\n"
+                       "credential_lifetime = \"0s\"\n"),
+            "s.toml:6:23: \"credential_lifetime\" must be between 1s and 24h, "
+            "not 0s");
+  EXPECT_EQ(ParseError("[[role]]\narn = \"acs:ram::1:role/a\"\n[metadata]\n"
+                       "role_name = \"R\"\nrole_arn = \"acs:ram::1:role/a\"\n"
+                       "require_token = \"yes\"\n"),
+            "s.toml:6:17: \"require_token\" must be a boolean, not a string");
+  EXPECT_EQ(ParseError("metadata = 1\n"),
+            "s.toml:1:12: \"metadata\" must be a table, not an integer");
+}
+
+TEST(Scenario, StsAndAccessErrors) {
+  EXPECT_EQ(ParseError("[sts]\ncredential_lifetime = \"500ms\"\n"),
+            "s.toml:2:23: \"credential_lifetime\" must be between 1s and "
+            "24h, not 500ms");
+  EXPECT_EQ(ParseError("[sts]\ncredential_lifetime = 20\n"),
+            "s.toml:2:23: \"credential_lifetime\" must be a duration string "
+            "such as \"30s\", not an integer");
+  EXPECT_EQ(ParseError("[[access]]\nallow_sas = false\n"),
+            "s.toml:1:1: [[access]] needs a \"principal\"");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"A\"\n"
+                       "[[access]]\nprincipal = \"A\"\n"),
+            "s.toml:4:13: duplicate [[access]] principal \"A\" (first "
+            "defined at line 2)");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"acs:ram::1:role/x\"\n"),
+            "s.toml:2:13: \"principal\": \"acs:ram::1:role/x\" is not the arn "
+            "of a [[role]] in this scenario");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"A\"\n"
+                       "rd_account_ids = [1, 0]\n"),
+            "s.toml:3:22: \"rd_account_ids\" values must be at least 1, not "
+            "0");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"A\"\n"
+                       "rd_account_ids = [\"1\"]\n"),
+            "s.toml:3:19: \"rd_account_ids[]\" must be an integer, not a "
+            "string");
+  EXPECT_EQ(ParseError("[[access]]\nprincipal = \"A\"\nrd_account_ids = 1\n"),
+            "s.toml:3:18: \"rd_account_ids\" must be an array of integers, "
+            "not an integer");
+}
+
+TEST(RamArn, Parses) {
+  std::optional<RamArn> role =
+      ParseRamArn("acs:ram::1234567890123456:role/sas-reader", "role");
+  ASSERT_TRUE(role.has_value());
+  EXPECT_EQ(role->account_id, "1234567890123456");
+  EXPECT_EQ(role->name, "sas-reader");
+  EXPECT_TRUE(
+      ParseRamArn("acs:ram::1:oidc-provider/ack.rrsa_1", "oidc-provider"));
+  EXPECT_TRUE(ParseRamArn("acs:ram::1:role/" + std::string(64, 'a'), "role"));
+  for (std::string bad : std::vector<std::string>{
+           "", "acs:ram::1:role/", "acs:ram::1:role/" + std::string(65, 'a'),
+           "acs:ram::1:roles/a", "acs:ram::1:rolea", "acs:ram:::role/a",
+           "acs:ram::x:role/a", "acs:ram::1:role/a/b", "acs:ram::1:role/a b",
+           "acs:ram::" + std::string(33, '1') + ":role/a", "ACS:ram::1:role/a",
+           "acs:ram::1:oidc-provider/a"}) {
+    EXPECT_FALSE(ParseRamArn(bad, "role")) << bad;
+  }
+}
+
+TEST(Scenario, CredentialsScenarioParses) {
+  std::string error;
+  std::optional<Scenario> scenario = LoadScenarioFile(
+      LocalFileSystem(), SAS_SOURCE_DIR "/config/simulator/credentials.toml",
+      &error);
+  ASSERT_TRUE(scenario.has_value()) << error;
+  EXPECT_GE(scenario->roles.size(), 4u);
+  EXPECT_TRUE(scenario->metadata.has_value());
+  EXPECT_GE(scenario->access.size(), 2u);
+  EXPECT_GE(scenario->exports.size(), 3u);
+}
+
 ExportSpec Curve() {
   ExportSpec spec;
   spec.id = 1;

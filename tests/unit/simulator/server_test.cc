@@ -133,6 +133,125 @@ TEST(Server, CountsConcurrentCallsAndAppliesLatency) {
   EXPECT_EQ(stats["in_flight"], 0);
 }
 
+TEST(Server, CredentialServicesShareThePort) {
+  std::string error;
+  std::optional<Scenario> scenario = ParseScenario(R"(
+[[role]]
+arn = "acs:ram::1234567890123456:role/sas-reader"
+trusted_principals = ["LTAIsimulatortest"]
+oidc_provider_arn = "acs:ram::1234567890123456:oidc-provider/ack-rrsa"
+oidc_tokens = ["eyJ.oidc.token"]
+
+[metadata]
+role_name = "EcsSasReader"
+role_arn = "acs:ram::1234567890123456:role/sas-reader"
+require_token = true
+
+[[export]]
+id = 1001
+)",
+                                                   "server.toml", &error);
+  ASSERT_TRUE(scenario.has_value()) << error;
+  Service service(std::move(*scenario), KeyPairs{{kKeyId, kKeySecret}},
+                  RealClock(), std::make_unique<SeededRandom>(1));
+  Server server(service, {});
+  ASSERT_TRUE(server.Start(&error)) << error;
+  httplib::Client client("127.0.0.1", server.port());
+  aliyun::Endpoint endpoint{"http", "127.0.0.1", server.port()};
+
+  // AssumeRole, V1-signed, parameters in the query.
+  aliyun::HttpRequest assume = aliyun::BuildSignedRequest(
+      {"AssumeRole",
+       "2015-04-01",
+       {{"RoleArn", "acs:ram::1234567890123456:role/sas-reader"},
+        {"RoleSessionName", "server-test"}}},
+      endpoint, {kKeyId, kKeySecret, "", std::nullopt},
+      aliyun::SignatureVersion::kV1, RealClock().Now(), "assume-1",
+      "simulator-test");
+  httplib::Result result =
+      client.Post(assume.target.c_str(), ToHttplib(assume.headers), "", "");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  json issued = json::parse(result->body)["Credentials"];
+
+  // The issued credentials on DescribeExportInfo, V3 with
+  // x-acs-security-token.
+  credentials::Credentials temporary{issued["AccessKeyId"],
+                                     issued["AccessKeySecret"],
+                                     issued["SecurityToken"], std::nullopt};
+  aliyun::HttpRequest describe = aliyun::BuildSignedRequest(
+      {"DescribeExportInfo", "2018-12-03", {{"ExportId", "1001"}}}, endpoint,
+      temporary, aliyun::SignatureVersion::kV3, RealClock().Now(), "d-1",
+      "simulator-test");
+  result =
+      client.Post(describe.target.c_str(), ToHttplib(describe.headers), "", "");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200) << result->body;
+
+  // AssumeRoleWithOIDC, unsigned, parameters in a form body.
+  result = client.Post("/",
+                       "Action=AssumeRoleWithOIDC&Version=2015-04-01&RoleArn="
+                       "acs%3Aram%3A%3A1234567890123456%3Arole%2Fsas-reader&"
+                       "OIDCProviderArn=acs%3Aram%3A%3A1234567890123456%3Aoidc-"
+                       "provider%2Fack-rrsa&OIDCToken=eyJ.oidc.token&"
+                       "RoleSessionName=oidc-session",
+                       "application/x-www-form-urlencoded");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200) << result->body;
+
+  // The metadata service: IMDSv2 only.
+  result = client.Get("/latest/meta-data/ram/security-credentials/");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 403);
+  result = client.Put("/latest/api/token",
+                      {{"X-aliyun-ecs-metadata-token-ttl-seconds", "21600"}},
+                      "", "text/plain");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200);
+  std::string token = result->body;
+  result = client.Get("/latest/meta-data/ram/security-credentials/",
+                      {{"X-aliyun-ecs-metadata-token", token}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->body, "EcsSasReader");
+  result = client.Get("/latest/meta-data/ram/security-credentials/EcsSasReader",
+                      {{"X-aliyun-ecs-metadata-token", token}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(json::parse(result->body)["Code"], "Success");
+
+  // The failure switch, itself not counted.
+  result = client.Get("/_simulator/fail?service=sts&count=1");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(json::parse(result->body),
+            json::parse(R"({"service": "sts", "count": 1})"));
+  result = client.Get("/_simulator/fail?service=nope&count=1");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 400);
+  assume = aliyun::BuildSignedRequest(
+      {"AssumeRole",
+       "2015-04-01",
+       {{"RoleArn", "acs:ram::1234567890123456:role/sas-reader"},
+        {"RoleSessionName", "server-test"}}},
+      endpoint, {kKeyId, kKeySecret, "", std::nullopt},
+      aliyun::SignatureVersion::kV1, RealClock().Now(), "assume-2",
+      "simulator-test");
+  result =
+      client.Post(assume.target.c_str(), ToHttplib(assume.headers), "", "");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 503);
+  EXPECT_EQ(json::parse(result->body)["Code"], "ServiceUnavailable");
+
+  json stats = json::parse(service.StatsJson());
+  EXPECT_EQ(stats["requests"], 8);
+  EXPECT_EQ(stats["sts"], json::parse(R"({"AssumeRole": 2,
+      "AssumeRoleWithOIDC": 1})"));
+  EXPECT_EQ(stats["metadata"], json::parse(R"({"token": 1,
+      "credentials": 3})"));
+  EXPECT_EQ(stats["by_code"], json::parse(R"({"Success": 6, "Forbidden": 1,
+      "ServiceUnavailable": 1})"));
+}
+
 TEST(Server, FailsOnBadTlsFiles) {
   std::unique_ptr<Service> service = MakeService();
   ServerOptions options;

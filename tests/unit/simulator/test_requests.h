@@ -36,4 +36,55 @@ inline ApiRequest DescribeExportInfo(
       call, endpoint, credentials, version, now, nonce, "simulator-test"));
 }
 
+// `call` signed with `credentials` (their security_token, when set, travels
+// as x-acs-security-token / SecurityToken) at `now` with `nonce`.
+inline ApiRequest Signed(
+    const aliyun::RpcCall& call, const credentials::Credentials& credentials,
+    WallTime now, const std::string& nonce,
+    aliyun::SignatureVersion version = aliyun::SignatureVersion::kV1) {
+  aliyun::Endpoint endpoint{"http", "127.0.0.1", 8080};
+  return ToApiRequest(aliyun::BuildSignedRequest(
+      call, endpoint, credentials, version, now, nonce, "simulator-test"));
+}
+
+// The long-lived test key.
+inline credentials::Credentials LongLivedKey() {
+  return {kKeyId, kKeySecret, "", std::nullopt};
+}
+
+// STS AssumeRole of `role_arn` with the session name "sim-session" plus
+// `extra` parameters, signed (V1 by default) with `caller`.
+inline ApiRequest AssumeRole(
+    const std::string& role_arn, const credentials::Credentials& caller,
+    WallTime now, const std::string& nonce, aliyun::Params extra = {},
+    aliyun::SignatureVersion version = aliyun::SignatureVersion::kV1) {
+  aliyun::RpcCall call{"AssumeRole", "2015-04-01", {}};
+  if (!role_arn.empty()) call.params.emplace_back("RoleArn", role_arn);
+  bool has_session = false;
+  for (const auto& [name, value] : extra) {
+    if (name == "RoleSessionName") has_session = true;
+  }
+  if (!has_session) call.params.emplace_back("RoleSessionName", "sim-session");
+  for (auto& param : extra) call.params.push_back(std::move(param));
+  return Signed(call, caller, now, nonce, version);
+}
+
+// An unsigned STS request with `params` (Action and Version included by the
+// caller) in the query, or in a form-encoded body when `form`.
+inline ApiRequest UnsignedSts(const aliyun::Params& params, bool form = false) {
+  ApiRequest request;
+  request.method = "POST";
+  request.headers = {{"host", "127.0.0.1:8080"}};
+  std::string encoded = aliyun::CanonicalQueryString(params);
+  if (form) {
+    request.target = "/";
+    request.headers.emplace_back("content-type",
+                                 "application/x-www-form-urlencoded");
+    request.body = encoded;
+  } else {
+    request.target = "/?" + encoded;
+  }
+  return request;
+}
+
 }  // namespace sas::simulator::testing
