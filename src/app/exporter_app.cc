@@ -128,7 +128,8 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
       app.store, std::move(handles), RealClock());
   for (const config::TaskConfig& task : config.tasks) {
     app.task_ids.push_back(app.store.Add(
-        {{task.account, task.export_id, task.rd_account_id}, task.name}));
+        {{task.account, task.export_id, task.rd_account_id}, task.name},
+        RealClock().Now()));
     Account& account = app.accounts.at(task.account);
     if (!account.first_task) {
       account.first_task =

@@ -37,6 +37,10 @@ void AppendGaugeFamily(std::string& out, std::string_view name,
 
 bool HasData(const poll::TaskSnapshot& task) { return task.has_data; }
 bool Polled(const poll::TaskSnapshot& task) { return task.polled; }
+bool Tracked(const poll::TaskSnapshot&) { return true; }
+bool Completed(const poll::TaskSnapshot& task) {
+  return task.completed_at.has_value();
+}
 
 }  // namespace
 
@@ -106,6 +110,27 @@ void AppendTaskMetrics(const std::vector<poll::TaskSnapshot>& tasks,
       "Unix time of the latest successful background poll of the task.", tasks,
       HasData, [](const poll::TaskSnapshot& t) {
         return ToUnixSeconds(t.last_success);
+      });
+
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_first_seen_timestamp_seconds",
+      "Unix time when the exporter first learned of the task (its created_at "
+      "when given).",
+      tasks, Tracked,
+      [](const poll::TaskSnapshot& t) { return ToUnixSeconds(t.first_seen); });
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_last_progress_timestamp_seconds",
+      "Unix time when background polls last saw Progress or CurrentCount "
+      "change (first seen until the first successful poll).",
+      tasks, Tracked, [](const poll::TaskSnapshot& t) {
+        return ToUnixSeconds(t.last_progress);
+      });
+  AppendGaugeFamily(
+      out, "aliyun_sas_export_completed_timestamp_seconds",
+      "Unix time when a background poll first saw the export's status "
+      "success; absent before.",
+      tasks, Completed, [](const poll::TaskSnapshot& t) {
+        return ToUnixSeconds(*t.completed_at);
       });
 
   AppendHeader(out, "aliyun_sas_exporter_tasks",

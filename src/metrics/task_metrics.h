@@ -14,6 +14,9 @@ namespace sas::metrics {
 //     tasks with at least one successful poll;
 //   aliyun_sas_export_up, aliyun_sas_export_info{task, file_name}: tasks
 //     polled at least once;
+//   aliyun_sas_export_first_seen_timestamp_seconds,
+//   aliyun_sas_export_last_progress_timestamp_seconds: every tracked task;
+//   aliyun_sas_export_completed_timestamp_seconds: completed tasks;
 //   aliyun_sas_exporter_tasks: every tracked task.
 // Every task series carries account, export_id and rd_account_id ("" when
 // unset).

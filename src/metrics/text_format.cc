@@ -49,9 +49,18 @@ void AppendValue(std::string& out, double value) {
     out += "NaN";
   } else if (std::isinf(value)) {
     out += value > 0 ? "+Inf" : "-Inf";
+  } else if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    // Whole numbers as integers: shortest-form printing would turn a
+    // timestamp like 1699000000 into 1.699e+09.
+    AppendInteger(out, static_cast<int64_t>(value));
   } else {
-    char buffer[32];
-    auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+    char buffer[64];
+    double magnitude = std::fabs(value);
+    auto format = magnitude >= 1e-6 && magnitude < 1e15
+                      ? std::chars_format::fixed
+                      : std::chars_format::general;
+    auto [end, ec] =
+        std::to_chars(buffer, buffer + sizeof(buffer), value, format);
     out.append(buffer, end);
   }
 }

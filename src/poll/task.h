@@ -57,6 +57,12 @@ struct TaskSnapshot {
   // after a success.
   std::string last_error_code;
   std::string last_error_message;
+  // When the exporter first learned of the task (the task's created_at when
+  // given).
+  WallTime first_seen{};
+  // The last time Progress or CurrentCount changed (first_seen until the
+  // first successful poll).
+  WallTime last_progress{};
   // When `success` was first seen.
   std::optional<WallTime> completed_at;
 };

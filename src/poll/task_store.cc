@@ -4,12 +4,14 @@
 
 namespace sas::poll {
 
-TaskId TaskStore::Add(const TaskDefinition& definition) {
+TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   std::lock_guard lock(mutex_);
   if (auto it = ids_.find(definition.key); it != ids_.end()) return it->second;
   TaskId id = next_id_++;
   Record record;
   record.snapshot.definition = definition;
+  record.snapshot.first_seen = first_seen;
+  record.snapshot.last_progress = first_seen;
   records_.emplace(id, std::move(record));
   ids_.emplace(definition.key, id);
   ++unpolled_;
@@ -41,6 +43,10 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
   if (it == records_.end()) return false;
   TaskSnapshot& s = it->second.snapshot;
   if (!s.polled) --unpolled_;
+  if (!s.has_data || s.progress != info.progress ||
+      s.current_count != info.current_count) {
+    s.last_progress = now;
+  }
   s.polled = true;
   s.up = true;
   s.has_data = true;

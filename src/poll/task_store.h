@@ -24,16 +24,18 @@ class TaskStore {
   explicit TaskStore(Millis finished_retention)
       : finished_retention_(finished_retention) {}
 
-  // Tracks a task; returns its id. A key already tracked keeps its state and
-  // id (and its name is not changed).
-  TaskId Add(const TaskDefinition& definition);
+  // Tracks a task first seen at `first_seen`; returns its id. A key already
+  // tracked keeps its state and id (its name and first_seen do not change).
+  TaskId Add(const TaskDefinition& definition, WallTime first_seen);
   // Stops tracking; returns false when the key was unknown.
   bool Remove(const TaskKey& key);
 
   std::optional<TaskDefinition> Definition(TaskId id) const;
 
   // Record a poll's outcome. Returns false when the task is no longer
-  // tracked. A success whose status is "success" completes the task.
+  // tracked. A success whose status is "success" completes the task; one
+  // whose Progress or CurrentCount differs from the last (or the first
+  // success) moves last_progress.
   bool RecordSuccess(TaskId id, const aliyun::ExportInfo& info, WallTime now);
   // RecordFailure returns the previous poll's error code ("" when it
   // succeeded or there was none), or nullopt when the task is not tracked.

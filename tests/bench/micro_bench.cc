@@ -84,7 +84,7 @@ BENCHMARK(BM_RenderTaskMetrics)
 void BM_RenderMetricsPage(benchmark::State& state) {
   sas::poll::TaskStore store(std::chrono::hours(1));
   for (const auto& task : MakeTasks(static_cast<int>(state.range(0)))) {
-    sas::poll::TaskId id = store.Add(task.definition);
+    sas::poll::TaskId id = store.Add(task.definition, task.first_seen);
     sas::aliyun::ExportInfo info;
     info.progress = task.progress;
     info.current_count = task.current_count;

@@ -30,6 +30,8 @@ std::vector<poll::TaskSnapshot> SampleSnapshot() {
   tasks[0].status = "exporting";
   tasks[0].file_name = "health_check_export_20171123";
   tasks[0].last_success = WallTime(std::chrono::milliseconds(1700000000250));
+  tasks[0].first_seen = WallTime(std::chrono::seconds(1699990000));
+  tasks[0].last_progress = WallTime(std::chrono::seconds(1699999000));
   // Undocumented status, with characters to escape in its labels.
   tasks[1].definition = {{"prod", 2, std::nullopt}, "quote \" back\\slash\nnl"};
   tasks[1].polled = tasks[1].up = tasks[1].has_data = true;
@@ -40,12 +42,19 @@ std::vector<poll::TaskSnapshot> SampleSnapshot() {
   tasks[1].status = "failed";
   tasks[1].file_name = "x\"y";
   tasks[1].last_success = WallTime(std::chrono::seconds(1700000001));
+  tasks[1].first_seen = WallTime(std::chrono::seconds(1699000000));
+  tasks[1].last_progress = WallTime(std::chrono::seconds(1699500000));
+  tasks[1].completed_at = WallTime(std::chrono::seconds(1699600000));
   // Never succeeded: only up and info.
   tasks[2].definition = {{"staging", 3, std::nullopt}, "3"};
   tasks[2].polled = true;
   tasks[2].last_error_code = "NoPermission";
+  tasks[2].first_seen = tasks[2].last_progress =
+      WallTime(std::chrono::seconds(1700000002));
   // Not polled yet: counted, nothing else.
   tasks[3].definition = {{"staging", 4, std::nullopt}, "4"};
+  tasks[3].first_seen = tasks[3].last_progress =
+      WallTime(std::chrono::seconds(1700000003));
   return tasks;
 }
 
@@ -69,7 +78,15 @@ TEST(TextFormat, ValuesUseShortestRoundTrip) {
   AppendValue(out, 1700000000.25);
   out += ' ';
   AppendValue(out, 100);
-  EXPECT_EQ(out, "0.16 1700000000.25 100");
+  out += ' ';
+  AppendValue(out, 1699000000);
+  out += ' ';
+  AppendValue(out, 1699000000.5);
+  out += ' ';
+  AppendValue(out, -0.25);
+  out += ' ';
+  AppendValue(out, 1e-9);
+  EXPECT_EQ(out, "0.16 1700000000.25 100 1699000000 1699000000.5 -0.25 1e-09");
 }
 
 TEST(Exposition, BuildInfoNamesVersionAndRevision) {

@@ -83,7 +83,7 @@ TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
   std::vector<TaskId> ids;
   for (long i = 1; i <= 4; ++i) {
     progress_[i] = 10;
-    ids.push_back(store_.Add({{"prod", i, std::nullopt}, ""}));
+    ids.push_back(store_.Add({{"prod", i, std::nullopt}, ""}, WallTime{}));
   }
   SteadyTime start = clock_.SteadyNow();
   poller->ScheduleSpread(ids);
@@ -105,7 +105,7 @@ TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
 TEST_F(PollerTest, FinishedTaskIsNotPolledAgain) {
   auto poller = MakePoller();
   progress_[7] = 100;
-  TaskId id = store_.Add({{"prod", 7, std::nullopt}, ""});
+  TaskId id = store_.Add({{"prod", 7, std::nullopt}, ""}, WallTime{});
   poller->Schedule(id, clock_.SteadyNow());
   EXPECT_EQ(RunAllDue(*poller), 1);
   clock_.Advance(seconds(120));
@@ -116,7 +116,7 @@ TEST_F(PollerTest, FinishedTaskIsNotPolledAgain) {
 
 TEST_F(PollerTest, FailingTaskKeepsBeingPolled) {
   auto poller = MakePoller();
-  TaskId id = store_.Add({{"prod", 404, std::nullopt}, ""});
+  TaskId id = store_.Add({{"prod", 404, std::nullopt}, ""}, WallTime{});
   poller->Schedule(id, clock_.SteadyNow());
   EXPECT_EQ(RunAllDue(*poller), 1);
   EXPECT_FALSE(store_.Snapshot()[0].up);
@@ -130,7 +130,7 @@ TEST_F(PollerTest, RateLimitDelaysTasksInTheQueueNotInAWorker) {
   std::vector<TaskId> ids;
   for (long i = 1; i <= 3; ++i) {
     progress_[i] = 1;
-    TaskId id = store_.Add({{"prod", i, std::nullopt}, ""});
+    TaskId id = store_.Add({{"prod", i, std::nullopt}, ""}, WallTime{});
     poller->Schedule(id, clock_.SteadyNow());
   }
   EXPECT_EQ(RunAllDue(*poller), 1);  // one token available now
@@ -145,7 +145,7 @@ TEST_F(PollerTest, RateLimitDelaysTasksInTheQueueNotInAWorker) {
 TEST_F(PollerTest, RemovedTaskIsDropped) {
   auto poller = MakePoller();
   progress_[1] = 5;
-  TaskId id = store_.Add({{"prod", 1, std::nullopt}, ""});
+  TaskId id = store_.Add({{"prod", 1, std::nullopt}, ""}, WallTime{});
   poller->Schedule(id, clock_.SteadyNow());
   store_.Remove({"prod", 1, std::nullopt});
   EXPECT_EQ(RunAllDue(*poller), 0);
@@ -157,7 +157,7 @@ TEST_F(PollerTest, WorkersPollInTheBackgroundAndStop) {
   auto poller = MakePoller();
   for (long i = 1; i <= 20; ++i) {
     progress_[i] = 50;
-    poller->Schedule(store_.Add({{"prod", i, std::nullopt}, ""}),
+    poller->Schedule(store_.Add({{"prod", i, std::nullopt}, ""}, WallTime{}),
                      clock_.SteadyNow());
   }
   poller->Start();

@@ -18,9 +18,9 @@ aliyun::ExportInfo Info(int progress, const std::string& status) {
 
 TEST(TaskStore, SameKeyIsTrackedOnce) {
   TaskStore store(std::chrono::hours(1));
-  TaskId a = store.Add({{"prod", 1, std::nullopt}, "one"});
-  TaskId b = store.Add({{"prod", 1, std::nullopt}, "renamed"});
-  TaskId c = store.Add({{"prod", 1, 77}, "member"});
+  TaskId a = store.Add({{"prod", 1, std::nullopt}, "one"}, WallTime{});
+  TaskId b = store.Add({{"prod", 1, std::nullopt}, "renamed"}, WallTime{});
+  TaskId c = store.Add({{"prod", 1, 77}, "member"}, WallTime{});
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_EQ(store.size(), 2u);
@@ -29,8 +29,8 @@ TEST(TaskStore, SameKeyIsTrackedOnce) {
 
 TEST(TaskStore, ReadyOnlyAfterEveryTaskWasPolled) {
   TaskStore store(std::chrono::hours(1));
-  TaskId a = store.Add({{"prod", 1, std::nullopt}, "a"});
-  TaskId b = store.Add({{"prod", 2, std::nullopt}, "b"});
+  TaskId a = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  TaskId b = store.Add({{"prod", 2, std::nullopt}, "b"}, WallTime{});
   EXPECT_FALSE(store.AllPolledOnce());
   store.RecordSuccess(a, Info(10, "exporting"), WallTime{});
   EXPECT_FALSE(store.AllPolledOnce());
@@ -40,7 +40,7 @@ TEST(TaskStore, ReadyOnlyAfterEveryTaskWasPolled) {
 
 TEST(TaskStore, FailureKeepsLastValuesAndReportsPreviousCode) {
   TaskStore store(std::chrono::hours(1));
-  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"});
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
   store.RecordSuccess(id, Info(40, "exporting"),
                       WallTime(std::chrono::seconds(5)));
   auto previous = store.RecordFailure(id, {"ServerError", "m", "", 500, {}},
@@ -61,7 +61,7 @@ TEST(TaskStore, FailureKeepsLastValuesAndReportsPreviousCode) {
 
 TEST(TaskStore, FinishedTaskIsKeptForRetentionThenForgotten) {
   TaskStore store(std::chrono::minutes(10));
-  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"});
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
   WallTime done(std::chrono::seconds(1000));
   store.RecordSuccess(id, Info(100, "success"), done);
   EXPECT_FALSE(store.NeedsPolling(id));
@@ -74,7 +74,7 @@ TEST(TaskStore, FinishedTaskIsKeptForRetentionThenForgotten) {
 
 TEST(TaskStore, UnknownStatusIsKeptAndClassified) {
   TaskStore store(std::chrono::hours(1));
-  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"});
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
   store.RecordSuccess(id, Info(30, "failed"), WallTime{});
   TaskSnapshot s = store.Snapshot().at(0);
   EXPECT_EQ(s.state, ExportState::kUnknown);
@@ -84,11 +84,44 @@ TEST(TaskStore, UnknownStatusIsKeptAndClassified) {
 
 TEST(TaskStore, RemoveForgetsTheTask) {
   TaskStore store(std::chrono::hours(1));
-  store.Add({{"prod", 1, std::nullopt}, "a"});
+  store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
   EXPECT_TRUE(store.Remove({"prod", 1, std::nullopt}));
   EXPECT_FALSE(store.Remove({"prod", 1, std::nullopt}));
   EXPECT_EQ(store.size(), 0u);
   EXPECT_TRUE(store.AllPolledOnce());
+}
+
+}  // namespace
+}  // namespace sas::poll
+
+namespace sas::poll {
+namespace {
+
+TEST(TaskStore, LastProgressMovesOnlyWhenProgressOrCountChanges) {
+  TaskStore store(std::chrono::hours(1));
+  WallTime seen(std::chrono::seconds(100));
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, seen);
+  EXPECT_EQ(store.Snapshot()[0].first_seen, seen);
+  EXPECT_EQ(store.Snapshot()[0].last_progress, seen);
+  aliyun::ExportInfo info;
+  info.progress = 10;
+  info.current_count = 5;
+  info.total_count = 50;
+  info.export_status = "exporting";
+  store.RecordSuccess(id, info, WallTime(std::chrono::seconds(200)));
+  EXPECT_EQ(store.Snapshot()[0].last_progress,
+            WallTime(std::chrono::seconds(200)));
+  store.RecordSuccess(id, info, WallTime(std::chrono::seconds(300)));
+  EXPECT_EQ(store.Snapshot()[0].last_progress,
+            WallTime(std::chrono::seconds(200)));
+  info.current_count = 6;  // entries moved, percent did not
+  store.RecordSuccess(id, info, WallTime(std::chrono::seconds(400)));
+  EXPECT_EQ(store.Snapshot()[0].last_progress,
+            WallTime(std::chrono::seconds(400)));
+  // Adding the same task again keeps its clocks.
+  store.Add({{"prod", 1, std::nullopt}, "a"},
+            WallTime(std::chrono::seconds(999)));
+  EXPECT_EQ(store.Snapshot()[0].first_seen, seen);
 }
 
 }  // namespace
