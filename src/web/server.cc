@@ -107,10 +107,17 @@ void WebServer::InstallRoutes(httplib::Server& server) {
                       "text/plain; charset=utf-8");
     }
   });
-  std::string landing = LandingPage(telemetry);
-  server.Get("/", [landing](const httplib::Request&, httplib::Response& res) {
-    res.set_content(landing, "text/html; charset=utf-8");
-  });
+  if (handlers_.status_page) {
+    server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(handlers_.status_page(), "text/html; charset=utf-8");
+    });
+  } else {
+    std::string landing = LandingPage(telemetry);
+    server.Get("/", [landing](const httplib::Request&, httplib::Response& res) {
+      res.set_content(landing, "text/html; charset=utf-8");
+    });
+  }
   // Anything else: a plain, specific answer instead of an empty body.
   server.set_error_handler(
       [](const httplib::Request& req, httplib::Response& res) {

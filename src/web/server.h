@@ -23,11 +23,14 @@ struct WebOptions {
 struct WebHandlers {
   std::function<std::string()> metrics;  // the exposition text
   std::function<bool()> ready;           // config loaded, every task polled
+  // The HTML page at /, e.g. RenderStatusPage over a snapshot. Unset: a
+  // static landing page with links.
+  std::function<std::string()> status_page;
 };
 
-// The HTTP server: telemetry path, /-/healthy, /-/ready and the landing page
-// at /. Gzip when the client asks for it. One listener per address.
-// Start/Stop from one thread; the handlers run in the server's pool.
+// The HTTP server: telemetry path, /-/healthy, /-/ready and the status (or
+// landing) page at /. Gzip when the client asks for it. One listener per
+// address. Start/Stop from one thread; the handlers run in the server's pool.
 class WebServer {
  public:
   WebServer(WebOptions options, WebHandlers handlers);
