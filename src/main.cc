@@ -29,6 +29,8 @@ Flags:
                                table, exit 0 only if all succeed
   --web.listen-address=ADDR    address to listen on, repeatable (default :10075)
   --web.telemetry-path=PATH    path of the metrics (default /metrics)
+  --web.enable-task-api        serve POST/GET/DELETE /api/v1/tasks
+  --storage.path=DIR           where API-registered tasks are kept (default data)
   --log.level=LEVEL            debug, info, warn or error (default info)
   --log.format=FORMAT          logfmt or json (default logfmt)
   --version                    print the version and exit
@@ -43,6 +45,8 @@ struct Flags {
   bool check_accounts = false;
   std::vector<std::string> listen_addresses;
   std::string telemetry_path = "/metrics";
+  bool enable_task_api = false;
+  std::string storage_path = "data";
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool version = false;
@@ -101,6 +105,15 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
         return false;
       }
       flags->telemetry_path = value;
+    } else if (name == "--web.enable-task-api") {
+      if (!boolean(&flags->enable_task_api)) return false;
+    } else if (name == "--storage.path") {
+      if (!take_value()) return false;
+      if (value.empty()) {
+        *error = "--storage.path must not be empty";
+        return false;
+      }
+      flags->storage_path = value;
     } else if (name == "--log.level") {
       if (!take_value()) return false;
       flags->log_level = value;
@@ -177,14 +190,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   sigset_t stop_signals = BlockStopSignals();
-  sas::web::WebOptions web_options;
-  web_options.listen_addresses = flags.listen_addresses;
-  web_options.telemetry_path = flags.telemetry_path;
+  sas::app::AppOptions options;
+  options.web.listen_addresses = flags.listen_addresses;
+  options.web.telemetry_path = flags.telemetry_path;
+  options.enable_task_api = flags.enable_task_api;
+  options.storage_path = flags.storage_path;
   // Building the app reads the files credentials come from (CLI profiles,
   // credentials files) without touching the network, so --config.check
   // catches their problems too.
   std::unique_ptr<sas::app::ExporterApp> app =
-      sas::app::ExporterApp::Create(*loaded.config, web_options, &error);
+      sas::app::ExporterApp::Create(*loaded.config, options, &error);
   if (!app) {
     std::cerr << "aliyun_sas_exporter: " << error << "\n";
     return 1;

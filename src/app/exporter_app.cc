@@ -1,5 +1,7 @@
 #include "app/exporter_app.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/registry.h>
 
 #include <iomanip>
@@ -9,6 +11,9 @@
 #include "aliyun/httplib_transport.h"
 #include "aliyun/sas_client.h"
 #include "credentials/factory.h"
+#include "discovery/task_api.h"
+#include "discovery/task_file_watcher.h"
+#include "discovery/task_registry.h"
 #include "metrics/api_metrics.h"
 #include "metrics/credential_metrics.h"
 #include "metrics/exposition.h"
@@ -28,6 +33,9 @@ namespace {
 // code "credentials", until a refresh succeeds).
 constexpr std::chrono::seconds kFirstCredentialsWait{30};
 
+// How often task files are checked for changes.
+constexpr Millis kTaskFileScanPeriod{2'000};
+
 struct Account {
   std::unique_ptr<aliyun::HttpTransport> transport;
   std::unique_ptr<TokenBucket> bucket;
@@ -40,7 +48,7 @@ struct Account {
 }  // namespace
 
 struct ExporterApp::Impl {
-  explicit Impl(const config::Config& config, web::WebOptions web_options);
+  explicit Impl(const config::Config& config, AppOptions options);
 
   const config::ExporterConfig exporter_config;
   prometheus::Registry registry;
@@ -53,16 +61,24 @@ struct ExporterApp::Impl {
   credentials::CredentialsRefresher refresher{RealClock()};
   std::map<std::string, Account> accounts;
   std::unique_ptr<poll::Poller> poller;
+  std::unique_ptr<discovery::TaskRegistry> tasks;
+  std::unique_ptr<discovery::TaskFileWatcher> task_files;
+  std::unique_ptr<discovery::TaskApi> task_api;
+  prometheus::Family<prometheus::Counter>& task_file_errors =
+      prometheus::BuildCounter()
+          .Name("aliyun_sas_exporter_task_file_errors_total")
+          .Help(
+              "Times a task file could not be read or parsed; its last "
+              "good content stays in use.")
+          .Register(registry);
   metrics::Exposition exposition{registry, store};
   web::WebServer web;
-  std::vector<poll::TaskId> task_ids;
 };
 
-ExporterApp::Impl::Impl(const config::Config& config,
-                        web::WebOptions web_options)
+ExporterApp::Impl::Impl(const config::Config& config, AppOptions options)
     : exporter_config(config.exporter),
       store(exporter_config.finished_retention),
-      web(std::move(web_options),
+      web(std::move(options.web),
           web::WebHandlers{[this] { return exposition.Render(); },
                            [this] { return store.AllPolledOnce(); }}) {}
 
@@ -73,9 +89,11 @@ ExporterApp::~ExporterApp() {
 }
 
 std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
-                                                 web::WebOptions web_options,
+                                                 AppOptions options,
                                                  std::string* error) {
-  auto impl = std::make_unique<Impl>(config, std::move(web_options));
+  const bool enable_task_api = options.enable_task_api;
+  const std::string storage_path = options.storage_path;
+  auto impl = std::make_unique<Impl>(config, std::move(options));
   Impl& app = *impl;
   const config::ExporterConfig& exporter = config.exporter;
   std::string user_agent = aliyun::DefaultUserAgent(
@@ -126,14 +144,41 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   app.poller = std::make_unique<poll::Poller>(
       poll::PollerOptions{exporter.poll_interval, exporter.concurrency},
       app.store, std::move(handles), RealClock());
+  std::set<std::string> account_names;
+  for (const auto& account : config.accounts)
+    account_names.insert(account.name);
+  app.tasks = std::make_unique<discovery::TaskRegistry>(
+      app.store, *app.poller, RealClock(), account_names,
+      static_cast<size_t>(exporter.max_tasks));
   for (const config::TaskConfig& task : config.tasks) {
-    app.task_ids.push_back(app.store.Add(
-        {{task.account, task.export_id, task.rd_account_id}, task.name},
-        RealClock().Now()));
+    discovery::TaskEntry entry{task.account, task.export_id, task.rd_account_id,
+                               task.name, std::nullopt};
+    if (app.tasks->Add("config", entry) ==
+        discovery::TaskRegistry::AddResult::kTooMany) {
+      *error = "more [[task]] entries than max_tasks (" +
+               std::to_string(exporter.max_tasks) + ")";
+      return nullptr;
+    }
     Account& account = app.accounts.at(task.account);
     if (!account.first_task) {
       account.first_task =
           aliyun::ExportQuery{task.export_id, task.rd_account_id};
+    }
+  }
+  if (!exporter.task_files.empty()) {
+    Impl* raw = &app;
+    app.task_files = std::make_unique<discovery::TaskFileWatcher>(
+        exporter.task_files, *app.tasks, [raw](const std::string& file) {
+          raw->task_file_errors.Add({{"file", file}}).Increment();
+        });
+  }
+  if (enable_task_api) {
+    app.task_api = std::make_unique<discovery::TaskApi>(*app.tasks, app.store,
+                                                        storage_path);
+    std::string load_error;
+    if (!app.task_api->Load(&load_error)) {
+      log::Error("Registered tasks could not be loaded; starting without them",
+                 {{"err", load_error}});
     }
   }
   return std::unique_ptr<ExporterApp>(new ExporterApp(std::move(impl)));
@@ -148,10 +193,11 @@ bool ExporterApp::Start(std::string* error) {
               {{"waited", FormatDuration(kFirstCredentialsWait)}});
   }
   if (!impl_->web.Start(error)) return false;
-  impl_->poller->ScheduleSpread(impl_->task_ids);
+  if (impl_->task_files) impl_->task_files->Start(kTaskFileScanPeriod);
+  impl_->tasks->StartPolling();
   impl_->poller->Start();
   log::Info("Polling started",
-            {{"tasks", std::to_string(impl_->task_ids.size())},
+            {{"tasks", std::to_string(impl_->tasks->size())},
              {"accounts", std::to_string(impl_->accounts.size())},
              {"poll_interval",
               FormatDuration(impl_->exporter_config.poll_interval)}});
@@ -163,6 +209,7 @@ void ExporterApp::Stop() {
   impl_->providers->CancelAll();
   for (auto& [name, account] : impl_->accounts) account.transport->CancelAll();
   impl_->refresher.Stop();
+  if (impl_->task_files) impl_->task_files->Stop();
   impl_->poller->Stop();
   impl_->web.Stop();
 }

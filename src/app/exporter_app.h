@@ -10,6 +10,14 @@
 
 namespace sas::app {
 
+struct AppOptions {
+  web::WebOptions web;
+  // --web.enable-task-api: serve POST/GET/DELETE /api/v1/tasks.
+  bool enable_task_api = false;
+  // --storage.path: where tasks registered through the API are kept.
+  std::string storage_path = "data";
+};
+
 // The exporter, wired from a validated configuration: per-account
 // credentials, clients and rate limits, the task store, the poller, the
 // metrics and the web server. Start/Stop from one thread.
@@ -21,7 +29,7 @@ class ExporterApp {
   // with *error when an account's credentials cannot be set up (an
   // unreadable CLI profile, a missing credentials-file section, ...).
   static std::unique_ptr<ExporterApp> Create(const config::Config& config,
-                                             web::WebOptions web_options,
+                                             AppOptions options,
                                              std::string* error);
 
   // Fetches every account's credentials (waiting at most `credentials_wait`

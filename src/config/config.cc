@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::string_view kTopLevelKeys[] = {"exporter", "account", "task"};
 constexpr std::string_view kExporterKeys[] = {
-    "poll_interval",   "concurrency", "request_timeout",
-    "connect_timeout", "max_retries", "finished_retention"};
+    "poll_interval", "concurrency",        "request_timeout", "connect_timeout",
+    "max_retries",   "finished_retention", "task_files",      "max_tasks"};
 constexpr std::string_view kAccountKeys[] = {"name",
                                              "region",
                                              "endpoint",
@@ -100,6 +100,7 @@ constexpr std::string_view kDefaultRoleSessionName = "aliyun_sas_exporter";
 constexpr Millis kMinPollInterval{100};
 constexpr int kMaxConcurrency = 256;
 constexpr int kMaxRetries = 10;
+constexpr int64_t kMaxTasksLimit = 1'000'000;
 constexpr double kMaxRequestsPerSecond = 10'000;
 constexpr size_t kMaxAccountNameLength = 64;
 // STS DurationSeconds: 900 s up to the longest role session allowed.
@@ -644,6 +645,43 @@ void Loader::LoadExporter(const toml::table& root) {
 
   if (auto d = Duration(Get(*table, path, "finished_retention"))) {
     exporter.finished_retention = *d;
+  }
+
+  field = Get(*table, path, "task_files");
+  if (field.node != nullptr) {
+    if (const toml::array* patterns = field.node->as_array()) {
+      for (size_t i = 0; i < patterns->size(); ++i) {
+        const toml::node& element = *patterns->get(i);
+        std::string element_path = field.path + "[" + std::to_string(i) + "]";
+        if (!element.is_string() || element.as_string()->get().empty()) {
+          Error(At(element), element_path +
+                                 ": expected a non-empty string (a path or a "
+                                 "glob pattern such as \"/etc/aliyun_sas_"
+                                 "exporter/tasks.d/*.json\"), found " +
+                                 TypeName(element));
+          continue;
+        }
+        exporter.task_files.push_back(element.as_string()->get());
+      }
+    } else {
+      Error(At(*field.node),
+            field.path +
+                ": expected an array of paths or glob patterns, e.g. "
+                "[\"/etc/aliyun_sas_exporter/tasks.d/*.json\"], "
+                "found " +
+                TypeName(*field.node));
+    }
+  }
+
+  field = Get(*table, path, "max_tasks");
+  if (auto n = Integer(field)) {
+    if (*n < 1 || *n > kMaxTasksLimit) {
+      Error(At(*field.node), field.path + ": must be between 1 and " +
+                                 std::to_string(kMaxTasksLimit) + ", got " +
+                                 std::to_string(*n));
+    } else {
+      exporter.max_tasks = static_cast<int>(*n);
+    }
   }
 }
 

@@ -41,8 +41,13 @@ struct ExporterConfig {
   Millis request_timeout{10'000};  // one HTTP attempt; > 0
   Millis connect_timeout{5'000};   // > 0
   int max_retries = 2;  // extra attempts for retryable failures; 0..10
-  Millis finished_retention{
-      3'600'000};  // how long a finished export stays exposed; >= 0
+  // How long a finished export stays exposed; >= 0.
+  Millis finished_retention{3'600'000};
+  // Paths or glob patterns of JSON task files (file_sd style), re-read when
+  // they change.
+  std::vector<std::string> task_files;
+  // Tasks tracked at most, all sources together; 1..1,000,000.
+  int max_tasks = 10'000;
 };
 
 // [account.credentials]: where an account's credentials come from. Without

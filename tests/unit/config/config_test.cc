@@ -306,7 +306,31 @@ TEST_F(ConfigTest, UnknownKeyWithoutSuggestionListsValidKeys) {
       ElementsAre("c.toml:2:1: exporter.verbosity: unknown key; valid keys "
                   "here: \"poll_interval\", \"concurrency\", "
                   "\"request_timeout\", \"connect_timeout\", \"max_retries\", "
-                  "\"finished_retention\""));
+                  "\"finished_retention\", \"task_files\", \"max_tasks\""));
+}
+
+TEST_F(ConfigTest, ReadsTaskFilesAndMaxTasks) {
+  Config config =
+      Load(Cat({"[exporter]\ntask_files = [\"/etc/t/*.json\", "
+                "\"/srv/one.json\"]\nmax_tasks = 500\n",
+                kAccount, kTask}));
+  EXPECT_THAT(config.exporter.task_files,
+              ElementsAre("/etc/t/*.json", "/srv/one.json"));
+  EXPECT_EQ(config.exporter.max_tasks, 500);
+  EXPECT_THAT(
+      Errors(Cat(
+          {"[exporter]\ntask_files = \"/etc/t/*.json\"\n", kAccount, kTask})),
+      ElementsAre(::testing::HasSubstr(
+          "c.toml:2:14: exporter.task_files: expected an array of paths")));
+  EXPECT_THAT(
+      Errors(Cat({"[exporter]\ntask_files = [\"a\", 3]\n", kAccount, kTask})),
+      ElementsAre(::testing::HasSubstr(
+          "c.toml:2:20: exporter.task_files[1]: expected a non-empty "
+          "string")));
+  EXPECT_THAT(
+      Errors(Cat({"[exporter]\nmax_tasks = 0\n", kAccount, kTask})),
+      ElementsAre("c.toml:2:13: exporter.max_tasks: must be between 1 and "
+                  "1000000, got 0"));
 }
 
 // ---- [exporter] ------------------------------------------------------------

@@ -1,0 +1,230 @@
+#include "discovery/task_entry.h"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace sas::discovery {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kKeys[] = {"account", "export_id", "rd_account_id",
+                                      "name", "created_at"};
+
+// The 1-based line and column of byte `offset` in text.
+std::pair<int, int> LineColumn(std::string_view text, size_t offset) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+bool PositiveInteger(const json& value, int64_t* out) {
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v);
+    return true;
+  }
+  if (value.is_number_integer()) {
+    *out = value.get<int64_t>();
+    return *out > 0;
+  }
+  return false;
+}
+
+// Validates one task object; *error names the field.
+bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
+  if (!object.is_object()) {
+    *error =
+        std::string("a task must be a JSON object, got ") + object.type_name();
+    return false;
+  }
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+      *error = "unknown field \"" + key +
+               "\" (valid: account, export_id, rd_account_id, name, "
+               "created_at)";
+      return false;
+    }
+  }
+  TaskEntry entry;
+  auto account = object.find("account");
+  if (account == object.end() || !account->is_string() ||
+      account->get<std::string>().empty()) {
+    *error =
+        "\"account\" must be a non-empty string naming a configured "
+        "account";
+    return false;
+  }
+  entry.account = account->get<std::string>();
+  auto export_id = object.find("export_id");
+  if (export_id == object.end() ||
+      !PositiveInteger(*export_id, &entry.export_id)) {
+    *error =
+        "\"export_id\" must be a positive integer (the Id ExportRecord "
+        "returned)";
+    return false;
+  }
+  if (auto rd = object.find("rd_account_id");
+      rd != object.end() && !rd->is_null()) {
+    int64_t value;
+    if (!PositiveInteger(*rd, &value)) {
+      *error =
+          "\"rd_account_id\" must be a positive integer (a member "
+          "account id)";
+      return false;
+    }
+    entry.rd_account_id = value;
+  }
+  if (auto name = object.find("name");
+      name != object.end() && !name->is_null()) {
+    if (!name->is_string()) {
+      *error = "\"name\" must be a string";
+      return false;
+    }
+    entry.name = name->get<std::string>();
+    if (entry.name.size() > 256) {
+      *error = "\"name\" must be at most 256 bytes";
+      return false;
+    }
+  }
+  if (auto created = object.find("created_at");
+      created != object.end() && !created->is_null()) {
+    WallTime t;
+    if (created->is_string() && ParseIso8601(created->get<std::string>(), &t)) {
+      entry.created_at = t;
+    } else if (created->is_number() && created->get<double>() > 0) {
+      entry.created_at = WallTime(std::chrono::milliseconds(
+          static_cast<int64_t>(created->get<double>() * 1000)));
+    } else {
+      *error =
+          "\"created_at\" must be \"yyyy-MM-ddTHH:mm:ssZ\" or Unix "
+          "seconds";
+      return false;
+    }
+  }
+  *out = std::move(entry);
+  return true;
+}
+
+// Byte offsets of the top-level array's elements (after a successful parse,
+// so the text is valid JSON).
+std::vector<size_t> TopLevelElementStarts(std::string_view text) {
+  std::vector<size_t> starts;
+  int depth = 0;
+  bool in_string = false, expect_element = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    if (depth == 1 && expect_element) {
+      starts.push_back(i);
+      expect_element = false;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth == 1 && c == '[') expect_element = true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expect_element = true;
+    }
+  }
+  return starts;
+}
+
+}  // namespace
+
+poll::TaskDefinition TaskEntry::Definition() const {
+  return {Key(), name.empty() ? std::to_string(export_id) : name};
+}
+
+bool ParseTaskFile(std::string_view text, const std::string& path,
+                   std::vector<TaskEntry>* out, std::string* error) {
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::parse_error& e) {
+    auto [line, column] = LineColumn(text, e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at
+    // line 1, column 5: syntax error while parsing value - ..."; keep the
+    // part after the position.
+    if (auto colon = what.find(": ", what.find("column"));
+        colon != std::string::npos) {
+      what = what.substr(colon + 2);
+    }
+    *error = path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+             ": invalid JSON: " + what;
+    return false;
+  }
+  if (!document.is_array()) {
+    *error = path + ":1:1: a task file must be a JSON array of tasks, got " +
+             std::string(document.type_name());
+    return false;
+  }
+  std::vector<size_t> starts = TopLevelElementStarts(text);
+  std::vector<TaskEntry> entries;
+  std::set<poll::TaskKey> seen;
+  for (size_t i = 0; i < document.size(); ++i) {
+    TaskEntry entry;
+    std::string why;
+    auto [line, column] = LineColumn(text, i < starts.size() ? starts[i] : 0);
+    std::string where = path + ":" + std::to_string(line) + ":" +
+                        std::to_string(column) + ": task " +
+                        std::to_string(i + 1) + ": ";
+    if (!ReadTask(document[i], &entry, &why)) {
+      *error = where + why;
+      return false;
+    }
+    if (!seen.insert(entry.Key()).second) {
+      *error = where +
+               "the same task (account, rd_account_id, export_id) "
+               "is listed twice";
+      return false;
+    }
+    entries.push_back(std::move(entry));
+  }
+  *out = std::move(entries);
+  return true;
+}
+
+bool ParseTaskObject(std::string_view text, TaskEntry* out,
+                     std::string* error) {
+  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    *error = "the body is not valid JSON";
+    return false;
+  }
+  return ReadTask(document, out, error);
+}
+
+std::string TaskEntriesToJson(const std::vector<TaskEntry>& entries) {
+  json array = json::array();
+  for (const TaskEntry& entry : entries) {
+    json object = {{"account", entry.account}, {"export_id", entry.export_id}};
+    if (entry.rd_account_id) object["rd_account_id"] = *entry.rd_account_id;
+    if (!entry.name.empty()) object["name"] = entry.name;
+    if (entry.created_at)
+      object["created_at"] = FormatIso8601(*entry.created_at);
+    array.push_back(std::move(object));
+  }
+  return array.dump(2) + "\n";
+}
+
+}  // namespace sas::discovery

@@ -1,0 +1,111 @@
+#include "discovery/task_file_watcher.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <set>
+
+#include "util/file_system.h"
+#include "util/log.h"
+
+namespace sas::discovery {
+namespace {
+
+// Task files larger than this are refused (as broken files).
+constexpr size_t kMaxTaskFileBytes = 16 << 20;
+
+std::vector<std::string> Expand(const std::string& pattern) {
+  std::vector<std::string> paths;
+  glob_t matches{};
+  if (glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches) == 0) {
+    for (size_t i = 0; i < matches.gl_pathc; ++i) {
+      paths.emplace_back(matches.gl_pathv[i]);
+    }
+  }
+  globfree(&matches);
+  return paths;
+}
+
+}  // namespace
+
+TaskFileWatcher::TaskFileWatcher(
+    std::vector<std::string> patterns, TaskRegistry& registry,
+    std::function<void(const std::string& file)> on_error)
+    : patterns_(std::move(patterns)),
+      registry_(registry),
+      on_error_(std::move(on_error)) {}
+
+TaskFileWatcher::~TaskFileWatcher() { Stop(); }
+
+void TaskFileWatcher::Scan() {
+  std::lock_guard scan_lock(scan_mutex_);
+  std::set<std::string> present;
+  for (const std::string& pattern : patterns_) {
+    for (const std::string& path : Expand(pattern)) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      present.insert(path);
+      Seen now{static_cast<int64_t>(st.st_size),
+               static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                   st.st_mtim.tv_nsec,
+               static_cast<uint64_t>(st.st_ino)};
+      Seen& before = seen_[path];
+      if (before.size == now.size && before.mtime_ns == now.mtime_ns &&
+          before.inode == now.inode) {
+        continue;
+      }
+      before = now;
+      FileReadResult read = LocalFileSystem().ReadFile(path, kMaxTaskFileBytes);
+      std::vector<TaskEntry> entries;
+      std::string error;
+      if (!read.ok) {
+        error = path + ": cannot read: " + read.error;
+      } else if (ParseTaskFile(read.content, path, &entries, &error)) {
+        for (const std::string& problem :
+             registry_.Replace("file:" + path, entries)) {
+          log::Warn("Task file entry skipped",
+                    {{"file", path}, {"err", problem}});
+        }
+        log::Info("Task file loaded",
+                  {{"file", path}, {"tasks", std::to_string(entries.size())}});
+        continue;
+      }
+      log::Error("Task file is broken; keeping its last good content",
+                 {{"file", path}, {"err", error}});
+      if (on_error_) on_error_(path);
+    }
+  }
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    registry_.Replace("file:" + it->first, {});
+    log::Info("Task file gone; its tasks are no longer tracked",
+              {{"file", it->first}});
+    it = seen_.erase(it);
+  }
+}
+
+void TaskFileWatcher::Start(Millis period) {
+  Scan();
+  thread_ = std::thread([this, period] {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      Scan();
+      lock.lock();
+    }
+  });
+}
+
+void TaskFileWatcher::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sas::discovery

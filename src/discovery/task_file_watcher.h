@@ -1,0 +1,55 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "discovery/task_registry.h"
+#include "util/duration.h"
+
+namespace sas::discovery {
+
+// Task files, the way Prometheus' file_sd works: every `period` the glob
+// patterns are expanded and each file whose size, modification time or inode
+// changed is re-read. A file that parses replaces what it named before; a
+// broken file keeps its last good content, is logged with file and position,
+// and reported to on_error; a file that disappears takes its tasks with it.
+// Thread-safe.
+class TaskFileWatcher {
+ public:
+  TaskFileWatcher(std::vector<std::string> patterns, TaskRegistry& registry,
+                  std::function<void(const std::string& file)> on_error);
+  ~TaskFileWatcher();
+
+  // One pass over the patterns, in the calling thread.
+  void Scan();
+  // Scans now, then every `period` in a background thread.
+  void Start(Millis period);
+  void Stop();
+
+ private:
+  struct Seen {
+    int64_t size = -1;
+    int64_t mtime_ns = -1;
+    uint64_t inode = 0;
+  };
+
+  const std::vector<std::string> patterns_;
+  TaskRegistry& registry_;
+  const std::function<void(const std::string&)> on_error_;
+  std::mutex scan_mutex_;
+  // Guarded by scan_mutex_.
+  std::map<std::string, Seen> seen_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  // Guarded by mutex_.
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sas::discovery

@@ -1,0 +1,121 @@
+#include "discovery/task_registry.h"
+
+#include "util/log.h"
+
+namespace sas::discovery {
+
+TaskRegistry::TaskRegistry(poll::TaskStore& store, poll::Poller& poller,
+                           const Clock& clock, std::set<std::string> accounts,
+                           size_t max_tasks)
+    : store_(store),
+      poller_(poller),
+      clock_(clock),
+      accounts_(std::move(accounts)),
+      max_tasks_(max_tasks) {}
+
+TaskRegistry::AddResult TaskRegistry::Add(const std::string& source,
+                                          const TaskEntry& entry) {
+  std::lock_guard lock(mutex_);
+  return AddLocked(source, entry);
+}
+
+TaskRegistry::AddResult TaskRegistry::AddLocked(const std::string& source,
+                                                const TaskEntry& entry) {
+  if (!accounts_.contains(entry.account)) return AddResult::kUnknownAccount;
+  poll::TaskKey key = entry.Key();
+  auto it = sources_.find(key);
+  if (it != sources_.end()) {
+    it->second.insert(source);
+    by_source_[source].insert(key);
+    return AddResult::kExists;
+  }
+  if (sources_.size() >= max_tasks_) return AddResult::kTooMany;
+  sources_[key].insert(source);
+  by_source_[source].insert(key);
+  poll::TaskId id =
+      store_.Add(entry.Definition(), entry.created_at.value_or(clock_.Now()));
+  if (polling_) {
+    poller_.Schedule(id, clock_.SteadyNow());
+  } else {
+    waiting_.push_back(id);
+  }
+  return AddResult::kCreated;
+}
+
+void TaskRegistry::DropLocked(const std::string& source,
+                              const poll::TaskKey& key) {
+  auto it = sources_.find(key);
+  if (it == sources_.end()) return;
+  it->second.erase(source);
+  by_source_[source].erase(key);
+  if (it->second.empty()) {
+    sources_.erase(it);
+    store_.Remove(key);
+  }
+}
+
+std::vector<std::string> TaskRegistry::Replace(
+    const std::string& source, const std::vector<TaskEntry>& entries) {
+  std::vector<std::string> problems;
+  std::lock_guard lock(mutex_);
+  std::set<poll::TaskKey> wanted;
+  for (const TaskEntry& entry : entries) wanted.insert(entry.Key());
+  std::set<poll::TaskKey> current = by_source_[source];
+  for (const poll::TaskKey& key : current) {
+    if (!wanted.contains(key)) DropLocked(source, key);
+  }
+  for (const TaskEntry& entry : entries) {
+    switch (AddLocked(source, entry)) {
+      case AddResult::kUnknownAccount:
+        problems.push_back("task " + entry.Key().ToString() +
+                           ": no account named \"" + entry.account + "\"");
+        break;
+      case AddResult::kTooMany:
+        problems.push_back("task " + entry.Key().ToString() +
+                           ": not tracked, max_tasks (" +
+                           std::to_string(max_tasks_) + ") reached");
+        break;
+      default:
+        break;
+    }
+  }
+  return problems;
+}
+
+TaskRegistry::RemoveResult TaskRegistry::Remove(
+    const std::string& source, const poll::TaskKey& key,
+    std::vector<std::string>* others) {
+  std::lock_guard lock(mutex_);
+  auto it = sources_.find(key);
+  if (it == sources_.end()) return RemoveResult::kNotFound;
+  std::set<std::string> rest = it->second;
+  bool held = rest.erase(source) > 0;
+  if (!held || !rest.empty()) {
+    if (others != nullptr) others->assign(rest.begin(), rest.end());
+    return held ? RemoveResult::kHeldElsewhere : RemoveResult::kNotFound;
+  }
+  DropLocked(source, key);
+  return RemoveResult::kRemoved;
+}
+
+void TaskRegistry::StartPolling() {
+  std::lock_guard lock(mutex_);
+  polling_ = true;
+  poller_.ScheduleSpread(waiting_);
+  waiting_.clear();
+}
+
+std::vector<std::string> TaskRegistry::SourcesOf(
+    const poll::TaskKey& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = sources_.find(key);
+  if (it == sources_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+size_t TaskRegistry::size() const {
+  std::lock_guard lock(mutex_);
+  return sources_.size();
+}
+
+}  // namespace sas::discovery

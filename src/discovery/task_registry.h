@@ -1,0 +1,74 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "discovery/task_entry.h"
+#include "poll/poller.h"
+#include "poll/task_store.h"
+#include "util/clock.h"
+
+namespace sas::discovery {
+
+// Which sources name each task. A task is tracked (in the store, polled)
+// while at least one source names it: the configuration ("config"), a task
+// file ("file:<path>"), the task API ("api"). The same task from two
+// sources is tracked once. Thread-safe.
+class TaskRegistry {
+ public:
+  enum class AddResult { kCreated, kExists, kUnknownAccount, kTooMany };
+
+  // `accounts` are the configured account names; at most max_tasks tasks
+  // are tracked. A new task is first seen at its created_at, else now.
+  TaskRegistry(poll::TaskStore& store, poll::Poller& poller, const Clock& clock,
+               std::set<std::string> accounts, size_t max_tasks);
+
+  // Adds `entry` for `source`. kExists when the task was tracked already
+  // (from this or another source).
+  AddResult Add(const std::string& source, const TaskEntry& entry);
+
+  // Makes `source` name exactly `entries`: adds the new ones, drops the
+  // ones it no longer names. Entries naming unknown accounts or past
+  // max_tasks are skipped; their messages are returned.
+  std::vector<std::string> Replace(const std::string& source,
+                                   const std::vector<TaskEntry>& entries);
+
+  enum class RemoveResult { kRemoved, kNotFound, kHeldElsewhere };
+  // Stops tracking a task that only `source` names: it is no longer polled
+  // and its series disappear at once. kHeldElsewhere (nothing changes) when
+  // other sources name it too, listed in *others; kNotFound when `source`
+  // does not name it.
+  RemoveResult Remove(const std::string& source, const poll::TaskKey& key,
+                      std::vector<std::string>* others = nullptr);
+
+  // Until this is called, added tasks wait; then they are scheduled spread
+  // evenly over one poll interval, and tasks added later are polled at once.
+  void StartPolling();
+
+  // The sources naming a task (empty when untracked).
+  std::vector<std::string> SourcesOf(const poll::TaskKey& key) const;
+  size_t size() const;
+
+ private:
+  // Requires mutex_ held.
+  AddResult AddLocked(const std::string& source, const TaskEntry& entry);
+  void DropLocked(const std::string& source, const poll::TaskKey& key);
+
+  poll::TaskStore& store_;
+  poll::Poller& poller_;
+  const Clock& clock_;
+  const std::set<std::string> accounts_;
+  const size_t max_tasks_;
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  std::map<poll::TaskKey, std::set<std::string>> sources_;
+  std::map<std::string, std::set<poll::TaskKey>> by_source_;
+  bool polling_ = false;
+  std::vector<poll::TaskId> waiting_;
+};
+
+}  // namespace sas::discovery

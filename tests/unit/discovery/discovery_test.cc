@@ -1,0 +1,262 @@
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "discovery/task_api.h"
+#include "discovery/task_entry.h"
+#include "discovery/task_file_watcher.h"
+#include "discovery/task_registry.h"
+
+namespace sas::discovery {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ParseTaskFile, ReadsEveryField) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  ASSERT_TRUE(ParseTaskFile(R"([
+  {"account": "prod", "export_id": 131231, "rd_account_id": 16670360956,
+   "name": "nightly", "created_at": "2026-11-27T10:00:00Z"},
+  {"account": "prod", "export_id": 7, "created_at": 1700000000}
+])",
+                            "t.json", &entries, &error))
+      << error;
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].rd_account_id, 16670360956);
+  EXPECT_EQ(entries[0].name, "nightly");
+  EXPECT_EQ(FormatIso8601(*entries[0].created_at), "2026-11-27T10:00:00Z");
+  EXPECT_EQ(entries[1].Definition().name, "7");
+  EXPECT_EQ(*entries[1].created_at, WallTime(std::chrono::seconds(1700000000)));
+}
+
+TEST(ParseTaskFile, ReportsFileLineAndColumn) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  EXPECT_FALSE(
+      ParseTaskFile("[\n  {\"account\": \"a\", \"export_id\": 1},\n"
+                    "  {\"account\": \"a\", \"export_id\": \"2\"}\n]",
+                    "t.json", &entries, &error));
+  EXPECT_EQ(error,
+            "t.json:3:3: task 2: \"export_id\" must be a positive integer (the "
+            "Id ExportRecord returned)");
+  EXPECT_FALSE(ParseTaskFile("[{\"account\": \"a\",\n \"export_id\": }]",
+                             "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("t.json:2:"));
+  EXPECT_THAT(error, HasSubstr("invalid JSON"));
+  EXPECT_FALSE(ParseTaskFile("{}", "t.json", &entries, &error));
+  EXPECT_EQ(
+      error,
+      "t.json:1:1: a task file must be a JSON array of tasks, got object");
+  EXPECT_FALSE(
+      ParseTaskFile("[{\"account\": \"a\", \"export_id\": 1, \"id\": 2}]",
+                    "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("unknown field \"id\""));
+  EXPECT_FALSE(ParseTaskFile(
+      "[{\"account\": \"a\", \"export_id\": 1}, {\"account\": \"a\", "
+      "\"export_id\": 1}]",
+      "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("listed twice"));
+  EXPECT_TRUE(entries.empty());
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  poll::TaskStore store_{std::chrono::hours(1)};
+  poll::Poller poller_{poll::PollerOptions{}, store_, {}, clock_};
+  TaskRegistry registry_{store_, poller_, clock_, {"prod", "staging"}, 3};
+
+  TaskEntry Entry(int64_t id, std::string account = "prod") {
+    return TaskEntry{std::move(account), id, std::nullopt, "", std::nullopt};
+  }
+};
+
+TEST_F(RegistryTest, SameTaskFromTwoSourcesIsTrackedOnce) {
+  EXPECT_EQ(registry_.Add("config", Entry(1)),
+            TaskRegistry::AddResult::kCreated);
+  EXPECT_EQ(registry_.Add("api", Entry(1)), TaskRegistry::AddResult::kExists);
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_THAT(registry_.SourcesOf(Entry(1).Key()),
+              ElementsAre("api", "config"));
+  std::vector<std::string> others;
+  EXPECT_EQ(registry_.Remove("api", Entry(1).Key(), &others),
+            TaskRegistry::RemoveResult::kHeldElsewhere);
+  EXPECT_THAT(others, ElementsAre("config"));
+  EXPECT_EQ(store_.size(), 1u);
+}
+
+TEST_F(RegistryTest, RefusesUnknownAccountsAndTooManyTasks) {
+  EXPECT_EQ(registry_.Add("api", Entry(1, "nope")),
+            TaskRegistry::AddResult::kUnknownAccount);
+  registry_.Add("api", Entry(1));
+  registry_.Add("api", Entry(2));
+  registry_.Add("api", Entry(3));
+  EXPECT_EQ(registry_.Add("api", Entry(4)), TaskRegistry::AddResult::kTooMany);
+  EXPECT_EQ(registry_.size(), 3u);
+}
+
+TEST_F(RegistryTest, ReplaceAddsAndDropsAndRemoveForgets) {
+  registry_.Replace("file:a", {Entry(1), Entry(2)});
+  EXPECT_EQ(store_.size(), 2u);
+  auto problems = registry_.Replace("file:a", {Entry(2), Entry(5, "nope")});
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("no account named \"nope\"")));
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.Snapshot()[0].definition.key.export_id, 2);
+  EXPECT_EQ(registry_.Remove("file:a", Entry(2).Key()),
+            TaskRegistry::RemoveResult::kRemoved);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(registry_.Remove("file:a", Entry(2).Key()),
+            TaskRegistry::RemoveResult::kNotFound);
+}
+
+TEST_F(RegistryTest, CreatedAtIsTheFirstSeenTime) {
+  TaskEntry entry = Entry(1);
+  entry.created_at = WallTime(std::chrono::seconds(1600000000));
+  registry_.Add("api", entry);
+  EXPECT_EQ(store_.Snapshot()[0].first_seen, *entry.created_at);
+}
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sas-disc-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = path_ + "/" + name;
+    std::ofstream(path, std::ios::trunc) << content;
+    // A new modification time even within the same second.
+    struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    utimensat(AT_FDCWD, path.c_str(), times, 0);
+    return path;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_F(RegistryTest, TaskFilesAreWatched) {
+  ScratchDir dir;
+  std::vector<std::string> errors;
+  TaskFileWatcher watcher(
+      {dir.path() + "/*.json"}, registry_,
+      [&](const std::string& file) { errors.push_back(file); });
+  std::string file =
+      dir.Write("a.json", R"([{"account": "prod", "export_id": 1}])");
+  watcher.Scan();
+  EXPECT_EQ(store_.size(), 1u);
+
+  dir.Write("a.json", R"([{"account": "prod", "export_id": 1},
+                          {"account": "prod", "export_id": 2}])");
+  watcher.Scan();
+  EXPECT_EQ(store_.size(), 2u);
+
+  // Broken: the last good content stays, the error is reported.
+  dir.Write("a.json", R"([{"account": "prod", "export_id": )");
+  watcher.Scan();
+  EXPECT_EQ(store_.size(), 2u);
+  EXPECT_THAT(errors, ElementsAre(file));
+
+  std::filesystem::remove(file);
+  watcher.Scan();
+  EXPECT_EQ(store_.size(), 0u);
+}
+
+class TaskApiTest : public RegistryTest {
+ protected:
+  ApiResponse Post(const std::string& body) {
+    return api_->Handle({"POST", "/api/v1/tasks", {}, body});
+  }
+  ScratchDir dir_;
+  std::unique_ptr<TaskApi> api_ =
+      std::make_unique<TaskApi>(registry_, store_, dir_.path());
+};
+
+TEST_F(TaskApiTest, CreatesListsAndDeletes) {
+  ApiResponse created =
+      Post(R"({"account": "prod", "export_id": 9, "name": "n"})");
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Post(R"({"account": "prod", "export_id": 9})").status, 200);
+  ApiResponse list = api_->Handle({"GET", "/api/v1/tasks", {}, ""});
+  EXPECT_EQ(list.status, 200);
+  EXPECT_THAT(list.body, HasSubstr("\"export_id\":9"));
+  EXPECT_THAT(list.body, HasSubstr("\"sources\":[\"api\"]"));
+  // Persisted before the answer.
+  std::ifstream stored(api_->storage_file());
+  std::string content((std::istreambuf_iterator<char>(stored)), {});
+  EXPECT_THAT(content, HasSubstr("\"export_id\": 9"));
+
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod/9", {}, ""}).status,
+            204);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod/9", {}, ""}).status,
+            404);
+}
+
+TEST_F(TaskApiTest, BadInputGetsSpecificErrors) {
+  EXPECT_EQ(Post("{not json").status, 400);
+  ApiResponse wrong_type = Post(R"({"account": "prod", "export_id": "9"})");
+  EXPECT_EQ(wrong_type.status, 400);
+  EXPECT_THAT(wrong_type.body, HasSubstr("export_id"));
+  ApiResponse unknown = Post(R"({"account": "nope", "export_id": 9})");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_THAT(unknown.body, HasSubstr("no account named \\\"nope\\\""));
+  Post(R"({"account": "prod", "export_id": 1})");
+  Post(R"({"account": "prod", "export_id": 2})");
+  Post(R"({"account": "prod", "export_id": 3})");
+  EXPECT_EQ(Post(R"({"account": "prod", "export_id": 4})").status, 429);
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod/x", {}, ""}).status,
+            400);
+  EXPECT_EQ(api_->Handle({"PUT", "/api/v1/tasks", {}, ""}).status, 405);
+}
+
+TEST_F(TaskApiTest, DeleteOfATaskAlsoInAFileIsAConflict) {
+  registry_.Add("file:/etc/t.json", Entry(5));
+  Post(R"({"account": "prod", "export_id": 5})");
+  ApiResponse conflict =
+      api_->Handle({"DELETE", "/api/v1/tasks/prod/5", {}, ""});
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_THAT(conflict.body, HasSubstr("file:/etc/t.json"));
+  ApiResponse member = api_->Handle(
+      {"DELETE", "/api/v1/tasks/prod/5", {{"rd_account_id", "77"}}, ""});
+  EXPECT_EQ(member.status, 404);
+}
+
+TEST_F(TaskApiTest, RegisteredTasksSurviveARestart) {
+  Post(R"({"account": "prod", "export_id": 11, "rd_account_id": 22})");
+  poll::TaskStore store(std::chrono::hours(1));
+  poll::Poller poller(poll::PollerOptions{}, store, {}, clock_);
+  TaskRegistry registry(store, poller, clock_, {"prod"}, 10);
+  TaskApi restarted(registry, store, dir_.path());
+  std::string error;
+  ASSERT_TRUE(restarted.Load(&error)) << error;
+  ASSERT_EQ(store.size(), 1u);
+  EXPECT_EQ(store.Snapshot()[0].definition.key.rd_account_id, 22);
+}
+
+TEST_F(TaskApiTest, ACorruptStoreIsSetAsideNotLost) {
+  dir_.Write("tasks.json", "[{\"account\": ");
+  std::string error;
+  EXPECT_FALSE(api_->Load(&error));
+  EXPECT_THAT(error, HasSubstr("tasks.json:"));
+  EXPECT_THAT(error, HasSubstr("set aside as"));
+  bool found = false;
+  for (const auto& file : std::filesystem::directory_iterator(dir_.path())) {
+    if (file.path().filename().string().rfind("tasks.json.broken-", 0) == 0) {
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace sas::discovery
