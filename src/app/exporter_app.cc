@@ -24,6 +24,7 @@
 #include "util/nonce.h"
 #include "util/sleeper.h"
 #include "util/token_bucket.h"
+#include "web/status_page.h"
 
 namespace sas::app {
 namespace {
@@ -49,6 +50,7 @@ struct Account {
 
 struct ExporterApp::Impl {
   explicit Impl(const config::Config& config, AppOptions options);
+  web::WebHandlers Handlers(bool enable_task_api);
 
   const config::ExporterConfig exporter_config;
   prometheus::Registry registry;
@@ -72,15 +74,33 @@ struct ExporterApp::Impl {
               "good content stays in use.")
           .Register(registry);
   metrics::Exposition exposition{registry, store};
+  const std::string telemetry_path;
   web::WebServer web;
 };
 
 ExporterApp::Impl::Impl(const config::Config& config, AppOptions options)
     : exporter_config(config.exporter),
       store(exporter_config.finished_retention),
-      web(std::move(options.web),
-          web::WebHandlers{[this] { return exposition.Render(); },
-                           [this] { return store.AllPolledOnce(); }}) {}
+      telemetry_path(options.web.telemetry_path),
+      web(std::move(options.web), Handlers(options.enable_task_api)) {}
+
+web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api) {
+  web::WebHandlers handlers;
+  handlers.metrics = [this] { return exposition.Render(); };
+  handlers.ready = [this] { return store.AllPolledOnce(); };
+  handlers.status_page = [this] {
+    return web::RenderStatusPage(store.Snapshot(), RealClock().Now(),
+                                 telemetry_path);
+  };
+  if (enable_task_api) {
+    handlers.task_api = [this](const web::ApiCall& call) {
+      discovery::ApiResponse response =
+          task_api->Handle({call.method, call.path, call.query, call.body});
+      return web::ApiReply{response.status, response.body};
+    };
+  }
+  return handlers;
+}
 
 ExporterApp::ExporterApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 

@@ -10,6 +10,12 @@
 namespace sas::web {
 namespace {
 
+constexpr const char* kTaskApiPath = "/api/v1/tasks";
+
+bool IsTaskApiPath(const std::string& path) {
+  return path.rfind(kTaskApiPath, 0) == 0;
+}
+
 constexpr const char* kLandingPage = R"(<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>aliyun_sas_exporter</title>
@@ -119,32 +125,66 @@ void WebServer::InstallRoutes(httplib::Server& server) {
     });
   }
   // Anything else: a plain, specific answer instead of an empty body.
-  server.set_error_handler(
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        std::string reason = res.status == 404 ? "not found" : "error";
-        res.set_content(std::to_string(res.status) + " " + reason + ": " +
-                            req.method + " " + req.path + "\n",
-                        "text/plain; charset=utf-8");
-      });
+  server.set_error_handler([](const httplib::Request& req,
+                              httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (IsTaskApiPath(req.path)) {
+      std::string message =
+          res.status == 413   ? "request body larger than 64 KiB"
+          : res.status == 404 ? "not found: " + req.path
+                              : "error " + std::to_string(res.status);
+      res.set_content("{\"error\": \"" + message + "\"}\n", "application/json");
+      return;
+    }
+    std::string reason = res.status == 404 ? "not found" : "error";
+    res.set_content(std::to_string(res.status) + " " + reason + ": " +
+                        req.method + " " + req.path + "\n",
+                    "text/plain; charset=utf-8");
+  });
   server.set_exception_handler([](const httplib::Request& req,
                                   httplib::Response& res, std::exception_ptr) {
     log::Error("Request handler failed", {{"path", req.path}});
     res.status = 500;
     res.set_content("500 internal error\n", "text/plain; charset=utf-8");
   });
-  server.set_pre_routing_handler(
-      [](const httplib::Request& req, httplib::Response& res) {
-        if (req.method == "GET" || req.method == "HEAD") {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        res.status = 405;
-        res.set_header("Allow", "GET, HEAD");
-        res.set_content(
-            "405 method not allowed: " + req.method + " " + req.path + "\n",
-            "text/plain; charset=utf-8");
-        return httplib::Server::HandlerResponse::Handled;
-      });
+  const bool task_api = static_cast<bool>(handlers_.task_api);
+  if (task_api) {
+    auto serve = [this](const httplib::Request& req, httplib::Response& res) {
+      ApiCall call{req.method, req.path, {}, req.body};
+      for (const auto& [name, value] : req.params) call.query[name] = value;
+      ApiReply reply = handlers_.task_api(call);
+      res.status = reply.status;
+      if (!reply.body.empty()) {
+        res.set_content(reply.body, "application/json");
+      }
+    };
+    server.Get(kTaskApiPath, serve);
+    server.Post(kTaskApiPath, serve);
+    server.Delete(std::string(kTaskApiPath) + "/.*", serve);
+  }
+  server.set_pre_routing_handler([task_api](const httplib::Request& req,
+                                            httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (task_api && IsTaskApiPath(req.path)) {
+      if (req.method == "POST" || req.method == "DELETE") {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 405;
+      res.set_header("Allow", "GET, POST, DELETE");
+      res.set_content(
+          "{\"error\": \"method " + req.method + " is not allowed here\"}\n",
+          "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content(
+        "405 method not allowed: " + req.method + " " + req.path + "\n",
+        "text/plain; charset=utf-8");
+    return httplib::Server::HandlerResponse::Handled;
+  });
 }
 
 bool WebServer::Start(std::string* error) {

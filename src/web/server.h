@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,12 +21,27 @@ struct WebOptions {
 
 // What the routes serve. Each callback must be thread-safe and must not
 // block on the network (pages come from in-memory snapshots).
+// A request to the task API, and its answer (JSON), without the HTTP library.
+struct ApiCall {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::string body;
+};
+struct ApiReply {
+  int status = 200;
+  std::string body;
+};
+
 struct WebHandlers {
   std::function<std::string()> metrics;  // the exposition text
   std::function<bool()> ready;           // config loaded, every task polled
   // The HTML page at /, e.g. RenderStatusPage over a snapshot. Unset: a
   // static landing page with links.
   std::function<std::string()> status_page;
+  // The task API under /api/v1/tasks (--web.enable-task-api). Unset: those
+  // paths answer 404. Bodies over 64 KiB get 413 before it is called.
+  std::function<ApiReply(const ApiCall&)> task_api;
 };
 
 // The HTTP server: telemetry path, /-/healthy, /-/ready and the status (or

@@ -1,0 +1,134 @@
+// Tasks that come and go: the task API and task files, end to end.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "integration/harness.h"
+
+namespace sas::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Config(const Simulator& sim, const std::string& task_dir) {
+  return "[exporter]\npoll_interval = \"300ms\"\ntask_files = [\"" + task_dir +
+         "/*.json\"]\n\n[[account]]\nname = \"sim\"\nendpoint = \"" +
+         sim.url() +
+         "\"\nmax_requests_per_second = 100\n[account.credentials]\n"
+         "access_key_id = \"AKID\"\naccess_key_secret = \"SECRET\"\n";
+}
+
+std::string Up(long export_id) {
+  return "aliyun_sas_export_up{account=\"sim\",export_id=\"" +
+         std::to_string(export_id) + "\",rd_account_id=\"\"}";
+}
+
+class Api {
+ public:
+  explicit Api(int port) : client_("127.0.0.1", port) {}
+  httplib::Result Post(const std::string& body) {
+    return client_.Post("/api/v1/tasks", body, "application/json");
+  }
+  httplib::Result Delete(const std::string& path) {
+    return client_.Delete(path);
+  }
+  httplib::Result List() { return client_.Get("/api/v1/tasks"); }
+
+ private:
+  httplib::Client client_;
+};
+
+TEST(Discovery, TaskApiRegistersListsAndDeletesAndSurvivesRestarts) {
+  Simulator sim(
+      "[[export]]\nid = 1\nduration = \"1h\"\n[[export]]\nid = 2\n"
+      "duration = \"1h\"\n");
+  TempDir dir;
+  std::string storage = dir.path() + "/data";
+  std::filesystem::create_directories(dir.path() + "/tasks");
+  std::vector<std::string> flags = {"--web.enable-task-api", "--storage.path",
+                                    storage};
+  {
+    Exporter exporter(Config(sim, dir.path() + "/tasks"), {}, flags);
+    Api api(exporter.port());
+    auto created =
+        api.Post(R"({"account": "sim", "export_id": 1, "name": "api task"})");
+    ASSERT_TRUE(created);
+    EXPECT_EQ(created->status, 201) << created->body;
+    EXPECT_EQ(api.Post(R"({"account": "sim", "export_id": 1})")->status, 200);
+    ASSERT_TRUE(WaitUntil([&] {
+      return FindSample(exporter.Metrics(), Up(1)) == 1;
+    })) << exporter.process().output();
+    auto list = api.List();
+    ASSERT_TRUE(list);
+    EXPECT_THAT(list->body, HasSubstr("\"name\":\"api task\""));
+    EXPECT_THAT(list->body, HasSubstr("\"status\":\"exporting\""));
+
+    // Bad input: specific 4xx with a JSON error.
+    auto malformed = api.Post("{\"account\": ");
+    EXPECT_EQ(malformed->status, 400);
+    EXPECT_THAT(malformed->body, HasSubstr("\"error\""));
+    EXPECT_EQ(api.Post(R"({"account": "nope", "export_id": 2})")->status, 422);
+    auto huge = api.Post(std::string(70 * 1024, ' ') + "{}");
+    EXPECT_EQ(huge->status, 413);
+    EXPECT_THAT(huge->body, HasSubstr("64 KiB"));
+
+    api.Post(R"({"account": "sim", "export_id": 2})");
+    ASSERT_TRUE(
+        WaitUntil([&] { return FindSample(exporter.Metrics(), Up(2)) == 1; }));
+    EXPECT_EQ(api.Delete("/api/v1/tasks/sim/2")->status, 204);
+    // Gone at once, not after the next poll.
+    EXPECT_FALSE(FindSample(exporter.Metrics(), Up(2)).has_value());
+    EXPECT_EQ(api.Delete("/api/v1/tasks/sim/2")->status, 404);
+  }
+  // A restart keeps the registered task.
+  Exporter restarted(Config(sim, dir.path() + "/tasks"), {}, flags);
+  EXPECT_TRUE(WaitUntil([&] {
+    return FindSample(restarted.Metrics(), Up(1)) == 1;
+  })) << restarted.process().output();
+  EXPECT_FALSE(FindSample(restarted.Metrics(), Up(2)).has_value());
+}
+
+TEST(Discovery, TaskApiIsOffByDefault) {
+  Simulator sim("[[export]]\nid = 1\n");
+  TempDir dir;
+  Exporter exporter(Config(sim, dir.path()));
+  Api api(exporter.port());
+  EXPECT_EQ(api.Post(R"({"account": "sim", "export_id": 1})")->status, 405);
+  EXPECT_EQ(api.List()->status, 404);
+}
+
+TEST(Discovery, TaskFilesComeAndGo) {
+  Simulator sim(
+      "[[export]]\nid = 1\nduration = \"1h\"\n[[export]]\nid = 2\n"
+      "duration = \"1h\"\n");
+  TempDir dir;
+  std::string tasks = dir.path() + "/tasks";
+  std::filesystem::create_directories(tasks);
+  Exporter exporter(Config(sim, tasks));
+  dir.Write("tasks/a.json", R"([{"account": "sim", "export_id": 1}])");
+  ASSERT_TRUE(WaitUntil([&] {
+    return FindSample(exporter.Metrics(), Up(1)) == 1;
+  })) << exporter.process().output();
+  // Broken: counted, logged with its position, last good content kept.
+  dir.Write("tasks/a.json", "[{\"account\": \"sim\",\n \"export_id\": }]");
+  ASSERT_TRUE(WaitUntil([&] {
+    return FindSample(exporter.Metrics(),
+                      "aliyun_sas_exporter_task_file_errors_total{file=\"" +
+                          tasks + "/a.json\"}")
+               .value_or(0) >= 1;
+  })) << exporter.process().output();
+  EXPECT_EQ(FindSample(exporter.Metrics(), Up(1)), 1);
+  EXPECT_THAT(exporter.process().output(), HasSubstr(tasks + "/a.json:2:"));
+  dir.Write("tasks/a.json", R"([{"account": "sim", "export_id": 2}])");
+  ASSERT_TRUE(
+      WaitUntil([&] { return FindSample(exporter.Metrics(), Up(2)) == 1; }));
+  EXPECT_FALSE(FindSample(exporter.Metrics(), Up(1)).has_value());
+}
+
+}  // namespace
+}  // namespace sas::testing
