@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
   options.web.telemetry_path = flags.telemetry_path;
   options.enable_task_api = flags.enable_task_api;
   options.storage_path = flags.storage_path;
+  options.load_state = !flags.config_check && !flags.check_accounts;
   // Building the app reads the files credentials come from (CLI profiles,
   // credentials files) without touching the network, so --config.check
   // catches their problems too.

@@ -4,9 +4,12 @@
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
 
+#include <condition_variable>
 #include <iomanip>
 #include <map>
+#include <mutex>
 #include <ostream>
+#include <thread>
 
 #include "aliyun/httplib_transport.h"
 #include "aliyun/sas_client.h"
@@ -18,6 +21,7 @@
 #include "metrics/credential_metrics.h"
 #include "metrics/exposition.h"
 #include "poll/poller.h"
+#include "poll/state_file.h"
 #include "poll/task_store.h"
 #include "util/environment.h"
 #include "util/log.h"
@@ -36,6 +40,9 @@ constexpr std::chrono::seconds kFirstCredentialsWait{30};
 
 // How often task files are checked for changes.
 constexpr Millis kTaskFileScanPeriod{2'000};
+
+// How often the tasks' lifecycle is written to the state file (and at stop).
+constexpr Millis kStateSavePeriod{5'000};
 
 struct Account {
   std::unique_ptr<aliyun::HttpTransport> transport;
@@ -73,8 +80,23 @@ struct ExporterApp::Impl {
               "Times a task file could not be read or parsed; its last "
               "good content stays in use.")
           .Register(registry);
+  prometheus::Family<prometheus::Counter>& state_load_errors =
+      prometheus::BuildCounter()
+          .Name("aliyun_sas_exporter_state_load_errors_total")
+          .Help(
+              "Times the state file could not be read at start; it was set "
+              "aside and the exporter started afresh.")
+          .Register(registry);
   metrics::Exposition exposition{registry, store};
   const std::string telemetry_path;
+  std::string state_file;
+  std::mutex saver_mutex;
+  std::condition_variable saver_wake;
+  // Guarded by saver_mutex.
+  bool saver_stopping = false;
+  std::thread saver;
+
+  void SaveState();
   web::WebServer web;
 };
 
@@ -83,6 +105,13 @@ ExporterApp::Impl::Impl(const config::Config& config, AppOptions options)
       store(exporter_config.finished_retention),
       telemetry_path(options.web.telemetry_path),
       web(std::move(options.web), Handlers(options.enable_task_api)) {}
+
+void ExporterApp::Impl::SaveState() {
+  std::string error;
+  if (!poll::SaveStateFile(state_file, store.Snapshot(), &error)) {
+    log::Error("Cannot write the state file", {{"err", error}});
+  }
+}
 
 web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api) {
   web::WebHandlers handlers;
@@ -113,6 +142,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
                                                  std::string* error) {
   const bool enable_task_api = options.enable_task_api;
   const std::string storage_path = options.storage_path;
+  const bool load_state = options.load_state;
   auto impl = std::make_unique<Impl>(config, std::move(options));
   Impl& app = *impl;
   const config::ExporterConfig& exporter = config.exporter;
@@ -164,6 +194,22 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   app.poller = std::make_unique<poll::Poller>(
       poll::PollerOptions{exporter.poll_interval, exporter.concurrency},
       app.store, std::move(handles), RealClock());
+  app.state_file = storage_path + "/state.json";
+  app.state_load_errors.Add({});
+  poll::RememberedTasks remembered;
+  std::string state_error;
+  if (!load_state) {
+    // Checks only: leave the state file alone.
+  } else if (poll::LoadStateFile(app.state_file, &remembered, &state_error)) {
+    app.store.Remember(std::move(remembered));
+  } else {
+    app.state_load_errors.Add({}).Increment();
+    log::Error(
+        "STATE FILE UNREADABLE: task clocks (first seen, last "
+        "progress) start afresh",
+        {{"err", state_error}});
+  }
+
   std::set<std::string> account_names;
   for (const auto& account : config.accounts)
     account_names.insert(account.name);
@@ -196,7 +242,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     app.task_api = std::make_unique<discovery::TaskApi>(*app.tasks, app.store,
                                                         storage_path);
     std::string load_error;
-    if (!app.task_api->Load(&load_error)) {
+    if (load_state && !app.task_api->Load(&load_error)) {
       log::Error("Registered tasks could not be loaded; starting without them",
                  {{"err", load_error}});
     }
@@ -216,6 +262,16 @@ bool ExporterApp::Start(std::string* error) {
   if (impl_->task_files) impl_->task_files->Start(kTaskFileScanPeriod);
   impl_->tasks->StartPolling();
   impl_->poller->Start();
+  Impl* app = impl_.get();
+  app->saver = std::thread([app] {
+    std::unique_lock lock(app->saver_mutex);
+    while (!app->saver_wake.wait_for(lock, kStateSavePeriod,
+                                     [app] { return app->saver_stopping; })) {
+      lock.unlock();
+      app->SaveState();
+      lock.lock();
+    }
+  });
   log::Info("Polling started",
             {{"tasks", std::to_string(impl_->tasks->size())},
              {"accounts", std::to_string(impl_->accounts.size())},
@@ -232,6 +288,15 @@ void ExporterApp::Stop() {
   if (impl_->task_files) impl_->task_files->Stop();
   impl_->poller->Stop();
   impl_->web.Stop();
+  if (impl_->saver.joinable()) {
+    {
+      std::lock_guard lock(impl_->saver_mutex);
+      impl_->saver_stopping = true;
+    }
+    impl_->saver_wake.notify_all();
+    impl_->saver.join();
+    impl_->SaveState();
+  }
 }
 
 const std::vector<std::string>& ExporterApp::listen_addresses() const {

@@ -14,8 +14,12 @@ struct AppOptions {
   web::WebOptions web;
   // --web.enable-task-api: serve POST/GET/DELETE /api/v1/tasks.
   bool enable_task_api = false;
-  // --storage.path: where tasks registered through the API are kept.
+  // --storage.path: where tasks registered through the API and the tasks'
+  // lifecycle (state.json) are kept.
   std::string storage_path = "data";
+  // Read the state file (false for --config.check and --check.accounts,
+  // which must not set a broken one aside).
+  bool load_state = true;
 };
 
 // The exporter, wired from a validated configuration: per-account

@@ -12,6 +12,17 @@ TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   record.snapshot.definition = definition;
   record.snapshot.first_seen = first_seen;
   record.snapshot.last_progress = first_seen;
+  if (auto it = remembered_.find(definition.key); it != remembered_.end()) {
+    const RememberedTask& memory = it->second;
+    record.snapshot.first_seen = memory.first_seen;
+    record.snapshot.last_progress = memory.last_progress;
+    record.snapshot.completed_at = memory.completed_at;
+    if (memory.progress) {
+      record.snapshot.progress = *memory.progress;
+      record.snapshot.current_count = memory.current_count.value_or(0);
+      record.progress_known = true;
+    }
+  }
   records_.emplace(id, std::move(record));
   ids_.emplace(definition.key, id);
   ++unpolled_;
@@ -29,6 +40,11 @@ bool TaskStore::Remove(const TaskKey& key) {
   return true;
 }
 
+void TaskStore::Remember(RememberedTasks remembered) {
+  std::lock_guard lock(mutex_);
+  remembered_ = std::move(remembered);
+}
+
 std::optional<TaskDefinition> TaskStore::Definition(TaskId id) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
@@ -43,10 +59,11 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
   if (it == records_.end()) return false;
   TaskSnapshot& s = it->second.snapshot;
   if (!s.polled) --unpolled_;
-  if (!s.has_data || s.progress != info.progress ||
+  if (!it->second.progress_known || s.progress != info.progress ||
       s.current_count != info.current_count) {
     s.last_progress = now;
   }
+  it->second.progress_known = true;
   s.polled = true;
   s.up = true;
   s.has_data = true;
@@ -60,9 +77,15 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
   s.last_poll = now;
   s.last_error_code.clear();
   s.last_error_message.clear();
-  if (s.state == ExportState::kSuccess && !s.completed_at) {
-    s.completed_at = now;
-    finished_.emplace_back(now, id);
+  if (s.state == ExportState::kSuccess) {
+    if (!s.completed_at) s.completed_at = now;
+    // Also a task remembered as completed: its retention runs from then.
+    if (std::none_of(finished_.begin(), finished_.end(),
+                     [id](const auto& entry) { return entry.second == id; })) {
+      std::pair<WallTime, TaskId> entry{*s.completed_at, id};
+      finished_.insert(
+          std::upper_bound(finished_.begin(), finished_.end(), entry), entry);
+    }
   }
   return true;
 }
@@ -86,7 +109,10 @@ std::optional<std::string> TaskStore::RecordFailure(
 bool TaskStore::NeedsPolling(TaskId id) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
-  return it != records_.end() && !it->second.snapshot.completed_at;
+  // A task remembered as completed is polled once more after a restart, to
+  // show its final values again.
+  return it != records_.end() &&
+         (!it->second.snapshot.completed_at || !it->second.snapshot.polled);
 }
 
 void TaskStore::ExpireFinished(WallTime now) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aliyun/response.h"
+#include "poll/state_file.h"
 #include "poll/task.h"
 #include "util/duration.h"
 
@@ -26,7 +27,11 @@ class TaskStore {
 
   // Tracks a task first seen at `first_seen`; returns its id. A key already
   // tracked keeps its state and id (its name and first_seen do not change).
+  // A remembered task (see Remember) takes its clocks from memory instead.
   TaskId Add(const TaskDefinition& definition, WallTime first_seen);
+
+  // State from before a restart, used by Add for the tasks it names.
+  void Remember(RememberedTasks remembered);
   // Stops tracking; returns false when the key was unknown.
   bool Remove(const TaskKey& key);
 
@@ -58,6 +63,9 @@ class TaskStore {
  private:
   struct Record {
     TaskSnapshot snapshot;
+    // The Progress and CurrentCount that last_progress refers to, once
+    // known (from a poll, or remembered from before a restart).
+    bool progress_known = false;
   };
 
   const Millis finished_retention_;
@@ -69,6 +77,7 @@ class TaskStore {
   size_t unpolled_ = 0;
   // Completed tasks in completion order: (completed_at, id).
   std::deque<std::pair<WallTime, TaskId>> finished_;
+  RememberedTasks remembered_;
 };
 
 }  // namespace sas::poll

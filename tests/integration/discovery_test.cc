@@ -132,3 +132,61 @@ TEST(Discovery, TaskFilesComeAndGo) {
 
 }  // namespace
 }  // namespace sas::testing
+
+namespace sas::testing {
+namespace {
+
+TEST(Discovery, RestartKeepsFirstSeenAndLastProgress) {
+  Simulator sim("[[export]]\nid = 1\nstuck_at = 30\nduration = \"1s\"\n");
+  TempDir dir;
+  std::vector<std::string> flags = {"--storage.path", dir.path() + "/data"};
+  std::string config = Config(sim, dir.path()) +
+                       "\n[[task]]\naccount = \"sim\"\nexport_id = 1\n";
+  std::string first_seen =
+      "aliyun_sas_export_first_seen_timestamp_seconds{account=\"sim\","
+      "export_id=\"1\",rd_account_id=\"\"}";
+  std::string last_progress =
+      "aliyun_sas_export_last_progress_timestamp_seconds{account=\"sim\","
+      "export_id=\"1\",rd_account_id=\"\"}";
+  double seen = 0, progressed = 0;
+  {
+    Exporter exporter(config, {}, flags);
+    // Stuck at 30 %: once there, last progress stops moving.
+    ASSERT_TRUE(WaitUntil([&] {
+      return FindSample(exporter.Metrics(),
+                        "aliyun_sas_export_progress_ratio{account=\"sim\"") ==
+             0.3;
+    })) << exporter.process().output();
+    std::string metrics = exporter.Metrics();
+    seen = *FindSample(metrics, first_seen);
+    progressed = *FindSample(metrics, last_progress);
+    exporter.process().Signal(SIGTERM);
+    ASSERT_EQ(exporter.process().Wait(), 0);
+  }
+  Exporter restarted(config, {}, flags);
+  ASSERT_TRUE(
+      WaitUntil([&] { return FindSample(restarted.Metrics(), Up(1)) == 1; }));
+  std::string metrics = restarted.Metrics();
+  EXPECT_EQ(FindSample(metrics, first_seen), seen);
+  EXPECT_EQ(FindSample(metrics, last_progress), progressed);
+  // A state file that cannot be read is set aside, said loudly, counted.
+  restarted.process().Signal(SIGTERM);
+  restarted.process().Wait();
+  std::ofstream(dir.path() + "/data/state.json", std::ios::trunc) << "{garbage";
+  Exporter broken(config, {}, flags);
+  EXPECT_THAT(broken.process().output(), HasSubstr("STATE FILE UNREADABLE"));
+  EXPECT_EQ(FindSample(broken.Metrics(),
+                       "aliyun_sas_exporter_state_load_errors_total"),
+            1);
+  bool aside = false;
+  for (const auto& file :
+       std::filesystem::directory_iterator(dir.path() + "/data")) {
+    if (file.path().filename().string().rfind("state.json.broken-", 0) == 0) {
+      aside = true;
+    }
+  }
+  EXPECT_TRUE(aside);
+}
+
+}  // namespace
+}  // namespace sas::testing

@@ -1,6 +1,10 @@
 #include "poll/task_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace sas::poll {
 namespace {
@@ -122,6 +126,81 @@ TEST(TaskStore, LastProgressMovesOnlyWhenProgressOrCountChanges) {
   store.Add({{"prod", 1, std::nullopt}, "a"},
             WallTime(std::chrono::seconds(999)));
   EXPECT_EQ(store.Snapshot()[0].first_seen, seen);
+}
+
+}  // namespace
+}  // namespace sas::poll
+
+namespace sas::poll {
+namespace {
+
+TEST(TaskStore, RememberedClocksSurviveARestart) {
+  WallTime seen(std::chrono::seconds(100));
+  WallTime moved(std::chrono::seconds(500));
+  RememberedTasks remembered;
+  remembered[{"prod", 1, std::nullopt}] = {seen, moved, std::nullopt, 40, 400};
+  remembered[{"prod", 2, std::nullopt}] = {
+      seen, moved, WallTime(std::chrono::seconds(600)), 100, 1000};
+  TaskStore store(std::chrono::hours(1));
+  store.Remember(remembered);
+  TaskId exporting = store.Add({{"prod", 1, std::nullopt}, "a"},
+                               WallTime(std::chrono::seconds(900)));
+  TaskId done = store.Add({{"prod", 2, std::nullopt}, "b"},
+                          WallTime(std::chrono::seconds(900)));
+  EXPECT_EQ(store.Snapshot()[0].first_seen, seen);
+  aliyun::ExportInfo info;
+  info.progress = 40;
+  info.current_count = 400;
+  info.export_status = "exporting";
+  store.RecordSuccess(exporting, info, WallTime(std::chrono::seconds(1000)));
+  // Same values as before the restart: no progress, the clock stays.
+  EXPECT_EQ(store.Snapshot()[0].last_progress, moved);
+  // A completed task is polled once more, keeps its completion time and
+  // expires from it.
+  EXPECT_TRUE(store.NeedsPolling(done));
+  info.progress = 100;
+  info.current_count = 1000;
+  info.export_status = "success";
+  store.RecordSuccess(done, info, WallTime(std::chrono::seconds(1000)));
+  EXPECT_FALSE(store.NeedsPolling(done));
+  EXPECT_EQ(*store.Snapshot()[1].completed_at,
+            WallTime(std::chrono::seconds(600)));
+  store.ExpireFinished(
+      WallTime(std::chrono::seconds(600) + std::chrono::hours(1)));
+  EXPECT_EQ(store.size(), 1u);
+}
+
+TEST(StateFile, RoundTripsAndSetsABrokenFileAside) {
+  std::string dir =
+      ::testing::TempDir() + "/state-" +
+      std::to_string(::testing::UnitTest::GetInstance()->random_seed());
+  std::string path = dir + "/state.json";
+  TaskSnapshot task;
+  task.definition = {{"prod", 7, 99}, "x"};
+  task.first_seen = WallTime(std::chrono::seconds(100));
+  task.last_progress = WallTime(std::chrono::milliseconds(200500));
+  task.has_data = true;
+  task.progress = 5;
+  task.current_count = 50;
+  std::string error;
+  ASSERT_TRUE(SaveStateFile(path, {task}, &error)) << error;
+  RememberedTasks loaded;
+  ASSERT_TRUE(LoadStateFile(path, &loaded, &error)) << error;
+  ASSERT_EQ(loaded.size(), 1u);
+  const RememberedTask& memory = loaded.at({"prod", 7, 99});
+  EXPECT_EQ(memory.first_seen, task.first_seen);
+  EXPECT_EQ(memory.last_progress, task.last_progress);
+  EXPECT_EQ(memory.progress, 5);
+
+  std::ofstream(path, std::ios::trunc) << "{\"version\": 1, \"tasks\": [{}]}";
+  loaded.clear();
+  EXPECT_FALSE(LoadStateFile(path, &loaded, &error));
+  EXPECT_THAT(error, ::testing::HasSubstr("set aside as " + path + ".broken-"));
+  EXPECT_TRUE(loaded.empty());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  // Missing: an empty state, not an error.
+  EXPECT_TRUE(LoadStateFile(path, &loaded, &error));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

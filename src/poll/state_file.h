@@ -1,0 +1,37 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "poll/task.h"
+
+namespace sas::poll {
+
+// What the exporter remembers of a task across restarts, so the clocks that
+// alerts depend on (first seen, last progress, completion) do not reset.
+struct RememberedTask {
+  WallTime first_seen{};
+  WallTime last_progress{};
+  std::optional<WallTime> completed_at;
+  // The Progress and CurrentCount last_progress refers to; nullopt when no
+  // poll had succeeded.
+  std::optional<int32_t> progress;
+  std::optional<int32_t> current_count;
+};
+
+using RememberedTasks = std::map<TaskKey, RememberedTask>;
+
+// Reads the state file. A missing file is an empty state. An unreadable or
+// malformed file is never overwritten or deleted: it is set aside as
+// "<path>.broken-<unix seconds>", false is returned and *error says what was
+// wrong and where the file went.
+bool LoadStateFile(const std::string& path, RememberedTasks* out,
+                   std::string* error);
+
+// Writes every task's lifecycle to the state file atomically.
+bool SaveStateFile(const std::string& path,
+                   const std::vector<TaskSnapshot>& tasks, std::string* error);
+
+}  // namespace sas::poll
