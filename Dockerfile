@@ -5,7 +5,7 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/install-deps scripts/install-deps
-RUN scripts/install-deps && rm -rf /var/lib/apt/lists/*
+RUN scripts/install-deps --build && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSAS_BUILD_TESTS=OFF \
       -DSAS_BUILD_BENCHMARKS=OFF \
@@ -17,11 +17,14 @@ COPY scripts/install-deps /usr/local/lib/aliyun_sas_exporter/install-deps
 RUN /usr/local/lib/aliyun_sas_exporter/install-deps --runtime \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10075 --no-create-home --shell /usr/sbin/nologin exporter \
- && mkdir -p /etc/aliyun_sas_exporter
+ && mkdir -p /etc/aliyun_sas_exporter /var/lib/aliyun_sas_exporter \
+ && chown 10075:10075 /var/lib/aliyun_sas_exporter
 COPY --from=build /build/src/aliyun_sas_exporter /usr/local/bin/
 COPY --from=build /build/src/simulator/aliyun_sas_simulator /usr/local/bin/
 COPY config/aliyun_sas_exporter.toml /etc/aliyun_sas_exporter/aliyun_sas_exporter.toml
 USER 10075:10075
 EXPOSE 10075
 ENTRYPOINT ["/usr/local/bin/aliyun_sas_exporter"]
-CMD ["--config.file=/etc/aliyun_sas_exporter/aliyun_sas_exporter.toml"]
+VOLUME /var/lib/aliyun_sas_exporter
+CMD ["--config.file=/etc/aliyun_sas_exporter/aliyun_sas_exporter.toml", \
+     "--storage.path=/var/lib/aliyun_sas_exporter"]
