@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aliyun/json_body.h"
 #include "util/strings.h"
 
 namespace sas::aliyun {
@@ -14,9 +15,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxSanitizedMessageBytes = 256;
-// Deeper documents are refused before parsing; real answers have depth 1.
-constexpr int kMaxJsonDepth = 64;
-
 ApiError MakeError(std::string code, std::string message, int http_status) {
   ApiError error;
   error.code = std::move(code);
@@ -26,57 +24,6 @@ ApiError MakeError(std::string code, std::string message, int http_status) {
 }
 
 bool Is2xx(int status) { return status >= 200 && status <= 299; }
-
-// True when no array or object in text (assumed JSON) nests deeper than
-// kMaxJsonDepth. Brackets inside strings are skipped.
-bool NestingWithinLimit(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
-// The body as a JSON object, or nullopt with *why set.
-std::optional<json> ParseObject(std::string_view body, std::string* why) {
-  if (body.size() > kMaxResponseBytes) {
-    *why = "body of " + std::to_string(body.size()) +
-           " bytes exceeds the limit of " + std::to_string(kMaxResponseBytes);
-    return std::nullopt;
-  }
-  if (Trim(body).empty()) {
-    *why = "empty body";
-    return std::nullopt;
-  }
-  if (!NestingWithinLimit(body)) {
-    *why = "JSON nested deeper than " + std::to_string(kMaxJsonDepth);
-    return std::nullopt;
-  }
-  json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    *why = "body is not valid JSON";
-    return std::nullopt;
-  }
-  if (!document.is_object()) {
-    *why = std::string("expected a JSON object, got ") + document.type_name();
-    return std::nullopt;
-  }
-  return document;
-}
 
 std::string TypeName(const json& value) {
   switch (value.type()) {
@@ -203,7 +150,7 @@ std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
   if (!Is2xx(response.status)) return ParseErrorResponse(response);
 
   std::string why;
-  std::optional<json> object = ParseObject(response.body, &why);
+  std::optional<json> object = ParseJsonObject(response.body, "body", &why);
   if (!object) {
     return MakeError("bad_response",
                      "DescribeExportInfo answer unusable: " + why,
@@ -246,7 +193,7 @@ std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
 
 ApiError ParseErrorResponse(const HttpResponse& response) {
   std::string why;
-  std::optional<json> object = ParseObject(response.body, &why);
+  std::optional<json> object = ParseJsonObject(response.body, "body", &why);
   if (object) {
     std::string code = StringMember(*object, "Code");
     if (!Trim(code).empty()) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aliyun/json_body.h"
 #include "aliyun/response.h"
 #include "util/strings.h"
 
@@ -16,7 +17,6 @@ using nlohmann::json;
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // Answers of the metadata service and STS are a few kilobytes.
-constexpr size_t kMaxAnswerBytes = 1 << 20;
 
 // 1-based line of the byte at offset (clamped to the text).
 int LineOf(std::string_view text, size_t offset) {
@@ -232,25 +232,6 @@ constexpr StringField kStringFields[] = {
     {"oidc_provider_arn", &CliProfile::oidc_provider_arn},
     {"source_profile", &CliProfile::source_profile},
 };
-
-// The body as a JSON object, or nullopt with *why set (never quoting it).
-std::optional<json> ParseAnswer(std::string_view body, std::string* why) {
-  if (body.size() > kMaxAnswerBytes) {
-    *why = "answer of " + std::to_string(body.size()) +
-           " bytes exceeds the limit of " + std::to_string(kMaxAnswerBytes);
-    return std::nullopt;
-  }
-  json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    *why = "answer is not valid JSON";
-    return std::nullopt;
-  }
-  if (!document.is_object()) {
-    *why = "answer: expected a JSON object, got " + TypeName(document);
-    return std::nullopt;
-  }
-  return document;
-}
 
 CredentialsResult Invalid(std::string message) {
   return {std::nullopt, "InvalidCredentials", std::move(message)};
@@ -496,8 +477,9 @@ bool ParseIniFile(std::string_view text, const std::string& path,
 
 CredentialsResult ParseMetadataCredentials(std::string_view body) {
   std::string why;
-  std::optional<json> object = ParseAnswer(body, &why);
-  if (!object) return Invalid("credentials " + why);
+  std::optional<json> object =
+      aliyun::ParseJsonObject(body, "credentials answer", &why);
+  if (!object) return Invalid(why);
   auto code = object->find("Code");
   if (code == object->end() || !code->is_string()) {
     return Invalid("credentials answer lacks Code");
@@ -523,8 +505,9 @@ CredentialsResult ParseStsCredentials(const aliyun::HttpResponse& response) {
     return {std::nullopt, error.code, message};
   }
   std::string why;
-  std::optional<json> object = ParseAnswer(response.body, &why);
-  if (!object) return Invalid("STS " + why);
+  std::optional<json> object =
+      aliyun::ParseJsonObject(response.body, "STS answer", &why);
+  if (!object) return Invalid(why);
   auto it = object->find("Credentials");
   if (it == object->end() || !it->is_object()) {
     return Invalid("STS answer lacks a Credentials object");

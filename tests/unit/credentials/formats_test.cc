@@ -499,7 +499,7 @@ TEST(ParseStsCredentials, StripsTheStringToSignFromSignatureErrors) {
 
 TEST(ParseStsCredentials, RejectsAnUnusable2xxAnswer) {
   const std::vector<BadAnswer> cases = {
-      {"", "STS answer is not valid JSON"},
+      {"", "empty STS answer"},
       {"{\"RequestId\": \"r\"}", "STS answer lacks a Credentials object"},
       {"{\"Credentials\": \"SECRET-IN-TEST\"}",
        "STS answer lacks a Credentials object"},
