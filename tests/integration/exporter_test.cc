@@ -54,6 +54,15 @@ std::string Series(const std::string& metric, long export_id,
          "\",rd_account_id=\"" + rd + "\"";
 }
 
+// The errors counter's series for one error code.
+std::string ApiErrors(const std::string& code) {
+  return "aliyun_sas_api_request_errors_total{account=\"sim\","
+         "action=\"DescribeExportInfo\",code=\"" +
+         code + "\"}";
+}
+
+bool Exists(double) { return true; }
+
 std::optional<double> Value(const Exporter& exporter, const std::string& metric,
                             long export_id, const std::string& suffix = "") {
   return FindSample(exporter.Metrics(), Series(metric, export_id) + suffix);
@@ -181,12 +190,8 @@ error_message = "caller has no permission"
   Exporter exporter(Config(sim, Task(5)));
   ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 5, 0))
       << exporter.process().output();
-  ASSERT_TRUE(WaitUntil([&] {
-    return FindSample(exporter.Metrics(),
-                      "aliyun_sas_api_request_errors_total{account=\"sim\","
-                      "action=\"DescribeExportInfo\",code=\"NoPermission\"}")
-               .value_or(0) >= 2;
-  }));
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("NoPermission"),
+                            [](double v) { return v >= 2; }));
   std::string metrics = exporter.Metrics();
   double requests =
       *FindSample(metrics, "aliyun_sas_api_requests_total{account=\"sim\"");
@@ -210,12 +215,8 @@ error_status = 500
   ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 9, 0))
       << exporter.process().output();
   // Three attempts per poll: the simulator and the counter agree.
-  ASSERT_TRUE(WaitUntil([&] {
-    auto v = FindSample(exporter.Metrics(),
-                        "aliyun_sas_api_request_errors_total{account=\"sim\","
-                        "action=\"DescribeExportInfo\",code=\"ServerError\"}");
-    return v && *v >= 3;
-  }));
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("ServerError"),
+                            [](double v) { return v >= 3; }));
   auto stats = nlohmann::json::parse(sim.Stats());
   EXPECT_GE(stats["by_code"]["ServerError"].get<int>(), 3);
 }
@@ -232,12 +233,9 @@ retry_after = "50ms"
 duration = "1h"
 )");
   Exporter exporter(Config(sim, Task(11), "max_retries = 5"));
-  ASSERT_TRUE(WaitUntil([&] {
-    return FindSample(exporter.Metrics(),
-                      "aliyun_sas_api_request_errors_total{account=\"sim\","
-                      "action=\"DescribeExportInfo\",code=\"Throttling.User\"}")
-               .value_or(0) >= 2;
-  })) << exporter.process().output();
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("Throttling.User"),
+                            [](double v) { return v >= 2; }))
+      << exporter.process().output();
   EXPECT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 11, 1));
 }
 
@@ -250,12 +248,8 @@ latency = "5s"
   Exporter exporter(Config(sim, Task(12),
                            "request_timeout = \"300ms\"\n"
                            "max_retries = 0"));
-  ASSERT_TRUE(WaitUntil([&] {
-    return FindSample(exporter.Metrics(),
-                      "aliyun_sas_api_request_errors_total{account=\"sim\","
-                      "action=\"DescribeExportInfo\",code=\"timeout\"}")
-        .has_value();
-  })) << exporter.process().output();
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("timeout"), Exists))
+      << exporter.process().output();
   EXPECT_EQ(Value(exporter, "aliyun_sas_export_up", 12), 0);
 }
 
@@ -288,12 +282,8 @@ id = 31
 non_json_rate = 1.0
 )");
   Exporter exporter(Config(sim, Task(31)));
-  ASSERT_TRUE(WaitUntil([&] {
-    return FindSample(exporter.Metrics(),
-                      "aliyun_sas_api_request_errors_total{account=\"sim\","
-                      "action=\"DescribeExportInfo\",code=\"bad_response\"}")
-        .has_value();
-  })) << exporter.process().output();
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("bad_response"), Exists))
+      << exporter.process().output();
   EXPECT_EQ(Value(exporter, "aliyun_sas_export_up", 31), 0);
 }
 
@@ -440,12 +430,8 @@ TEST(Exporter, ServesHttpsWithVerifiedCertificate) {
   EXPECT_TRUE(WaitForValue(trusted, "aliyun_sas_export_up", 1, 1))
       << trusted.process().output();
   Exporter untrusted(Config(sim, Task(1)));
-  EXPECT_TRUE(WaitUntil([&] {
-    return FindSample(untrusted.Metrics(),
-                      "aliyun_sas_api_request_errors_total{account=\"sim\","
-                      "action=\"DescribeExportInfo\",code=\"tls\"}")
-        .has_value();
-  })) << untrusted.process().output();
+  EXPECT_TRUE(WaitForSample(untrusted, ApiErrors("tls"), Exists))
+      << untrusted.process().output();
 }
 
 TEST(ExporterCommandLine, BadConfigurationIsRefusedWithPositions) {

@@ -266,6 +266,16 @@ std::optional<double> FindSample(const std::string& exposition,
   return std::nullopt;
 }
 
+bool WaitForSample(const Exporter& exporter, const std::string& prefix,
+                   const std::function<bool(double)>& ok, Seconds timeout) {
+  return WaitUntil(
+      [&] {
+        std::optional<double> value = FindSample(exporter.Metrics(), prefix);
+        return value && ok(*value);
+      },
+      timeout);
+}
+
 bool WaitUntil(const std::function<bool()>& condition, Seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

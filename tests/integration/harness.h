@@ -118,6 +118,12 @@ std::map<std::string, double> ParseExposition(const std::string& text);
 std::optional<double> FindSample(const std::string& exposition,
                                  const std::string& prefix);
 
+// Waits until the first sample of the exporter's /metrics whose series
+// starts with `prefix` exists and satisfies `ok`.
+bool WaitForSample(const Exporter& exporter, const std::string& prefix,
+                   const std::function<bool(double)>& ok,
+                   Seconds timeout = Seconds(20));
+
 // Calls `condition` until it returns true or the timeout passes.
 bool WaitUntil(const std::function<bool()>& condition,
                Seconds timeout = Seconds(20));
