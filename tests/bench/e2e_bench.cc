@@ -4,11 +4,11 @@
 //   e2e_bench [cpu_tasks=1000] [cpu_window_seconds=20] [memory_tasks=10000]
 //             [cpu_poll_interval=5s]
 
-#include <cstdio>
-#include <cstdlib>
 #include <httplib.h>
 #include <sys/resource.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
