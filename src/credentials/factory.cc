@@ -47,20 +47,6 @@ class OnDemandSource : public CredentialsProvider {
   RefreshingProvider& inner_;
 };
 
-// A fetcher that always fails the same way (a source that cannot work).
-class FailingFetcher : public CredentialsFetcher {
- public:
-  FailingFetcher(std::string type, std::string code, std::string message)
-      : type_(std::move(type)),
-        code_(std::move(code)),
-        message_(std::move(message)) {}
-  CredentialsResult Fetch() override { return {std::nullopt, code_, message_}; }
-  std::string Type() const override { return type_; }
-
- private:
-  std::string type_, code_, message_;
-};
-
 // One step of the default chain: its fetcher, or why the source does not
 // apply here (decided when the chain is built, as the official libraries
 // decide when they construct theirs).
