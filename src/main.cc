@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -30,6 +31,8 @@ Flags:
   --web.listen-address=ADDR    address to listen on, repeatable (default :10075)
   --web.telemetry-path=PATH    path of the metrics (default /metrics)
   --web.enable-task-api        serve POST/GET/DELETE /api/v1/tasks
+  --web.max-connections=N      open connections at the most, 1 to 65536
+                               (default 256); idle ones make room first
   --storage.path=DIR           where API-registered tasks are kept (default data)
   --log.level=LEVEL            debug, info, warn or error (default info)
   --log.format=FORMAT          logfmt or json (default logfmt)
@@ -46,6 +49,7 @@ struct Flags {
   std::vector<std::string> listen_addresses;
   std::string telemetry_path = "/metrics";
   bool enable_task_api = false;
+  int max_connections = 256;
   std::string storage_path = "data";
   std::string log_level = "info";
   std::string log_format = "logfmt";
@@ -107,6 +111,20 @@ bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
       flags->telemetry_path = value;
     } else if (name == "--web.enable-task-api") {
       if (!boolean(&flags->enable_task_api)) return false;
+    } else if (name == "--web.max-connections") {
+      if (!take_value()) return false;
+      int parsed = 0;
+      auto [end, ec] =
+          std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (ec != std::errc() || end != value.data() + value.size() ||
+          parsed < 1 || parsed > 65536) {
+        *error =
+            "--web.max-connections must be a whole number from 1 to "
+            "65536, got \"" +
+            value + "\"";
+        return false;
+      }
+      flags->max_connections = parsed;
     } else if (name == "--storage.path") {
       if (!take_value()) return false;
       if (value.empty()) {
@@ -193,6 +211,7 @@ int main(int argc, char** argv) {
   sas::app::AppOptions options;
   options.web.listen_addresses = flags.listen_addresses;
   options.web.telemetry_path = flags.telemetry_path;
+  options.web.server.max_connections = flags.max_connections;
   options.enable_task_api = flags.enable_task_api;
   options.storage_path = flags.storage_path;
   options.load_state = !flags.config_check && !flags.check_accounts;

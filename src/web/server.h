@@ -4,12 +4,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "web/http_server.h"
 
 namespace sas::web {
 
@@ -17,6 +14,9 @@ struct WebOptions {
   // "host:port", ":port" (every interface) or "[v6]:port"; port 0 picks one.
   std::vector<std::string> listen_addresses{":10075"};
   std::string telemetry_path = "/metrics";
+  // Connections, timeouts and request limits (--web.max-connections); its
+  // listen_addresses are replaced by the ones above.
+  HttpServerOptions server;
 };
 
 // What the routes serve. Each callback must be thread-safe and must not
@@ -24,8 +24,8 @@ struct WebOptions {
 // A request to the task API, and its answer (JSON), without the HTTP library.
 struct ApiCall {
   std::string method;
-  std::string path;
-  std::map<std::string, std::string> query;
+  std::string path;                          // as sent, still percent-encoded
+  std::map<std::string, std::string> query;  // decoded; the first of a name
   std::string body;
 };
 struct ApiReply {
@@ -40,13 +40,16 @@ struct WebHandlers {
   // static landing page with links.
   std::function<std::string()> status_page;
   // The task API under /api/v1/tasks (--web.enable-task-api). Unset: those
-  // paths answer 404. Bodies over 64 KiB get 413 before it is called.
+  // paths answer 404. Bodies over 64 KiB (after any chunked or gzip
+  // decoding) get 413 before it is called.
   std::function<ApiReply(const ApiCall&)> task_api;
 };
 
-// The HTTP server: telemetry path, /-/healthy, /-/ready and the status (or
-// landing) page at /. Gzip when the client asks for it. One listener per
-// address. Start/Stop from one thread; the handlers run in the server's pool.
+// The exporter's routes on an HttpServer: telemetry path, /-/healthy,
+// /-/ready, the status (or landing) page at / and the task API. Gzip when
+// the client asks for it. Health, readiness and refusals are answered on the
+// event loop, so they stay fast while handlers are busy. Start/Stop from one
+// thread; the handlers run on the server's handler threads.
 class WebServer {
  public:
   WebServer(WebOptions options, WebHandlers handlers);
@@ -57,26 +60,23 @@ class WebServer {
   bool Start(std::string* error);
   // "127.0.0.1:43117", one per listener, after Start.
   const std::vector<std::string>& bound_addresses() const {
-    return bound_addresses_;
+    return server_.bound_addresses();
   }
   void Stop();
+  HttpServerStats Stats() const { return server_.Stats(); }
+
+  // The answer to one request; exposed for tests.
+  HttpResponse Route(const HttpRequest& request) const;
 
  private:
-  void InstallRoutes(httplib::Server& server);
+  HttpResponse Refuse(int status, const std::string& message,
+                      const HttpRequest& request) const;
+  HttpResponse TaskApi(const HttpRequest& request) const;
 
   const WebOptions options_;
   const WebHandlers handlers_;
-  std::vector<std::unique_ptr<httplib::Server>> servers_;
-  std::vector<std::thread> threads_;
-  std::vector<std::string> bound_addresses_;
+  const std::string landing_page_;
+  HttpServer server_;
 };
-
-struct ListenAddress {
-  std::string host;  // "" for every interface
-  int port = 0;
-};
-// Parses a listen address as WebOptions describes; false with *error.
-bool ParseListenAddress(std::string_view text, ListenAddress* out,
-                        std::string* error);
 
 }  // namespace sas::web

@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 
 namespace sas::web {
 namespace {
@@ -90,6 +91,70 @@ TEST_F(WebServerTest, RejectsOtherMethodsAndPathsClearly) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_THAT(res->body, HasSubstr("/nope"));
+}
+
+class TaskApiRoutes : public ::testing::Test {
+ protected:
+  TaskApiRoutes()
+      : server_(
+            {{"127.0.0.1:0"}, "/metrics"},
+            {[] { return std::string("m\n"); }, [] { return true; }, nullptr,
+             [this](const ApiCall& call) {
+               calls_.push_back(call);
+               return ApiReply{204, ""};
+             }}) {}
+
+  HttpResponse Route(const std::string& method, const std::string& path,
+                     const std::string& query = "") {
+    HttpRequest request;
+    request.method = method;
+    request.path = path;
+    request.query = query;
+    return server_.Route(request);
+  }
+
+  std::vector<ApiCall> calls_;
+  WebServer server_;
+};
+
+TEST_F(TaskApiRoutes, HandsOnTheRawPathAndTheDecodedQuery) {
+  HttpResponse response =
+      Route("DELETE", "/api/v1/tasks/demo%2F7031", "rd_account_id=1%32");
+  EXPECT_EQ(response.status, 204);
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].path, "/api/v1/tasks/demo%2F7031");
+  EXPECT_EQ(calls_[0].query.at("rd_account_id"), "12");
+}
+
+TEST_F(TaskApiRoutes, EveryErrorIsAValidJsonDocument) {
+  for (const auto& [method, path, query] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/api/v1/tasks/x\"}{", ""},
+           {"PUT", "/api/v1/tasks", ""},
+           {"DELETE", "/api/v1/tasks/a", "x=%zz"}}) {
+    HttpResponse response = Route(method, path, query);
+    EXPECT_GE(response.status, 400) << path;
+    EXPECT_EQ(response.content_type, "application/json");
+    auto document = nlohmann::json::parse(response.body, nullptr, false);
+    ASSERT_TRUE(document.is_object()) << response.body;
+    EXPECT_TRUE(document["error"].is_string()) << response.body;
+  }
+  EXPECT_TRUE(calls_.empty());
+}
+
+TEST_F(TaskApiRoutes, RefusalsOnTheTaskApiAreJsonToo) {
+  std::string error;
+  ASSERT_TRUE(server_.Start(&error)) << error;
+  const std::string& address = server_.bound_addresses()[0];
+  httplib::Client client("127.0.0.1",
+                         std::stoi(address.substr(address.rfind(':') + 1)));
+  auto res = client.Post("/api/v1/tasks", std::string(70'000, ' '),
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  auto document = nlohmann::json::parse(res->body, nullptr, false);
+  ASSERT_TRUE(document.is_object()) << res->body;
+  EXPECT_THAT(document["error"].get<std::string>(), HasSubstr("64 KiB"));
 }
 
 TEST(ListenAddress, ParsesTheUsualForms) {

@@ -1,0 +1,305 @@
+#include "web/http_request.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+namespace sas::web {
+namespace {
+
+using ::testing::HasSubstr;
+using Result = RequestParser::Result;
+
+std::string Gzip(const std::string& data) {
+  z_stream stream{};
+  deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+std::string Chunked(const std::string& body, size_t chunk) {
+  std::string out;
+  char size[32];
+  for (size_t i = 0; i < body.size(); i += chunk) {
+    std::string part = body.substr(i, chunk);
+    snprintf(size, sizeof(size), "%zx\r\n", part.size());
+    out += size + part + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+// Feeds `text` in pieces of `step` bytes, as a slow client would.
+Result FeedInSteps(RequestParser& parser, const std::string& text, size_t step,
+                   std::string* rest = nullptr) {
+  std::string input;
+  Result result = Result::kIncomplete;
+  for (size_t i = 0; i < text.size() && result == Result::kIncomplete;
+       i += step) {
+    input += text.substr(i, step);
+    result = parser.Parse(&input);
+  }
+  if (rest) *rest = input;
+  return result;
+}
+
+TEST(RequestParser, ReadsARequestSentOneByteAtATime) {
+  RequestParser parser({});
+  std::string text =
+      "POST /api/v1/tasks?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+      "X-Two:  spaced value \r\n\r\nhello";
+  ASSERT_EQ(FeedInSteps(parser, text, 1), Result::kComplete);
+  const HttpRequest& request = parser.request();
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.path, "/api/v1/tasks");
+  EXPECT_EQ(request.query, "x=1");
+  EXPECT_EQ(request.body, "hello");
+  ASSERT_NE(request.Header("x-two"), nullptr);
+  EXPECT_EQ(*request.Header("x-two"), "spaced value");
+  EXPECT_TRUE(request.KeepAlive());
+}
+
+TEST(RequestParser, LeavesAPipelinedRequestForTheNextParse) {
+  RequestParser parser({});
+  std::string input =
+      "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.0\r\nConnection: "
+      "keep-alive\r\n\r\n";
+  ASSERT_EQ(parser.Parse(&input), Result::kComplete);
+  EXPECT_EQ(parser.request().path, "/a");
+  parser.Reset();
+  ASSERT_EQ(parser.Parse(&input), Result::kComplete);
+  EXPECT_EQ(parser.request().path, "/b");
+  EXPECT_TRUE(parser.request().KeepAlive());
+  EXPECT_TRUE(input.empty());
+}
+
+TEST(RequestParser, KeepsThePathEncodedSoAnEncodedSlashIsNoSeparator) {
+  RequestParser parser({});
+  std::string input = "DELETE /api/v1/tasks/demo%2F7031 HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(parser.Parse(&input), Result::kComplete);
+  EXPECT_EQ(parser.request().path, "/api/v1/tasks/demo%2F7031");
+}
+
+struct Refusal {
+  std::string name;
+  std::string text;
+  int status;
+  std::string message;
+};
+
+class RequestParserRefuses : public ::testing::TestWithParam<Refusal> {};
+
+TEST_P(RequestParserRefuses, WithTheRightStatus) {
+  RequestParser parser({});
+  std::string input = GetParam().text;
+  ASSERT_EQ(parser.Parse(&input), Result::kError);
+  EXPECT_EQ(parser.error().status, GetParam().status);
+  EXPECT_THAT(parser.error().message, HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Malformed, RequestParserRefuses,
+    ::testing::Values(
+        Refusal{"NoVersion", "GET /\r\n\r\n", 400, "request line"},
+        Refusal{"Http2", "GET / HTTP/2.0\r\n\r\n", 505, "HTTP/1.0"},
+        Refusal{"AbsoluteForm", "GET http://x/ HTTP/1.1\r\n\r\n", 400,
+                "absolute path"},
+        Refusal{"RawByteInTarget", "GET /\xff HTTP/1.1\r\n\r\n", 400,
+                "percent-encoded"},
+        Refusal{"FoldedHeader", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", 400,
+                "folded"},
+        Refusal{"SpaceBeforeColon", "GET / HTTP/1.1\r\nA : b\r\n\r\n", 400,
+                "malformed header"},
+        Refusal{"NulInHeader",
+                std::string("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 27), 400,
+                "control character"},
+        Refusal{"BadLength", "POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
+                400, "Content-Length"},
+        Refusal{"TwoLengths",
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: "
+                "2\r\n\r\n",
+                400, "conflicting"},
+        Refusal{"LengthAndChunked",
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n",
+                400, "both"},
+        Refusal{"UnknownTransfer",
+                "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                501, "chunked"},
+        Refusal{"UnknownContentEncoding",
+                "POST / HTTP/1.1\r\nContent-Encoding: br\r\nContent-Length: "
+                "1\r\n\r\nx",
+                415, "Content-Encoding"},
+        Refusal{"LengthOverTheLimit",
+                "POST / HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n", 413,
+                "64 KiB"},
+        Refusal{"HugeChunk",
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "fffffffffffffff\r\n",
+                413, "64 KiB"},
+        Refusal{"BadChunkSize",
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                400, "chunk size"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(RequestParser, RefusesTooManyHeaderFieldsBeforeTheHeadEnds) {
+  RequestParser parser({});
+  std::string head = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 101; ++i) head += "A: b\r\n";
+  // No empty line yet: the count alone is enough to refuse.
+  ASSERT_EQ(FeedInSteps(parser, head, 64), Result::kError);
+  EXPECT_EQ(parser.error().status, 431);
+  EXPECT_THAT(parser.error().message, HasSubstr("100"));
+}
+
+TEST(RequestParser, RefusesAHeadLargerThanTheLimitWithoutItsEnd) {
+  RequestParser parser({});
+  std::string head = "GET / HTTP/1.1\r\nA: " + std::string(40'000, 'x');
+  std::string rest;
+  ASSERT_EQ(FeedInSteps(parser, head, 4096, &rest), Result::kError);
+  EXPECT_EQ(parser.error().status, 431);
+  EXPECT_LE(rest.size(), 16u * 1024 + 4096);
+}
+
+TEST(RequestParser, DecodesAChunkedBodyWithinTheLimit) {
+  RequestParser parser({});
+  std::string body(60'000, 'b');
+  std::string text = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                     Chunked(body, 7'000);
+  ASSERT_EQ(FeedInSteps(parser, text, 1'000), Result::kComplete);
+  EXPECT_EQ(parser.request().body, body);
+}
+
+TEST(RequestParser, RefusesAChunkedBodyOverTheLimitWhileReading) {
+  RequestParser parser({});
+  // 10 MB in 1 KiB chunks: refused once the decoded body passes 64 KiB,
+  // long before the end arrives.
+  std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string input = head;
+  Result result = parser.Parse(&input);
+  size_t sent = 0;
+  std::string chunk = "400\r\n" + std::string(1024, 'x') + "\r\n";
+  while (result == Result::kIncomplete && sent < 10'000'000) {
+    input += chunk;
+    sent += chunk.size();
+    result = parser.Parse(&input);
+  }
+  ASSERT_EQ(result, Result::kError);
+  EXPECT_EQ(parser.error().status, 413);
+  EXPECT_LT(sent, 70'000u);
+}
+
+TEST(RequestParser, InflatesAGzipBody) {
+  RequestParser parser({});
+  std::string body = R"({"account": "prod", "export_id": 1})";
+  std::string packed = Gzip(body);
+  std::string input =
+      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\n"
+      "Content-Length: " +
+      std::to_string(packed.size()) + "\r\n\r\n" + packed;
+  ASSERT_EQ(parser.Parse(&input), Result::kComplete);
+  EXPECT_EQ(parser.request().body, body);
+}
+
+TEST(RequestParser, RefusesAGzipBombOnceItsOutputPassesTheLimit) {
+  RequestParser parser({});
+  // 10 MB of zeros, about 10 KB compressed.
+  std::string packed = Gzip(std::string(10'000'000, '0'));
+  ASSERT_LT(packed.size(), 64u * 1024);
+  std::string input =
+      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\n"
+      "Content-Length: " +
+      std::to_string(packed.size()) + "\r\n\r\n" + packed;
+  ASSERT_EQ(parser.Parse(&input), Result::kError);
+  EXPECT_EQ(parser.error().status, 413);
+  EXPECT_LE(parser.request().body.size(), 64u * 1024);
+}
+
+TEST(RequestParser, RefusesAGzipBodyInsideChunksOnceTooLarge) {
+  RequestParser parser({});
+  std::string packed = Gzip(std::string(1'000'000, '['));
+  std::string input =
+      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n" +
+      Chunked(packed, 100);
+  ASSERT_EQ(parser.Parse(&input), Result::kError);
+  EXPECT_EQ(parser.error().status, 413);
+}
+
+TEST(RequestParser, RefusesATruncatedGzipBody) {
+  RequestParser parser({});
+  std::string packed = Gzip("hello, world");
+  packed.resize(packed.size() - 4);
+  std::string input =
+      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\n"
+      "Content-Length: " +
+      std::to_string(packed.size()) + "\r\n\r\n" + packed;
+  ASSERT_EQ(parser.Parse(&input), Result::kError);
+  EXPECT_EQ(parser.error().status, 400);
+}
+
+TEST(RequestParser, AsksForContinueWhenTheClientExpectsIt) {
+  RequestParser parser({});
+  std::string input =
+      "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_EQ(parser.Parse(&input), Result::kIncomplete);
+  EXPECT_TRUE(parser.TakeContinueRequest());
+  EXPECT_FALSE(parser.TakeContinueRequest());
+  input = "ok";
+  ASSERT_EQ(parser.Parse(&input), Result::kComplete);
+  EXPECT_EQ(parser.request().body, "ok");
+}
+
+TEST(HttpRequest, AcceptsGzipHonoursQValues) {
+  HttpRequest request;
+  EXPECT_FALSE(request.AcceptsGzip());
+  request.headers = {{"accept-encoding", "gzip"}};
+  EXPECT_TRUE(request.AcceptsGzip());
+  request.headers = {{"accept-encoding", "deflate, gzip;q=0.5"}};
+  EXPECT_TRUE(request.AcceptsGzip());
+  request.headers = {{"accept-encoding", "gzip;q=0, *"}};
+  EXPECT_FALSE(request.AcceptsGzip());
+  request.headers = {{"accept-encoding", "*;q=1"}};
+  EXPECT_TRUE(request.AcceptsGzip());
+  request.headers = {{"accept-encoding", "identity"}};
+  EXPECT_FALSE(request.AcceptsGzip());
+}
+
+TEST(HttpRequest, KeepAliveFollowsTheVersionAndConnection) {
+  HttpRequest request;
+  request.minor_version = 0;
+  EXPECT_FALSE(request.KeepAlive());
+  request.headers = {{"connection", "Keep-Alive"}};
+  EXPECT_TRUE(request.KeepAlive());
+  request.minor_version = 1;
+  request.headers = {{"connection", "upgrade, close"}};
+  EXPECT_FALSE(request.KeepAlive());
+}
+
+TEST(Query, DecodesPairs) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::string error;
+  ASSERT_TRUE(ParseQuery("a=1&b=x%20y+z&&c", &pairs, &error));
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_EQ(pairs[1].second, "x y z");
+  EXPECT_EQ(pairs[2].first, "c");
+  EXPECT_FALSE(ParseQuery("a=%G1", &pairs, &error));
+  EXPECT_FALSE(ParseQuery("a=%2", &pairs, &error));
+}
+
+TEST(PercentDecode, KeepsPlusAndRejectsBadEscapes) {
+  std::string out;
+  ASSERT_TRUE(PercentDecode("a+b%2Fc", &out));
+  EXPECT_EQ(out, "a+b/c");
+  EXPECT_FALSE(PercentDecode("%", &out));
+  EXPECT_FALSE(PercentDecode("%zz", &out));
+}
+
+}  // namespace
+}  // namespace sas::web
