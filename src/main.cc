@@ -4,9 +4,10 @@
 #include <malloc.h>
 #include <signal.h>
 
-#include <charconv>
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,36 +18,20 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: aliyun_sas_exporter [flags]
+constexpr const char* kDescription =
+    "Prometheus exporter for Alibaba Cloud Security Center export tasks: "
+    "polls DescribeExportInfo in the background and serves the results on "
+    "/metrics.";
 
-Prometheus exporter for Alibaba Cloud Security Center export tasks: polls
-DescribeExportInfo in the background and serves the results on /metrics.
-
-Flags:
-  --config.file=PATH           configuration file (default aliyun_sas_exporter.toml)
-  --config.check               validate the configuration, print problems, exit 0 or 1
-  --check.accounts             resolve every account's credentials, call
-                               DescribeExportInfo once per account, print a
-                               table, exit 0 only if all succeed
-  --web.listen-address=ADDR    address to listen on, repeatable (default :10075)
-  --web.telemetry-path=PATH    path of the metrics (default /metrics)
-  --web.enable-task-api        serve POST/GET/DELETE /api/v1/tasks
-  --web.max-connections=N      open connections at the most, 1 to 65536
-                               (default 256); idle ones make room first
-  --storage.path=DIR           where API-registered tasks are kept (default data)
-  --log.level=LEVEL            debug, info, warn or error (default info)
-  --log.format=FORMAT          logfmt or json (default logfmt)
-  --version                    print the version and exit
-  --help                       print this help and exit
-
-Exit status: 0 success, 1 bad configuration or start-up failure, 2 bad flags.
-)";
+constexpr const char* kExitStatus =
+    "Exit status: 0 success, 1 bad configuration or start-up failure, 2 bad "
+    "flags.";
 
 struct Flags {
   std::string config_file = "aliyun_sas_exporter.toml";
   bool config_check = false;
   bool check_accounts = false;
-  std::vector<std::string> listen_addresses;
+  std::vector<std::string> listen_addresses{":10075"};
   std::string telemetry_path = "/metrics";
   bool enable_task_api = false;
   int max_connections = 256;
@@ -54,101 +39,72 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool version = false;
-  bool help = false;
 };
 
-// Parses --name=value and --name value. Returns false with *error.
-bool ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string name = arg, value;
-    bool has_value = false;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    auto take_value = [&]() {
-      if (has_value) return true;
-      if (i + 1 >= argc) {
-        *error = "flag " + name + " needs a value";
-        return false;
-      }
-      value = argv[++i];
-      return true;
-    };
-    auto boolean = [&](bool* target) {
-      if (!has_value || value == "true") {
-        *target = true;
-      } else if (value == "false") {
-        *target = false;
-      } else {
-        *error = "flag " + name + " takes true or false, not \"" + value + "\"";
-        return false;
-      }
-      return true;
-    };
-    if (name == "--config.file") {
-      if (!take_value()) return false;
-      flags->config_file = value;
-    } else if (name == "--config.check") {
-      if (!boolean(&flags->config_check)) return false;
-    } else if (name == "--check.accounts") {
-      if (!boolean(&flags->check_accounts)) return false;
-    } else if (name == "--web.listen-address") {
-      if (!take_value()) return false;
-      flags->listen_addresses.push_back(value);
-    } else if (name == "--web.telemetry-path") {
-      if (!take_value()) return false;
-      if (value.empty() || value[0] != '/' || value == "/" ||
-          value.rfind("/-/", 0) == 0) {
-        *error =
-            "--web.telemetry-path must start with / and not be / or "
-            "under /-/, got \"" +
-            value + "\"";
-        return false;
-      }
-      flags->telemetry_path = value;
-    } else if (name == "--web.enable-task-api") {
-      if (!boolean(&flags->enable_task_api)) return false;
-    } else if (name == "--web.max-connections") {
-      if (!take_value()) return false;
-      int parsed = 0;
-      auto [end, ec] =
-          std::from_chars(value.data(), value.data() + value.size(), parsed);
-      if (ec != std::errc() || end != value.data() + value.size() ||
-          parsed < 1 || parsed > 65536) {
-        *error =
-            "--web.max-connections must be a whole number from 1 to "
-            "65536, got \"" +
-            value + "\"";
-        return false;
-      }
-      flags->max_connections = parsed;
-    } else if (name == "--storage.path") {
-      if (!take_value()) return false;
-      if (value.empty()) {
-        *error = "--storage.path must not be empty";
-        return false;
-      }
-      flags->storage_path = value;
-    } else if (name == "--log.level") {
-      if (!take_value()) return false;
-      flags->log_level = value;
-    } else if (name == "--log.format") {
-      if (!take_value()) return false;
-      flags->log_format = value;
-    } else if (name == "--version") {
-      flags->version = true;
-    } else if (name == "--help" || name == "-h") {
-      flags->help = true;
-    } else {
-      *error = "unknown flag " + name + " (see --help)";
-      return false;
-    }
+// Parses the flags; returns the exit status to stop with (0 for --help, 2
+// for bad flags, with the message printed), or nullopt to go on.
+std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
+  CLI::App app(kDescription, "aliyun_sas_exporter");
+  app.footer(kExitStatus);
+  app.add_option("--config.file", flags->config_file, "Configuration file")
+      ->capture_default_str();
+  app.add_flag("--config.check", flags->config_check,
+               "Validate the configuration, print problems, exit 0 or 1");
+  app.add_flag("--check.accounts", flags->check_accounts,
+               "Resolve every account's credentials, call DescribeExportInfo "
+               "once per account, print a table, exit 0 only if all succeed");
+  app.add_option("--web.listen-address", flags->listen_addresses,
+                 "Address to listen on: host:port, :port or [v6]:port; "
+                 "repeatable")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", flags->telemetry_path,
+                 "Path of the metrics")
+      ->capture_default_str()
+      ->check(
+          [](const std::string& path) -> std::string {
+            if (path.size() < 2 || path.front() != '/' ||
+                path == "/api/v1/tasks" || path.starts_with("/-/")) {
+              return "must start with / and not be /, /-/... or the task "
+                     "API path";
+            }
+            return "";
+          },
+          "PATH");
+  app.add_flag("--web.enable-task-api", flags->enable_task_api,
+               "Serve POST, GET and DELETE /api/v1/tasks");
+  app.add_option("--web.max-connections", flags->max_connections,
+                 "Open connections at the most; the longest-idle one makes "
+                 "room for a new one")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  app.add_option("--storage.path", flags->storage_path,
+                 "Where API-registered tasks and task lifecycles are kept")
+      ->capture_default_str()
+      ->check([](const std::string& path) {
+        return path.empty() ? std::string("must not be empty") : "";
+      });
+  app.add_option("--log.level", flags->log_level, "Minimum level to log")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", flags->log_format, "Log line format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_flag("--version", flags->version, "Print the version and exit");
+  app.allow_extras();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "aliyun_sas_exporter: " << e.what() << " (see --help)\n";
+    return 2;
   }
-  if (flags->listen_addresses.empty()) flags->listen_addresses = {":10075"};
-  return true;
+  if (!app.remaining().empty()) {
+    std::cerr << "aliyun_sas_exporter: unknown flag " << app.remaining().front()
+              << " (see --help)\n";
+    return 2;
+  }
+  return std::nullopt;
 }
 
 // Blocks SIGINT and SIGTERM in every thread so that main can wait for them.
@@ -169,14 +125,8 @@ int main(int argc, char** argv) {
   // and keeping them in the heap after the first big scrape.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   Flags flags;
-  std::string error;
-  if (!ParseFlags(argc, argv, &flags, &error)) {
-    std::cerr << "aliyun_sas_exporter: " << error << "\n";
-    return 2;
-  }
-  if (flags.help) {
-    std::cout << kUsage;
-    return 0;
+  if (std::optional<int> status = ParseFlags(argc, argv, &flags)) {
+    return *status;
   }
   if (flags.version) {
     std::cout << "aliyun_sas_exporter, version " << sas::kVersion
@@ -185,16 +135,7 @@ int main(int argc, char** argv) {
   }
   auto level = sas::log::ParseLevel(flags.log_level);
   auto format = sas::log::ParseFormat(flags.log_format);
-  if (!level || !format) {
-    std::cerr << "aliyun_sas_exporter: "
-              << (!level ? "--log.level must be debug, info, warn or error, "
-                           "got \"" +
-                               flags.log_level + "\""
-                         : "--log.format must be logfmt or json, got \"" +
-                               flags.log_format + "\"")
-              << "\n";
-    return 2;
-  }
+  std::string error;
   sas::log::Configure(*level, *format);
 
   sas::config::LoadResult loaded = sas::config::LoadConfigFile(

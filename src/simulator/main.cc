@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <charconv>
 #include <iostream>
 #include <random>
@@ -18,44 +19,30 @@
 
 namespace {
 
-constexpr std::string_view kUsage =
-    R"(Usage: aliyun_sas_simulator [flags]
+constexpr const char* kDescription =
+    "A local stand-in for Alibaba Cloud Security Center's DescribeExportInfo "
+    "API, and, on the same port, for STS (AssumeRole, AssumeRoleWithOIDC) and "
+    "the ECS instance metadata service (/latest/...) as the scenario's "
+    "[[role]] and [metadata] sections describe.";
 
-A local stand-in for Alibaba Cloud Security Center's DescribeExportInfo API,
-and, on the same port, for STS (AssumeRole, AssumeRoleWithOIDC) and the ECS
-instance metadata service (/latest/...) as the scenario's [[role]] and
-[metadata] sections describe.
-
-  --listen HOST:PORT       address to serve on (default 127.0.0.1:0; port 0
-                           picks a free port)
-  --access-key ID:SECRET   an accepted key pair, split at the first ':'
-                           (repeatable; at least one is required)
-  --scenario FILE          TOML scenario (default: no export tasks)
-  --tls-cert FILE          serve HTTPS with this PEM certificate (chain)
-  --tls-key FILE           ... and this PEM private key
-  --threads N              worker threads, at least 16 (default 64)
-  --log-level LEVEL        debug|info|warn|error (default info; requests are
-                           logged at debug)
-  --help                   show this help
-
-Once listening it prints one line to stdout:
+constexpr const char* kFooter = R"(Once listening it prints one line to stdout:
   aliyun_sas_simulator listening on http://127.0.0.1:PORT
 GET /_simulator/stats answers request statistics as JSON;
 GET /_simulator/fail?service=sts|metadata&count=N makes the next N STS calls
 (or metadata credential GETs) answer 503 ServiceUnavailable.
-)";
+Exit status: 0 stopped by a signal, 1 cannot start, 2 bad flags.)";
 
 struct Flags {
   sas::simulator::ServerOptions server;
   sas::simulator::KeyPairs keys;
   std::string scenario_file;
-  sas::log::Level log_level = sas::log::Level::kInfo;
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
 };
 
-[[noreturn]] void Die(const std::string& message) {
-  std::cerr << "aliyun_sas_simulator: " << message << "\n"
-            << "Run aliyun_sas_simulator --help for usage.\n";
-  std::exit(2);
+[[noreturn]] void Die(const std::string& message, int status) {
+  std::cerr << "aliyun_sas_simulator: " << message << " (see --help)\n";
+  std::exit(status);
 }
 
 bool ParsePort(std::string_view text, int* port) {
@@ -65,73 +52,80 @@ bool ParsePort(std::string_view text, int* port) {
          end == text.data() + text.size() && *port >= 0 && *port <= 65535;
 }
 
+// The host and port of "HOST:PORT" or "[V6]:PORT"; "" when malformed.
+std::string ParseListen(const std::string& listen, Flags* flags) {
+  size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (colon == std::string::npos || host.empty() ||
+      !ParsePort(std::string_view(listen).substr(colon + 1),
+                 &flags->server.port)) {
+    return "wants HOST:PORT (e.g. 127.0.0.1:0), not \"" + listen + "\"";
+  }
+  flags->server.host = host;
+  return "";
+}
+
 Flags ParseFlags(int argc, char** argv) {
   Flags flags;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t equals = name.find('='); equals != std::string::npos) {
-      value = name.substr(equals + 1);
-      name.resize(equals);
-      has_value = true;
-    }
-    if (name == "--help" || name == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    auto take_value = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= args.size()) Die(name + " needs a value");
-      return args[++i];
-    };
-    if (name == "--listen") {
-      std::string listen = take_value();
-      size_t colon = listen.rfind(':');
-      std::string host = listen.substr(0, colon);
-      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-      }
-      if (colon == std::string::npos || host.empty() ||
-          !ParsePort(std::string_view(listen).substr(colon + 1),
-                     &flags.server.port)) {
-        Die("--listen wants HOST:PORT (e.g. 127.0.0.1:0), not \"" + listen +
-            "\"");
-      }
-      flags.server.host = host;
-    } else if (name == "--access-key") {
-      std::string pair = take_value();
-      size_t colon = pair.find(':');
-      if (colon == std::string::npos || colon == 0 ||
-          colon + 1 == pair.size()) {
-        Die("--access-key wants ID:SECRET");
-      }
-      flags.keys[pair.substr(0, colon)] = pair.substr(colon + 1);
-    } else if (name == "--scenario") {
-      flags.scenario_file = take_value();
-    } else if (name == "--tls-cert") {
-      flags.server.tls_cert_file = take_value();
-    } else if (name == "--tls-key") {
-      flags.server.tls_key_file = take_value();
-    } else if (name == "--threads") {
-      std::string text = take_value();
-      if (!ParsePort(text, &flags.server.threads) ||
-          flags.server.threads < 16 || flags.server.threads > 4096) {
-        Die("--threads wants a number from 16 to 4096, not \"" + text + "\"");
-      }
-    } else if (name == "--log-level") {
-      std::string text = take_value();
-      std::optional<sas::log::Level> level = sas::log::ParseLevel(text);
-      if (!level) Die("--log-level wants debug, info, warn or error");
-      flags.log_level = *level;
-    } else {
-      Die("unknown flag \"" + args[i] + "\"");
-    }
+  std::string listen = "127.0.0.1:0";
+  std::vector<std::string> access_keys;
+  CLI::App app(kDescription, "aliyun_sas_simulator");
+  app.footer(kFooter);
+  app.add_option("--web.listen-address", listen,
+                 "Address to serve on; port 0 picks a free port")
+      ->capture_default_str();
+  app.add_option("--access-key", access_keys,
+                 "An accepted key pair ID:SECRET, split at the first ':'; "
+                 "repeatable, at least one")
+      ->required()
+      ->check(
+          [](const std::string& pair) -> std::string {
+            size_t colon = pair.find(':');
+            if (colon == std::string::npos || colon == 0 ||
+                colon + 1 == pair.size()) {
+              return "wants ID:SECRET";
+            }
+            return "";
+          },
+          "ID:SECRET");
+  app.add_option("--scenario.file", flags.scenario_file,
+                 "TOML scenario (default: no export tasks)");
+  auto* cert = app.add_option("--web.tls-cert-file", flags.server.tls_cert_file,
+                              "Serve HTTPS with this PEM certificate (chain)");
+  auto* key = app.add_option("--web.tls-key-file", flags.server.tls_key_file,
+                             "... and this PEM private key");
+  cert->needs(key);
+  key->needs(cert);
+  app.add_option("--web.threads", flags.server.threads, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 4096));
+  app.add_option("--log.level", flags.log_level,
+                 "Minimum level to log; requests are logged at debug")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", flags.log_format, "Log line format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.allow_extras();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    std::exit(app.exit(e));  // --help
+  } catch (const CLI::ParseError& e) {
+    Die(e.what(), 2);
   }
-  if (flags.keys.empty()) Die("at least one --access-key ID:SECRET is needed");
-  if (flags.server.tls_cert_file.empty() != flags.server.tls_key_file.empty()) {
-    Die("--tls-cert and --tls-key must be given together");
+  if (!app.remaining().empty()) {
+    Die("unknown flag " + app.remaining().front(), 2);
+  }
+  if (std::string why = ParseListen(listen, &flags); !why.empty()) {
+    Die("--web.listen-address " + why, 2);
+  }
+  for (const std::string& pair : access_keys) {
+    size_t colon = pair.find(':');
+    flags.keys[pair.substr(0, colon)] = pair.substr(colon + 1);
   }
   return flags;
 }
@@ -140,7 +134,8 @@ Flags ParseFlags(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Flags flags = ParseFlags(argc, argv);
-  sas::log::Configure(flags.log_level, sas::log::Format::kLogfmt);
+  sas::log::Configure(*sas::log::ParseLevel(flags.log_level),
+                      *sas::log::ParseFormat(flags.log_format));
 
   sas::simulator::Scenario scenario;
   if (!flags.scenario_file.empty()) {
@@ -148,7 +143,7 @@ int main(int argc, char** argv) {
     std::optional<sas::simulator::Scenario> loaded =
         sas::simulator::LoadScenarioFile(sas::LocalFileSystem(),
                                          flags.scenario_file, &error);
-    if (!loaded) Die(error);
+    if (!loaded) Die(error, 1);
     scenario = std::move(*loaded);
   }
   uint64_t seed = scenario.seed ? *scenario.seed : std::random_device{}();
@@ -168,7 +163,7 @@ int main(int argc, char** argv) {
       std::make_unique<sas::simulator::SeededRandom>(seed));
   sas::simulator::Server server(service, flags.server);
   std::string error;
-  if (!server.Start(&error)) Die(error);
+  if (!server.Start(&error)) Die(error, 1);
   std::cout << "aliyun_sas_simulator listening on " << server.Url()
             << std::endl;
   sas::log::Info("Simulator started",

@@ -424,7 +424,7 @@ TEST(Exporter, ServesHttpsWithVerifiedCertificate) {
                    "subjectAltName=IP:127.0.0.1"});
   ASSERT_EQ(openssl.Wait(Seconds(60)), 0) << openssl.output();
   Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n", {"AKID:SECRET"},
-                {"--tls-cert", cert, "--tls-key", key});
+                {"--web.tls-cert-file", cert, "--web.tls-key-file", key});
   ASSERT_EQ(sim.url().rfind("https://", 0), 0u) << sim.url();
   Exporter trusted(Config(sim, Task(1), "", "ca_file = \"" + cert + "\""));
   EXPECT_TRUE(WaitForValue(trusted, "aliyun_sas_export_up", 1, 1))
@@ -485,6 +485,23 @@ TEST(ExporterCommandLine, VersionHelpAndBadFlags) {
   Process bad({ExporterBinary(), "--no-such-flag"});
   EXPECT_EQ(bad.Wait(), 2);
   EXPECT_THAT(bad.output(), HasSubstr("unknown flag --no-such-flag"));
+}
+
+TEST(SimulatorCommandLine, HelpAndBadFlagsAsTheExporterHasThem) {
+  Process help({SimulatorBinary(), "--help"});
+  EXPECT_EQ(help.Wait(), 0);
+  EXPECT_THAT(help.output(), HasSubstr("--web.listen-address"));
+  EXPECT_THAT(help.output(), HasSubstr("--log.level"));
+  Process bad({SimulatorBinary(), "--access-key", "a:b", "--no-such-flag"});
+  EXPECT_EQ(bad.Wait(), 2);
+  EXPECT_THAT(bad.output(), HasSubstr("unknown flag --no-such-flag"));
+  Process no_key({SimulatorBinary()});
+  EXPECT_EQ(no_key.Wait(), 2);
+  EXPECT_THAT(no_key.output(), HasSubstr("--access-key"));
+  Process bad_range(
+      {SimulatorBinary(), "--access-key", "a:b", "--web.threads", "3"});
+  EXPECT_EQ(bad_range.Wait(), 2);
+  EXPECT_THAT(bad_range.output(), HasSubstr("--web.threads"));
 }
 
 }  // namespace

@@ -193,8 +193,8 @@ Simulator::Simulator(const std::string& scenario_toml,
                      std::vector<std::string> access_keys,
                      std::vector<std::string> extra_args) {
   std::string scenario = dir_.Write("scenario.toml", scenario_toml);
-  std::vector<std::string> argv = {SimulatorBinary(), "--listen", "127.0.0.1:0",
-                                   "--scenario", scenario};
+  std::vector<std::string> argv = {SimulatorBinary(), "--web.listen-address",
+                                   "127.0.0.1:0", "--scenario.file", scenario};
   for (const std::string& key : access_keys) {
     argv.push_back("--access-key");
     argv.push_back(key);
