@@ -1,16 +1,13 @@
 #include "web/http_server.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
+
+#include "support/raw_http_client.h"
 
 namespace sas::web {
 namespace {
@@ -19,110 +16,7 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using SteadyClock = std::chrono::steady_clock;
 
-// A blocking loopback client that speaks just enough HTTP/1.1 to check the
-// server byte for byte.
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address),
-                         sizeof(address)) == 0;
-  }
-  ~RawClient() { close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-  int interim_answers() const { return interim_answers_; }
-
-  // False once the server has closed or reset the connection.
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads one answer: status, fields and a Content-Length body. Status 0 when
-  // the connection ended or nothing complete arrived before the deadline.
-  struct Answer {
-    int status = 0;
-    std::string head;
-    std::string body;
-  };
-  // `head_only`: the answer to HEAD, whose Content-Length has no body.
-  Answer Read(milliseconds within = milliseconds(5'000),
-              bool head_only = false) {
-    Answer answer;
-    auto deadline = SteadyClock::now() + within;
-    size_t head_end = std::string::npos;
-    size_t length = 0;
-    while (true) {
-      if (head_end == std::string::npos) {
-        head_end = buffer_.find("\r\n\r\n");
-        if (head_end != std::string::npos) {
-          answer.head = buffer_.substr(0, head_end + 2);
-          answer.status = std::stoi(answer.head.substr(9, 3));
-          auto at = answer.head.find("Content-Length: ");
-          length = at == std::string::npos || head_only
-                       ? 0
-                       : std::stoul(answer.head.substr(at + 16));
-          if (answer.status == 100) {  // interim: count and skip it
-            ++interim_answers_;
-            buffer_.erase(0, head_end + 4);
-            head_end = std::string::npos;
-            answer = Answer();
-            continue;
-          }
-        }
-      }
-      if (head_end != std::string::npos &&
-          buffer_.size() >= head_end + 4 + length) {
-        answer.body = buffer_.substr(head_end + 4, length);
-        buffer_.erase(0, head_end + 4 + length);
-        return answer;
-      }
-      if (!Fill(deadline)) return Answer();
-    }
-  }
-
-  // True when the server closes the connection before the deadline.
-  bool ClosedWithin(milliseconds within) {
-    auto deadline = SteadyClock::now() + within;
-    while (Fill(deadline)) {
-    }
-    return closed_;
-  }
-
- private:
-  bool Fill(SteadyClock::time_point deadline) {
-    auto left =
-        std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) return false;
-    pollfd waiter{fd_, POLLIN, 0};
-    if (poll(&waiter, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[65536];
-    ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-  int interim_answers_ = 0;
-  std::string buffer_;
-};
+using RawClient = testing::RawHttpClient;
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -160,9 +54,7 @@ class HttpServerTest : public ::testing::Test {
     if (server_) server_->Stop();
   }
 
-  std::string Get(const std::string& path) {
-    return "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
-  }
+  std::string Get(const std::string& path) { return testing::GetRequest(path); }
 
   std::string page_ = std::string(20'000, 'p');
   std::atomic<int> handled_{0};
