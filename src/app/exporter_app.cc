@@ -4,12 +4,10 @@
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
 
-#include <condition_variable>
 #include <iomanip>
 #include <map>
 #include <mutex>
 #include <ostream>
-#include <thread>
 
 #include "aliyun/httplib_transport.h"
 #include "aliyun/sas_client.h"
@@ -26,6 +24,7 @@
 #include "util/environment.h"
 #include "util/log.h"
 #include "util/nonce.h"
+#include "util/periodic_worker.h"
 #include "util/sleeper.h"
 #include "util/token_bucket.h"
 #include "web/status_page.h"
@@ -90,11 +89,7 @@ struct ExporterApp::Impl {
   metrics::Exposition exposition{registry, store};
   const std::string telemetry_path;
   std::string state_file;
-  std::mutex saver_mutex;
-  std::condition_variable saver_wake;
-  // Guarded by saver_mutex.
-  bool saver_stopping = false;
-  std::thread saver;
+  std::unique_ptr<PeriodicWorker> saver;
 
   void SaveState();
   web::WebServer web;
@@ -263,15 +258,8 @@ bool ExporterApp::Start(std::string* error) {
   impl_->tasks->StartPolling();
   impl_->poller->Start();
   Impl* app = impl_.get();
-  app->saver = std::thread([app] {
-    std::unique_lock lock(app->saver_mutex);
-    while (!app->saver_wake.wait_for(lock, kStateSavePeriod,
-                                     [app] { return app->saver_stopping; })) {
-      lock.unlock();
-      app->SaveState();
-      lock.lock();
-    }
-  });
+  app->saver = std::make_unique<PeriodicWorker>(kStateSavePeriod,
+                                                [app] { app->SaveState(); });
   log::Info("Polling started",
             {{"tasks", std::to_string(impl_->tasks->size())},
              {"accounts", std::to_string(impl_->accounts.size())},
@@ -288,13 +276,8 @@ void ExporterApp::Stop() {
   if (impl_->task_files) impl_->task_files->Stop();
   impl_->poller->Stop();
   impl_->web.Stop();
-  if (impl_->saver.joinable()) {
-    {
-      std::lock_guard lock(impl_->saver_mutex);
-      impl_->saver_stopping = true;
-    }
-    impl_->saver_wake.notify_all();
-    impl_->saver.join();
+  if (impl_->saver) {
+    impl_->saver.reset();
     impl_->SaveState();
   }
 }

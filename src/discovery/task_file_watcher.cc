@@ -89,23 +89,9 @@ void TaskFileWatcher::Scan() {
 
 void TaskFileWatcher::Start(Millis period) {
   Scan();
-  thread_ = std::thread([this, period] {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
-      lock.unlock();
-      Scan();
-      lock.lock();
-    }
-  });
+  worker_ = std::make_unique<PeriodicWorker>(period, [this] { Scan(); });
 }
 
-void TaskFileWatcher::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void TaskFileWatcher::Stop() { worker_.reset(); }
 
 }  // namespace sas::discovery

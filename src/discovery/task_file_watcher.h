@@ -1,15 +1,15 @@
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "discovery/task_registry.h"
 #include "util/duration.h"
+#include "util/periodic_worker.h"
 
 namespace sas::discovery {
 
@@ -45,11 +45,7 @@ class TaskFileWatcher {
   // Guarded by scan_mutex_.
   std::map<std::string, Seen> seen_;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  // Guarded by mutex_.
-  bool stopping_ = false;
-  std::thread thread_;
+  std::unique_ptr<PeriodicWorker> worker_;
 };
 
 }  // namespace sas::discovery
