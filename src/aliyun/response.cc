@@ -1,5 +1,6 @@
 #include "aliyun/response.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -122,7 +123,7 @@ std::chrono::milliseconds RetryAfter(const HttpResponse& response) {
       parsed.ptr != text.data() + text.size() || millis < 0) {
     return std::chrono::milliseconds(0);
   }
-  return std::chrono::milliseconds(millis);
+  return std::min(std::chrono::milliseconds(millis), kMaxRetryAfter);
 }
 
 // The error carried by an already parsed object (Code known to be usable).

@@ -33,9 +33,13 @@ struct ApiError {
   std::string message;
   std::string request_id;
   int http_status = 0;  // 0 when there was no HTTP response
-  // The server's x-acs-retry-after, if it sent one.
+  // The server's x-acs-retry-after, if it sent one; at most kMaxRetryAfter.
   std::chrono::milliseconds retry_after{0};
 };
+
+// Longer x-acs-retry-after values are held here: no poll waits longer than
+// its interval (at most 24h) anyway.
+inline constexpr std::chrono::milliseconds kMaxRetryAfter{24 * 3'600'000};
 
 // Responses larger than this are refused as bad_response.
 inline constexpr size_t kMaxResponseBytes = 1 << 20;

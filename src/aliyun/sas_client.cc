@@ -78,9 +78,9 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
         !ShouldRetry(*error, result.attempts, options_.retry)) {
       return result;
     }
-    SteadyTime resume =
-        clock_.SteadyNow() + BackoffDelay(options_.retry, result.attempts,
-                                          error->retry_after, Jitter());
+    SteadyTime resume = SaturatingAdd(
+        clock_.SteadyNow(), BackoffDelay(options_.retry, result.attempts,
+                                         error->retry_after, Jitter()));
     if (bucket_ != nullptr) resume = std::max(resume, bucket_->Reserve());
     if (resume >= deadline) return result;  // the last error stands
     if (!sleeper_.SleepUntil(resume)) {

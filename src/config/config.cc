@@ -97,7 +97,6 @@ constexpr std::string_view kEnvRoleSessionName =
     "ALIBABA_CLOUD_ROLE_SESSION_NAME";
 constexpr std::string_view kDefaultRoleSessionName = "aliyun_sas_exporter";
 
-constexpr Millis kMinPollInterval{100};
 constexpr int kMaxConcurrency = 256;
 constexpr int kMaxRetries = 10;
 constexpr int64_t kMaxTasksLimit = 1'000'000;
@@ -599,12 +598,14 @@ void Loader::LoadExporter(const toml::table& root) {
 
   Field field = Get(*table, path, "poll_interval");
   if (auto d = Duration(field)) {
-    if (*d < kMinPollInterval) {
-      Error(At(*field.node), field.path + ": must be at least " +
-                                 FormatDuration(kMinPollInterval) + ", got " +
+    if (*d < kMinPollInterval || *d > kMaxPollInterval) {
+      Error(At(*field.node), field.path + ": must be between " +
+                                 FormatDuration(kMinPollInterval) + " and " +
+                                 FormatDuration(kMaxPollInterval) + ", got " +
                                  Quoted(FormatDuration(*d)));
+    } else {
+      exporter.poll_interval = *d;
     }
-    exporter.poll_interval = *d;
   }
 
   field = Get(*table, path, "concurrency");
@@ -623,12 +624,14 @@ void Loader::LoadExporter(const toml::table& root) {
         std::pair{"connect_timeout", &exporter.connect_timeout}}) {
     field = Get(*table, path, key);
     if (auto d = Duration(field)) {
-      if (*d <= Millis(0)) {
-        Error(At(*field.node), field.path + ": must be longer than 0s, got " +
-                                   Quoted(FormatDuration(*d)) +
-                                   "; e.g. \"10s\"");
+      if (*d <= Millis(0) || *d > kMaxTimeout) {
+        Error(At(*field.node),
+              field.path + ": must be longer than 0s and at most " +
+                  FormatDuration(kMaxTimeout) + ", got " +
+                  Quoted(FormatDuration(*d)) + "; e.g. \"10s\"");
+      } else {
+        *target = *d;
       }
-      *target = *d;
     }
   }
 
@@ -643,8 +646,15 @@ void Loader::LoadExporter(const toml::table& root) {
     }
   }
 
-  if (auto d = Duration(Get(*table, path, "finished_retention"))) {
-    exporter.finished_retention = *d;
+  field = Get(*table, path, "finished_retention");
+  if (auto d = Duration(field)) {
+    if (*d > kMaxFinishedRetention) {
+      Error(At(*field.node), field.path + ": must be between 0s and " +
+                                 FormatDuration(kMaxFinishedRetention) +
+                                 ", got " + Quoted(FormatDuration(*d)));
+    } else {
+      exporter.finished_retention = *d;
+    }
   }
 
   field = Get(*table, path, "task_files");
@@ -923,6 +933,11 @@ void Loader::LoadRamRoleArnCredentials(const toml::table& table,
                 std::to_string(error.byte) +
                 "; expected a policy document such as {\"Version\": \"1\", "
                 "\"Statement\": [...]}");
+    } catch (const nlohmann::json::exception&) {
+      // out_of_range: a number beyond a double, such as 1e400.
+      Error(At(*field.node),
+            field.path +
+                ": invalid JSON: a number is too large (beyond +-1.8e308)");
     }
   }
 
@@ -1301,6 +1316,13 @@ void Loader::LoadTask(const toml::table& table, const std::string& path) {
     Error(At(*field.node),
           field.path +
               ": must not be empty; remove the key to use the export id");
+  } else if (std::string problem = name ? UnprintableTextProblem(*name) : "";
+             !problem.empty()) {
+    Error(At(*field.node),
+          field.path + ": " + problem +
+              "; the name becomes the task label: write it without control "
+              "characters");
+    name.reset();
   }
 
   task.account = account.value_or("");

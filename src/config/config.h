@@ -34,14 +34,24 @@ struct Diagnostic {
   std::string ToString() const;
 };
 
+// The bounds of the [exporter] durations. Values outside are refused at
+// load time, so no duration the poller adds to a clock can overflow it.
+inline constexpr Millis kMinPollInterval{100};
+inline constexpr Millis kMaxPollInterval{24 * 3'600'000};  // 24h
+// request_timeout and connect_timeout: longer than 0s, at most 10m.
+inline constexpr Millis kMaxTimeout{10 * 60'000};
+// finished_retention: 0s up to 8760h (a year).
+inline constexpr Millis kMaxFinishedRetention{int64_t{8760} * 3'600'000};
+
 // [exporter]: global behaviour. Defaults as documented.
 struct ExporterConfig {
-  Millis poll_interval{60'000};  // how often each task is polled; >= 100ms
-  int concurrency = 4;           // API requests in flight, all accounts; 1..256
-  Millis request_timeout{10'000};  // one HTTP attempt; > 0
-  Millis connect_timeout{5'000};   // > 0
+  // How often each task is polled; kMinPollInterval..kMaxPollInterval.
+  Millis poll_interval{60'000};
+  int concurrency = 4;  // API requests in flight, all accounts; 1..256
+  Millis request_timeout{10'000};  // one HTTP attempt; > 0, <= kMaxTimeout
+  Millis connect_timeout{5'000};   // > 0, <= kMaxTimeout
   int max_retries = 2;  // extra attempts for retryable failures; 0..10
-  // How long a finished export stays exposed; >= 0.
+  // How long a finished export stays exposed; 0..kMaxFinishedRetention.
   Millis finished_retention{3'600'000};
   // Paths or glob patterns of JSON task files (file_sd style), re-read when
   // they change.

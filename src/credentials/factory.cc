@@ -12,6 +12,8 @@ namespace {
 
 constexpr Millis kMetadataTimeout{1'000};
 constexpr int kMaxProfileChain = 8;
+// A CLI profile's expired_seconds: STS's longest role session.
+constexpr int64_t kMaxSessionSeconds = 12 * 3600;
 
 // Reports a fixed type for the `provider` label, whatever the inner fetcher
 // says (a CLI profile in RamRoleArn mode is still "cli_profile").
@@ -280,10 +282,20 @@ class Builder {
     }
     const std::string where = path + ":" + std::to_string(profile->line) +
                               ": profile \"" + name + "\"";
+    const std::string& mode = profile->mode;
+    // The role modes' session length (DurationSeconds); default 1h.
+    bool role_mode =
+        mode == "RamRoleArn" || mode == "OIDC" || mode == "ChainableRamRoleArn";
+    if (role_mode && profile->expired_seconds > kMaxSessionSeconds) {
+      *error = where + ": field \"expired_seconds\": must be at most " +
+               std::to_string(kMaxSessionSeconds) +
+               " (12h, the longest STS role session), got " +
+               std::to_string(profile->expired_seconds);
+      return nullptr;
+    }
     Millis duration = profile->expired_seconds > 0
                           ? Millis(profile->expired_seconds * 1000)
                           : Millis(3'600'000);
-    const std::string& mode = profile->mode;
     if (mode == "AK" || mode == "StsToken") {
       Credentials keys{profile->access_key_id, profile->access_key_secret,
                        mode == "StsToken" ? profile->sts_token : "",

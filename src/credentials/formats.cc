@@ -270,7 +270,9 @@ CredentialsResult ReadCredentialFields(const json& object,
   if (!it->is_string() ||
       !ParseIso8601(it->get_ref<const std::string&>(), &expiration)) {
     return Invalid(std::string(where) +
-                   ": Expiration is not of the form yyyy-MM-ddTHH:mm:ssZ");
+                   ": Expiration is not of the form yyyy-MM-ddTHH:mm:ssZ "
+                   "within " +
+                   std::string(kWallTimeRangeText));
   }
   credentials.expiration = expiration;
   return {std::move(credentials), "", ""};
@@ -302,6 +304,10 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
     // e.byte is 1-based: the last character read.
     return fail(e.byte > 0 ? e.byte - 1 : 0,
                 "invalid JSON: " + CleanParseError(e.what()));
+  } catch (const json::exception&) {
+    // out_of_range: a number beyond a double, such as 1e400. Its text is
+    // not quoted: it may sit next to a secret.
+    return fail(0, "invalid JSON: a number is too large (beyond +-1.8e308)");
   }
   CliPositions positions = LocateCliParts(text);
   if (!document.is_object()) {

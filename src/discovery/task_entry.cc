@@ -1,7 +1,11 @@
 #include "discovery/task_entry.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "util/strings.h"
 
 namespace sas::discovery {
 namespace {
@@ -23,6 +27,34 @@ std::pair<int, int> LineColumn(std::string_view text, size_t offset) {
     }
   }
   return {line, column};
+}
+
+// The byte offset of the first number in JSON text whose value is beyond a
+// double's range, or 0 when there is none.
+size_t FirstHugeNumber(std::string_view text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    size_t end = text.find_first_not_of("0123456789+-.eE", i);
+    if (end == std::string_view::npos) end = text.size();
+    std::string number(text.substr(i, end - i));
+    if (std::isinf(std::strtod(number.c_str(), nullptr))) return i;
+    i = end - 1;
+  }
+  return 0;
 }
 
 bool PositiveInteger(const json& value, int64_t* out) {
@@ -64,6 +96,11 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
     return false;
   }
   entry.account = account->get<std::string>();
+  if (std::string problem = UnprintableTextProblem(entry.account);
+      !problem.empty()) {
+    *error = "\"account\" " + problem + "; it must name a configured account";
+    return false;
+  }
   auto export_id = object.find("export_id");
   if (export_id == object.end() ||
       !PositiveInteger(*export_id, &entry.export_id)) {
@@ -94,19 +131,30 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
       *error = "\"name\" must be at most 256 bytes";
       return false;
     }
+    if (std::string problem = UnprintableTextProblem(entry.name);
+        !problem.empty()) {
+      *error = "\"name\" " + problem +
+               "; it must be UTF-8 text without control characters";
+      return false;
+    }
   }
   if (auto created = object.find("created_at");
       created != object.end() && !created->is_null()) {
     WallTime t;
+    std::optional<WallTime> seconds;
+    if (created->is_number() && created->get<double>() > 0) {
+      seconds = WallTimeFromUnixSeconds(created->get<double>());
+    }
     if (created->is_string() && ParseIso8601(created->get<std::string>(), &t)) {
       entry.created_at = t;
-    } else if (created->is_number() && created->get<double>() > 0) {
-      entry.created_at = WallTime(std::chrono::milliseconds(
-          static_cast<int64_t>(created->get<double>() * 1000)));
+    } else if (seconds) {
+      entry.created_at = *seconds;
     } else {
       *error =
           "\"created_at\" must be \"yyyy-MM-ddTHH:mm:ssZ\" or Unix "
-          "seconds";
+          "seconds (not milliseconds) within " +
+          std::string(kWallTimeRangeText) + " (at most " +
+          std::to_string(kMaxUnixSeconds) + ")";
       return false;
     }
   }
@@ -159,6 +207,13 @@ bool ParseTaskFile(std::string_view text, const std::string& path,
   json document;
   try {
     document = json::parse(text);
+  } catch (const json::out_of_range&) {
+    // A number beyond a double's range (406), such as 1e400; nlohmann gives
+    // no position, so point at the first such number.
+    auto [line, column] = LineColumn(text, FirstHugeNumber(text));
+    *error = path + ":" + std::to_string(line) + ":" + std::to_string(column) +
+             ": invalid JSON: a number is too large (beyond +-1.8e308)";
+    return false;
   } catch (const json::parse_error& e) {
     auto [line, column] = LineColumn(text, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();
@@ -171,6 +226,9 @@ bool ParseTaskFile(std::string_view text, const std::string& path,
     }
     *error = path + ":" + std::to_string(line) + ":" + std::to_string(column) +
              ": invalid JSON: " + what;
+    return false;
+  } catch (const json::exception& e) {
+    *error = path + ":1:1: invalid JSON: " + std::string(e.what());
     return false;
   }
   if (!document.is_array()) {

@@ -21,13 +21,12 @@ void Poller::Schedule(TaskId id, SteadyTime first_due) {
 void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
   if (ids.empty()) return;
   SteadyTime now = clock_.SteadyNow();
-  auto step = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  options_.poll_interval) /
+  auto step = SaturatingNanos(options_.poll_interval) /
               static_cast<int64_t>(ids.size());
   {
     std::lock_guard lock(mutex_);
     for (size_t i = 0; i < ids.size(); ++i) {
-      SteadyTime due = now + step * static_cast<int64_t>(i);
+      SteadyTime due = SaturatingAdd(now, step * static_cast<int64_t>(i));
       queue_.push(Entry{due, due, ids[i], false});
     }
   }
@@ -151,7 +150,8 @@ void Poller::Poll(const Entry& entry) {
   auto definition = store_.Definition(entry.id);
   if (!definition) return;
   const AccountHandle& account = accounts_.at(definition->key.account);
-  SteadyTime deadline = clock_.SteadyNow() + options_.poll_interval;
+  SteadyTime deadline =
+      SaturatingAdd(clock_.SteadyNow(), options_.poll_interval);
   aliyun::CallResult result = account.client->DescribeExportInfo(
       {definition->key.export_id, definition->key.rd_account_id}, deadline);
 
@@ -183,10 +183,12 @@ void Poller::Poll(const Entry& entry) {
   store_.ExpireFinished(now);
   if (!store_.NeedsPolling(entry.id)) return;
 
-  SteadyTime next = entry.nominal + options_.poll_interval;
+  SteadyTime next = SaturatingAdd(entry.nominal, options_.poll_interval);
   SteadyTime steady_now = clock_.SteadyNow();
   // Far behind (a long outage or a suspended host): restart the phase.
-  if (next + options_.poll_interval < steady_now) next = steady_now;
+  if (SaturatingAdd(next, options_.poll_interval) < steady_now) {
+    next = steady_now;
+  }
   Push(Entry{next, next, entry.id, false});
 }
 

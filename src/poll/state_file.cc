@@ -1,5 +1,7 @@
 #include "poll/state_file.h"
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
@@ -14,32 +16,102 @@ constexpr int kFormatVersion = 1;
 
 double Seconds(WallTime t) { return ToUnixSeconds(t); }
 
-WallTime FromSeconds(double seconds) {
-  return WallTime(
-      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+// Readers of one field of a task object: false with *why naming the field
+// and what would be valid. None throws.
+
+bool ReadString(const json& object, const char* field, std::string* out,
+                std::string* why) {
+  auto it = object.find(field);
+  if (it == object.end() || !it->is_string()) {
+    *why = std::string("\"") + field + "\" must be a string";
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool ReadInteger(const json& value, const char* field, int64_t min, int64_t max,
+                 int64_t* out, std::string* why) {
+  bool in_range = false;
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    in_range =
+        v <= static_cast<uint64_t>(max) && static_cast<int64_t>(v) >= min;
+    if (in_range) *out = static_cast<int64_t>(v);
+  } else if (value.is_number_integer()) {
+    int64_t v = value.get<int64_t>();
+    in_range = v >= min && v <= max;
+    if (in_range) *out = v;
+  }
+  if (!in_range) {
+    *why = std::string("\"") + field + "\" must be an integer in " +
+           std::to_string(min) + ".." + std::to_string(max);
+  }
+  return in_range;
+}
+
+bool ReadTime(const json& value, const char* field, WallTime* out,
+              std::string* why) {
+  std::optional<WallTime> t;
+  if (value.is_number()) t = WallTimeFromUnixSeconds(value.get<double>());
+  if (!t) {
+    *why = std::string("\"") + field + "\" must be Unix seconds within " +
+           std::string(kWallTimeRangeText);
+    return false;
+  }
+  *out = *t;
+  return true;
 }
 
 bool ReadTask(const json& object, TaskKey* key, RememberedTask* task,
               std::string* why) {
-  try {
-    key->account = object.at("account").get<std::string>();
-    key->export_id = object.at("export_id").get<int64_t>();
-    if (object.contains("rd_account_id") &&
-        !object["rd_account_id"].is_null()) {
-      key->rd_account_id = object["rd_account_id"].get<int64_t>();
-    }
-    task->first_seen = FromSeconds(object.at("first_seen").get<double>());
-    task->last_progress = FromSeconds(object.at("last_progress").get<double>());
-    if (object.contains("completed_at") && !object["completed_at"].is_null()) {
-      task->completed_at = FromSeconds(object["completed_at"].get<double>());
-    }
-    if (object.contains("progress") && !object["progress"].is_null()) {
-      task->progress = object["progress"].get<int32_t>();
-      task->current_count = object.at("current_count").get<int32_t>();
-    }
-  } catch (const json::exception& e) {
-    *why = e.what();
+  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  if (!object.is_object()) {
+    *why = "expected an object";
     return false;
+  }
+  auto field = [&](const char* name) -> const json& {
+    static const json kNull;
+    auto it = object.find(name);
+    return it == object.end() ? kNull : *it;
+  };
+  int64_t number = 0;
+  if (!ReadString(object, "account", &key->account, why) ||
+      !ReadInteger(field("export_id"), "export_id", 1, kInt64Max, &number,
+                   why)) {
+    return false;
+  }
+  key->export_id = number;
+  if (!field("rd_account_id").is_null()) {
+    if (!ReadInteger(field("rd_account_id"), "rd_account_id", 1, kInt64Max,
+                     &number, why)) {
+      return false;
+    }
+    key->rd_account_id = number;
+  }
+  if (!ReadTime(field("first_seen"), "first_seen", &task->first_seen, why) ||
+      !ReadTime(field("last_progress"), "last_progress", &task->last_progress,
+                why)) {
+    return false;
+  }
+  if (!field("completed_at").is_null()) {
+    WallTime completed;
+    if (!ReadTime(field("completed_at"), "completed_at", &completed, why)) {
+      return false;
+    }
+    task->completed_at = completed;
+  }
+  if (!field("progress").is_null()) {
+    if (!ReadInteger(field("progress"), "progress", 0, 100, &number, why)) {
+      return false;
+    }
+    task->progress = static_cast<int32_t>(number);
+    if (!ReadInteger(field("current_count"), "current_count", 0, kInt32Max,
+                     &number, why)) {
+      return false;
+    }
+    task->current_count = static_cast<int32_t>(number);
   }
   return true;
 }
@@ -56,7 +128,7 @@ bool LoadStateFile(const std::string& path, RememberedTasks* out,
     if (document.is_discarded() || !document.is_object() ||
         !document.contains("tasks") || !document["tasks"].is_array()) {
       why = "not a state file (expected {\"version\": 1, \"tasks\": [...]})";
-    } else if (document.value("version", 0) != kFormatVersion) {
+    } else if (document.value("version", json()) != kFormatVersion) {
       why = "unknown state file version";
     } else {
       RememberedTasks tasks;

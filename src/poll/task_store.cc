@@ -118,7 +118,7 @@ bool TaskStore::NeedsPolling(TaskId id) const {
 void TaskStore::ExpireFinished(WallTime now) {
   std::lock_guard lock(mutex_);
   while (!finished_.empty() &&
-         now - finished_.front().first >= finished_retention_) {
+         now >= SaturatingAdd(finished_.front().first, finished_retention_)) {
     TaskId id = finished_.front().second;
     finished_.pop_front();
     auto it = records_.find(id);

@@ -31,6 +31,10 @@ constexpr std::string_view kAccessKeys[] = {"principal", "rd_account_ids",
 
 constexpr Millis kMinRoleDuration{15 * 60'000};
 constexpr Millis kMaxRoleDuration{12 * 3'600'000};
+// Longer waits would only stall tests, and the server's timed waits must not
+// overflow the steady clock.
+constexpr Millis kMaxRetryAfter{24 * 3'600'000};
+constexpr Millis kMaxLatency{10 * 60'000};
 
 bool IsArnNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -157,6 +161,18 @@ class Parser {
            "\"" + std::string(key) + "\": bad duration \"" + text +
                "\" (use <number><unit> groups with units ms, s, m, h, e.g. "
                "\"1m30s\")");
+    }
+    return value;
+  }
+
+  // A duration of at most max.
+  std::optional<Millis> Duration(const toml::table& table, std::string_view key,
+                                 Millis max) const {
+    std::optional<Millis> value = Duration(table, key);
+    if (value && *value > max) {
+      Fail(table.get(key)->source(),
+           "\"" + std::string(key) + "\" must be at most " +
+               FormatDuration(max) + ", not " + FormatDuration(*value));
     }
     return value;
   }
@@ -327,9 +343,10 @@ class Parser {
     }
     spec.throttle_rate =
         Rate(table, "throttle_rate").value_or(spec.throttle_rate);
-    spec.retry_after =
-        Duration(table, "retry_after").value_or(spec.retry_after);
-    spec.latency = Duration(table, "latency").value_or(spec.latency);
+    spec.retry_after = Duration(table, "retry_after", kMaxRetryAfter)
+                           .value_or(spec.retry_after);
+    spec.latency =
+        Duration(table, "latency", kMaxLatency).value_or(spec.latency);
     spec.rd_account_id =
         Integer(table, "rd_account_id", 1, std::numeric_limits<int64_t>::max());
     spec.non_json_rate =

@@ -31,8 +31,8 @@ struct ExportSpec {
   std::string error_message;   // `error_message`: default error_code
   double error_rate = 1.0;     // `error_rate`: 0..1
   double throttle_rate = 0.0;  // `throttle_rate`: 0..1
-  Millis retry_after{1000};    // `retry_after`: x-acs-retry-after
-  Millis latency{0};           // `latency`: added before every answer
+  Millis retry_after{1000};    // `retry_after`: x-acs-retry-after; <= 24h
+  Millis latency{0};           // `latency`: added before every answer; <= 10m
   std::optional<int64_t> rd_account_id;  // `rd_account_id`: > 0
   double non_json_rate = 0.0;            // `non_json_rate`: 0..1
 };

@@ -1,5 +1,6 @@
 #include "util/clock.h"
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -72,7 +73,9 @@ bool ParseIso8601(std::string_view text, WallTime* out) {
       !number(17, 2, &second)) {
     return false;
   }
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) {
+  constexpr int kMinYear = 1970, kMaxYear = 2199;
+  if (year < kMinYear || year > kMaxYear || month < 1 || month > 12 ||
+      hour > 23 || minute > 59 || second > 60) {
     return false;
   }
   static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30,
@@ -86,8 +89,20 @@ bool ParseIso8601(std::string_view text, WallTime* out) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  *out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  // A leap second, 2199-12-31T23:59:60Z, is one past the range's end.
+  int64_t seconds = timegm(&tm);
+  if (seconds > kMaxUnixSeconds) return false;
+  *out = WallTime(std::chrono::seconds(seconds));
   return true;
+}
+
+std::optional<WallTime> WallTimeFromUnixSeconds(double seconds) {
+  // The comparisons are false for NaN.
+  if (!(seconds >= static_cast<double>(kMinUnixSeconds) &&
+        seconds <= static_cast<double>(kMaxUnixSeconds))) {
+    return std::nullopt;
+  }
+  return WallTime(std::chrono::milliseconds(std::llround(seconds * 1000)));
 }
 
 double ToUnixSeconds(WallTime t) {

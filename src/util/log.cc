@@ -37,49 +37,21 @@ const char* LevelName(Level level) {
   return "info";
 }
 
-bool NeedsQuoting(std::string_view value) {
-  if (value.empty()) return true;
+// Bare when the value has no character that logfmt or AppendQuoted treats
+// specially; quoted and escaped otherwise.
+void AppendLogfmtValue(std::string& out, std::string_view value) {
+  bool bare = !value.empty() && IsValidUtf8(value);
   for (char c : value) {
     if (c == ' ' || c == '"' || c == '=' || c == '\\' ||
-        static_cast<unsigned char>(c) < 0x20) {
-      return true;
+        static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      bare = false;
     }
   }
-  return false;
-}
-
-void AppendLogfmtValue(std::string& out, std::string_view value) {
-  if (!NeedsQuoting(value)) {
+  if (bare) {
     out += value;
-    return;
+  } else {
+    AppendQuoted(out, value, QuoteStyle::kLogfmt);
   }
-  out += '"';
-  for (char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += ' ';
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 std::string NowTimestamp() {

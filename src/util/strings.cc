@@ -78,36 +78,114 @@ std::string NearestWord(std::string_view word,
   return best;
 }
 
-void AppendJsonString(std::string& out, std::string_view text) {
+size_t Utf8SequenceLength(std::string_view text, size_t pos) {
+  auto byte = [&](size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0;
+  };
+  auto continuation = [&](size_t i) { return (byte(i) & 0xC0) == 0x80; };
+  unsigned char lead = byte(pos);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(pos + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    unsigned char second = byte(pos + 1);
+    // E0: no overlong forms; ED: no surrogates (U+D800..U+DFFF).
+    if ((lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F)) {
+      return 0;
+    }
+    return continuation(pos + 1) && continuation(pos + 2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    unsigned char second = byte(pos + 1);
+    // F0: no overlong forms; F4: nothing above U+10FFFF.
+    if ((lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F)) {
+      return 0;
+    }
+    return continuation(pos + 1) && continuation(pos + 2) &&
+                   continuation(pos + 3)
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string UnprintableTextProblem(std::string_view text) {
+  char buffer[80];
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      std::snprintf(buffer, sizeof(buffer),
+                    "contains control character U+%04X at byte %zu", c, i);
+      return buffer;
+    }
+    size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      std::snprintf(buffer, sizeof(buffer),
+                    "is not valid UTF-8 (byte 0x%02X at byte %zu)", c, i);
+      return buffer;
+    }
+    i += length;
+  }
+  return "";
+}
+
+void AppendQuoted(std::string& out, std::string_view text, QuoteStyle style) {
+  const bool json = style == QuoteStyle::kJson;
+  char buffer[8];
   out += '"';
-  for (char c : text) {
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    unsigned char byte = static_cast<unsigned char>(c);
+    size_t length = Utf8SequenceLength(text, i);
+    if (length > 1) {
+      out.append(text.substr(i, length));
+      i += length;
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";
-        break;
+        continue;
       case '\\':
         out += "\\\\";
-        break;
+        continue;
       case '\n':
         out += "\\n";
-        break;
+        continue;
       case '\r':
         out += "\\r";
-        break;
+        continue;
       case '\t':
         out += "\\t";
-        break;
+        continue;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
+        break;
+    }
+    if (length == 0) {
+      std::snprintf(buffer, sizeof(buffer), json ? "\\\\x%02x" : "\\x%02x",
+                    byte);
+      out += buffer;
+    } else if (byte < 0x20 || byte == 0x7F) {
+      std::snprintf(buffer, sizeof(buffer), json ? "\\u%04x" : "\\x%02x", byte);
+      out += buffer;
+    } else {
+      out += c;
     }
   }
   out += '"';
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  AppendQuoted(out, text, QuoteStyle::kJson);
 }
 
 std::string HtmlEscape(std::string_view text) {

@@ -19,8 +19,35 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::string NearestWord(std::string_view word,
                         const std::vector<std::string_view>& candidates);
 
-// Appends text as a JSON string literal (quotes included), escaping as
-// RFC 8259 requires. Invalid UTF-8 bytes pass through unchanged.
+// The length of the well-formed UTF-8 sequence (RFC 3629: shortest form, no
+// surrogates, at most U+10FFFF) that starts at text[pos], or 0 when none
+// does. pos < text.size().
+size_t Utf8SequenceLength(std::string_view text, size_t pos);
+bool IsValidUtf8(std::string_view text);
+
+// "" when text is valid UTF-8 without control characters (U+0000..U+001F,
+// U+007F); otherwise what is wrong and where, for a message that names the
+// field first: "contains control character U+000A at byte 4", "is not
+// valid UTF-8 (byte 0xFF at byte 0)". Never quotes the text itself.
+std::string UnprintableTextProblem(std::string_view text);
+
+enum class QuoteStyle {
+  // A JSON string literal (RFC 8259).
+  kJson,
+  // A logfmt value in Go's strconv.Quote spelling.
+  kLogfmt,
+};
+
+// Appends text double-quoted (quotes included) so that no control character
+// and no invalid UTF-8 reaches `out`. Both styles write \", \\, \n, \r
+// and \t. Other control characters and DEL: \u00XX (JSON) or \xXX
+// (logfmt). A byte that is not part of valid UTF-8: \xXX in logfmt; in
+// JSON, which has no byte escape, an escaped backslash followed by xXX, so
+// the value reads back as the four characters \xXX. Valid UTF-8 otherwise
+// passes unchanged.
+void AppendQuoted(std::string& out, std::string_view text, QuoteStyle style);
+
+// AppendQuoted(out, text, QuoteStyle::kJson).
 void AppendJsonString(std::string& out, std::string_view text);
 
 // Escapes <, >, &, " and ' for HTML text and attribute values.

@@ -330,6 +330,14 @@ TEST(ParseErrorResponse, GarbageRetryAfterIsIgnored) {
   }
 }
 
+TEST(ParseErrorResponse, HugeRetryAfterIsHeldAtTheMaximum) {
+  ApiError error = ParseErrorResponse(
+      Response(400, ReadTestdata("error_throttling_user.json"),
+               {{"x-acs-retry-after", "9223372036854775807"}}));
+  EXPECT_EQ(error.retry_after, kMaxRetryAfter);
+  EXPECT_EQ(error.retry_after, std::chrono::hours(24));
+}
+
 TEST(ParseErrorResponse, WithoutCodeGivesHttpStatus) {
   ApiError error = ParseErrorResponse(
       Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"));

@@ -162,6 +162,18 @@ TEST_F(SasClientTest, StopsRetryingAtTheDeadline) {
   EXPECT_TRUE(sleeper_.sleeps().empty());
 }
 
+TEST_F(SasClientTest, AHugeRetryAfterWaitsAtMostTheMaximum) {
+  transport_.PushResponse(400, ErrorBody("Throttling.User", "slow down"),
+                          {{"x-acs-retry-after", "9223372036854775807"}});
+  transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExportInfo(
+      {1, std::nullopt}, SteadyTime::max() - std::chrono::hours(1));
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(sleeper_.sleeps().size(), 1u);
+  EXPECT_EQ(sleeper_.sleeps()[0], kMaxRetryAfter);
+}
+
 TEST_F(SasClientTest, RetriesWaitForTheAccountRateLimit) {
   TokenBucket bucket(/*rate=*/1, /*burst=*/1, clock_);
   bucket.Reserve();  // the first attempt's token, taken by the poller

@@ -373,14 +373,16 @@ max_retries = 11
 )",
                   kAccount, kTask})),
       ElementsAre(
-          "c.toml:2:17: exporter.poll_interval: must be at least 100ms, got "
-          "\"99ms\"",
+          "c.toml:2:17: exporter.poll_interval: must be between 100ms and "
+          "24h, got \"99ms\"",
           "c.toml:3:15: exporter.concurrency: must be between 1 and 256, got "
           "0",
-          "c.toml:4:19: exporter.request_timeout: must be longer than 0s, got "
-          "\"0s\"; e.g. \"10s\"",
-          "c.toml:5:19: exporter.connect_timeout: must be longer than 0s, got "
-          "\"0s\"; e.g. \"10s\"",
+          "c.toml:4:19: exporter.request_timeout: must be longer than 0s and "
+          "at "
+          "most 10m, got \"0s\"; e.g. \"10s\"",
+          "c.toml:5:19: exporter.connect_timeout: must be longer than 0s and "
+          "at "
+          "most 10m, got \"0s\"; e.g. \"10s\"",
           "c.toml:6:15: exporter.max_retries: must be between 0 and 10, got "
           "11"));
   EXPECT_THAT(Errors(Cat({"[exporter]\nconcurrency = 257\nmax_retries = -1\n",
@@ -403,6 +405,44 @@ max_retries = 10
   EXPECT_EQ(config.exporter.concurrency, 256);
   EXPECT_EQ(config.exporter.request_timeout, Millis(1));
   EXPECT_EQ(config.exporter.max_retries, 10);
+}
+
+TEST_F(ConfigTest, RefusesDurationsTooLongForTheClock) {
+  EXPECT_THAT(
+      Errors(Cat({R"([exporter]
+poll_interval = "2562048h"
+request_timeout = "10m1ms"
+connect_timeout = "2562048h"
+finished_retention = "2562048h"
+)",
+                  kAccount, kTask})),
+      ElementsAre(
+          "c.toml:2:17: exporter.poll_interval: must be between 100ms and "
+          "24h, got \"2562048h\"",
+          "c.toml:3:19: exporter.request_timeout: must be longer than 0s and "
+          "at most 10m, got \"10m0.001s\"; e.g. \"10s\"",
+          "c.toml:4:19: exporter.connect_timeout: must be longer than 0s and "
+          "at most 10m, got \"2562048h\"; e.g. \"10s\"",
+          "c.toml:5:22: exporter.finished_retention: must be between 0s and "
+          "8760h, got \"2562048h\""));
+  EXPECT_THAT(Errors(Cat({"[exporter]\npoll_interval = \"24h1ms\"\n"
+                          "finished_retention = \"8761h\"\n",
+                          kAccount, kTask})),
+              ElementsAre("c.toml:2:17: exporter.poll_interval: must be "
+                          "between 100ms and 24h, got \"24h0.001s\"",
+                          "c.toml:3:22: exporter.finished_retention: must be "
+                          "between 0s and 8760h, got \"8761h\""));
+  Config config = Load(Cat({R"([exporter]
+poll_interval = "24h"
+request_timeout = "10m"
+connect_timeout = "10m"
+finished_retention = "8760h"
+)",
+                            kAccount, kTask}));
+  EXPECT_EQ(config.exporter.poll_interval, kMaxPollInterval);
+  EXPECT_EQ(config.exporter.request_timeout, kMaxTimeout);
+  EXPECT_EQ(config.exporter.connect_timeout, kMaxTimeout);
+  EXPECT_EQ(config.exporter.finished_retention, kMaxFinishedRetention);
 }
 
 TEST_F(ConfigTest, WrongTypesNameExpectedAndFoundType) {
@@ -1409,6 +1449,10 @@ policy = '%s'
                           "invalid JSON at byte 32; expected a policy "
                           "document such as {\"Version\": \"1\", "
                           "\"Statement\": [...]}"));
+  EXPECT_THAT(Errors(with(R"({"Version": "1", "Statement": [], "x": 1e400})")),
+              ElementsAre("c.toml:9:10: account[1].credentials.policy: "
+                          "invalid JSON: a number is too large (beyond "
+                          "+-1.8e308)"));
   EXPECT_THAT(Errors(with("[1]")),
               ElementsAre("c.toml:9:10: account[1].credentials.policy: must "
                           "be a JSON object (a policy document), found "
@@ -1650,6 +1694,19 @@ TEST_F(ConfigTest, TaskNameMustNotBeEmpty) {
   EXPECT_THAT(Errors(Cat({kAccount, kTask, "name = \"\"\n"})),
               ElementsAre("c.toml:10:8: task[1].name: must not be empty; "
                           "remove the key to use the export id"));
+}
+
+TEST_F(ConfigTest, TaskNameMustNotHoldControlCharacters) {
+  EXPECT_THAT(Errors(Cat({kAccount, kTask, "name = \"a\\u0000b\"\n"})),
+              ElementsAre("c.toml:10:8: task[1].name: contains control "
+                          "character U+0000 at byte 1; the name becomes the "
+                          "task label: write it without control characters"));
+  EXPECT_THAT(Errors(Cat({kAccount, kTask, "name = \"x\\n\"\n"})),
+              ElementsAre("c.toml:10:8: task[1].name: contains control "
+                          "character U+000A at byte 1; the name becomes the "
+                          "task label: write it without control characters"));
+  Config config = Load(Cat({kAccount, kTask, "name = \"caf\\u00e9\"\n"}));
+  EXPECT_EQ(config.tasks.at(0).name, "caf\xc3\xa9");
 }
 
 TEST_F(ConfigTest, RejectsDuplicateTaskNamingTheFirstLine) {

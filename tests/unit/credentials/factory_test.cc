@@ -127,6 +127,24 @@ TEST_F(FactoryTest, ExplicitCliProfileErrorsNameTheFile) {
   EXPECT_THAT(error, HasSubstr("no profile named \"missing\""));
 }
 
+TEST_F(FactoryTest, CliRoleProfileSessionLongerThanStsAllowsIsRefused) {
+  config::CredentialsConfig credentials;
+  credentials.type = "cli_profile";
+  credentials.file = "/etc/cli.json";
+  config_.accounts.push_back(Account("x", credentials));
+  files_.Add("/etc/cli.json", R"({"current": "r", "profiles": [
+    {"name": "r", "mode": "RamRoleArn", "access_key_id": "LTAIa",
+     "access_key_secret": "sa", "ram_role_arn": "acs:ram::1:role/r",
+     "expired_seconds": 9223372036854775807}]})");
+  std::string error;
+  EXPECT_FALSE(Build(&error));
+  EXPECT_THAT(error, HasSubstr("/etc/cli.json:2: profile \"r\": field "
+                               "\"expired_seconds\": must be at most 43200 "
+                               "(12h, the longest STS role session), got "
+                               "9223372036854775807"));
+  EXPECT_THAT(error, Not(HasSubstr("sa\"")));
+}
+
 TEST_F(FactoryTest, CredentialsFileSectionByType) {
   files_.Add("/home/u/.alibabacloud/credentials",
              "[default]\ntype = access_key\naccess_key_id = LTAIini\n"

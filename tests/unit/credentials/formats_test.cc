@@ -237,6 +237,14 @@ TEST(ParseCliConfig, RejectsBadExpiredSeconds) {
             "integer out of range");
 }
 
+TEST(ParseCliConfig, ANumberBeyondADoubleIsAnErrorNotACrash) {
+  EXPECT_EQ(CliError("{\"profiles\": [{\"name\": \"a\",\n"
+                     "\"access_key_secret\": \"SECRET-IN-TEST\", "
+                     "\"expired_seconds\": 1e400}]}"),
+            "config.json:1: invalid JSON: a number is too large (beyond "
+            "+-1.8e308)");
+}
+
 TEST(ParseCliConfig, RejectsANonObjectProfile) {
   EXPECT_EQ(CliError("{\"profiles\": [\n  {},\n  \"ak\"\n]}"),
             "config.json:3: profiles[1]: expected an object, got string");
@@ -431,7 +439,14 @@ TEST(ParseMetadataCredentials, RejectsBadAnswersWithoutQuotingThem) {
        "\"SECRET-IN-TEST\", \"SecurityToken\": \"SECRET-IN-TEST\", "
        "\"Expiration\": \"2023-11-15 04:13:20\"}",
        "credentials answer: Expiration is not of the form "
-       "yyyy-MM-ddTHH:mm:ssZ"},
+       "yyyy-MM-ddTHH:mm:ssZ"
+       " within 1970-01-01T00:00:00Z..2199-12-31T23:59:59Z"},
+      {"{\"Code\": \"Success\", \"AccessKeyId\": \"id\", \"AccessKeySecret\": "
+       "\"SECRET-IN-TEST\", \"SecurityToken\": \"SECRET-IN-TEST\", "
+       "\"Expiration\": \"9999-12-31T23:59:59Z\"}",
+       "credentials answer: Expiration is not of the form "
+       "yyyy-MM-ddTHH:mm:ssZ within "
+       "1970-01-01T00:00:00Z..2199-12-31T23:59:59Z"},
   };
   for (const BadAnswer& bad : cases) {
     CredentialsResult result = ParseMetadataCredentials(bad.body);
@@ -507,7 +522,8 @@ TEST(ParseStsCredentials, RejectsAnUnusable2xxAnswer) {
        "\"SECRET-IN-TEST\", \"SecurityToken\": \"SECRET-IN-TEST\", "
        "\"Expiration\": 1700000000}}",
        "STS answer's Credentials: Expiration is not of the form "
-       "yyyy-MM-ddTHH:mm:ssZ"},
+       "yyyy-MM-ddTHH:mm:ssZ"
+       " within 1970-01-01T00:00:00Z..2199-12-31T23:59:59Z"},
       {"{\"Credentials\": {\"AccessKeyId\": \"id\", \"AccessKeySecret\": "
        "[\"SECRET-IN-TEST\"], \"SecurityToken\": \"t\", "
        "\"Expiration\": \"2023-11-14T23:13:20Z\"}}",

@@ -65,6 +65,96 @@ TEST(ParseTaskFile, ReportsFileLineAndColumn) {
   EXPECT_TRUE(entries.empty());
 }
 
+TEST(ParseTaskObject, RefusesCreatedAtOutsideTheAcceptedRange) {
+  for (const char* created_at :
+       {"1764643200000", "9.3e9", "1e300", "-5", "0",
+        "\"1600-01-01T00:00:00Z\"", "\"2262-04-12T00:00:00Z\"",
+        "\"9999-12-31T23:59:59Z\""}) {
+    TaskEntry entry;
+    std::string error;
+    EXPECT_FALSE(ParseTaskObject(
+        std::string(R"({"account": "prod", "export_id": 1, "created_at": )") +
+            created_at + "}",
+        &entry, &error))
+        << created_at;
+    EXPECT_EQ(error,
+              "\"created_at\" must be \"yyyy-MM-ddTHH:mm:ssZ\" or Unix seconds "
+              "(not milliseconds) within "
+              "1970-01-01T00:00:00Z..2199-12-31T23:59:59Z (at most "
+              "7258118399)")
+        << created_at;
+    EXPECT_EQ(entry.created_at, std::nullopt);
+  }
+  TaskEntry entry;
+  std::string error;
+  ASSERT_TRUE(ParseTaskObject(
+      R"({"account": "prod", "export_id": 1, "created_at": 7258118399})",
+      &entry, &error))
+      << error;
+  EXPECT_EQ(FormatIso8601(*entry.created_at), "2199-12-31T23:59:59Z");
+  std::vector<TaskEntry> entries;
+  EXPECT_FALSE(ParseTaskFile(
+      R"([{"account": "prod", "export_id": 1, "created_at": 1764643200000}])",
+      "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("t.json:1:2: task 1: \"created_at\" must be"));
+}
+
+TEST(ParseTaskFile, ANumberBeyondADoubleIsAnErrorNotACrash) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  EXPECT_FALSE(ParseTaskFile(
+      "[\n  {\"account\": \"prod\", \"export_id\": 1,\n   \"created_at\": "
+      "1e400}\n]",
+      "t.json", &entries, &error));
+  EXPECT_EQ(error,
+            "t.json:3:18: invalid JSON: a number is too large (beyond "
+            "+-1.8e308)");
+  EXPECT_FALSE(ParseTaskFile(
+      "[{\"account\": \"a\", \"export_id\": " + std::string(400, '9') + "}]",
+      "t.json", &entries, &error));
+  EXPECT_EQ(error,
+            "t.json:1:32: invalid JSON: a number is too large (beyond "
+            "+-1.8e308)");
+  TaskEntry entry;
+  EXPECT_FALSE(ParseTaskObject(R"({"account": "a", "export_id": 1e400})",
+                               &entry, &error));
+  EXPECT_EQ(error, "the body is not valid JSON");
+}
+
+TEST(ParseTaskObject, RefusesControlCharactersInNameAndAccount) {
+  TaskEntry entry;
+  std::string error;
+  EXPECT_FALSE(ParseTaskObject(
+      R"({"account": "prod", "export_id": 1, "name": "a\u0000b"})", &entry,
+      &error));
+  EXPECT_EQ(error,
+            "\"name\" contains control character U+0000 at byte 1; it must "
+            "be UTF-8 text without control characters");
+  for (const char* name : {R"("a\nb")", R"("\u001f")", R"("x\u007f")"}) {
+    EXPECT_FALSE(ParseTaskObject(
+        std::string(R"({"account": "prod", "export_id": 1, "name": )") + name +
+            "}",
+        &entry, &error))
+        << name;
+    EXPECT_THAT(error, HasSubstr("\"name\" contains control character"));
+  }
+  EXPECT_FALSE(ParseTaskObject(R"({"account": "pr\tod", "export_id": 1})",
+                               &entry, &error));
+  EXPECT_EQ(error,
+            "\"account\" contains control character U+0009 at byte 2; it "
+            "must name a configured account");
+  std::vector<TaskEntry> entries;
+  EXPECT_FALSE(
+      ParseTaskFile(R"([{"account": "prod", "export_id": 1, "name": "\r"}])",
+                    "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("t.json:1:2: task 1: \"name\" contains"));
+  ASSERT_TRUE(ParseTaskObject(
+      R"({"account": "prod", "export_id": 1, "name": "caf\u00e9 \"x\""})",
+      &entry, &error))
+      << error;
+  EXPECT_EQ(entry.name, "caf\xc3\xa9 \"x\"");
+}
+
 class RegistryTest : public ::testing::Test {
  protected:
   FakeClock clock_;
@@ -241,6 +331,16 @@ TEST_F(TaskApiTest, RegisteredTasksSurviveARestart) {
   ASSERT_TRUE(restarted.Load(&error)) << error;
   ASSERT_EQ(store.size(), 1u);
   EXPECT_EQ(store.Snapshot()[0].definition.key.rd_account_id, 22);
+}
+
+TEST_F(TaskApiTest, AStoreWithAHugeNumberIsSetAsideNotACrash) {
+  dir_.Write("tasks.json", "[{\"account\": \"prod\", \"export_id\": 1e400}]");
+  std::string error;
+  EXPECT_FALSE(api_->Load(&error));
+  EXPECT_THAT(error, HasSubstr("tasks.json:1:35: invalid JSON: a number is "
+                               "too large"));
+  EXPECT_THAT(error, HasSubstr("set aside as"));
+  EXPECT_EQ(store_.size(), 0u);
 }
 
 TEST_F(TaskApiTest, ACorruptStoreIsSetAsideNotLost) {

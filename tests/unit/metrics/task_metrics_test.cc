@@ -71,6 +71,12 @@ TEST(TaskMetrics, EmptySnapshotStillDeclaresFamilies) {
   EXPECT_NE(out.find("aliyun_sas_exporter_tasks 0\n"), std::string::npos);
 }
 
+TEST(TextFormat, LabelValuesEscapeBackslashQuoteAndNewline) {
+  std::string out;
+  AppendLabelValue(out, "a\\b\"c\nd caf\xc3\xa9");
+  EXPECT_EQ(out, "a\\\\b\\\"c\\nd caf\xc3\xa9");
+}
+
 TEST(TextFormat, ValuesUseShortestRoundTrip) {
   std::string out;
   AppendValue(out, 0.16);

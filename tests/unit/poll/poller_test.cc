@@ -102,6 +102,23 @@ TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
   EXPECT_EQ(calls_at_[4] - start, seconds(60));
 }
 
+TEST_F(PollerTest, HugeIntervalDoesNotOverflowTheSchedule) {
+  auto poller = MakePoller(/*rate=*/1000, Millis(std::chrono::hours(2562048)));
+  std::vector<TaskId> ids;
+  for (long i = 1; i <= 2; ++i) {
+    progress_[i] = 10;
+    ids.push_back(store_.Add({{"prod", i, std::nullopt}, ""}, WallTime{}));
+  }
+  poller->ScheduleSpread(ids);
+  // The second task's first poll is half the interval away, the first
+  // task's next a whole interval: neither within ten years.
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(std::chrono::hours(24 * 3650));
+  EXPECT_EQ(RunAllDue(*poller), 0);
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(poller->queued(), 2u);
+}
+
 TEST_F(PollerTest, FinishedTaskIsNotPolledAgain) {
   auto poller = MakePoller();
   progress_[7] = 100;

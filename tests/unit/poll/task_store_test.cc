@@ -76,6 +76,20 @@ TEST(TaskStore, FinishedTaskIsKeptForRetentionThenForgotten) {
   EXPECT_EQ(store.size(), 0u);
 }
 
+TEST(TaskStore, HugeRetentionKeepsTheTaskInsteadOfOverflowing) {
+  TaskStore store(Millis(std::chrono::hours(2562048)));
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  WallTime done(std::chrono::seconds(1000));
+  store.RecordSuccess(id, Info(100, "success"), done);
+  store.ExpireFinished(done + std::chrono::hours(24 * 365));
+  EXPECT_EQ(store.size(), 1u);
+  TaskStore forever(Millis::max());
+  id = forever.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  forever.RecordSuccess(id, Info(100, "success"), done);
+  forever.ExpireFinished(WallTime::max() - std::chrono::hours(1));
+  EXPECT_EQ(forever.size(), 1u);
+}
+
 TEST(TaskStore, UnknownStatusIsKeptAndClassified) {
   TaskStore store(std::chrono::hours(1));
   TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
@@ -200,6 +214,57 @@ TEST(StateFile, RoundTripsAndSetsABrokenFileAside) {
   EXPECT_FALSE(std::filesystem::exists(path));
   // Missing: an empty state, not an error.
   EXPECT_TRUE(LoadStateFile(path, &loaded, &error));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StateFile, OutOfRangeOrIllTypedValuesSetTheFileAside) {
+  std::string dir =
+      ::testing::TempDir() + "/state-range-" +
+      std::to_string(::testing::UnitTest::GetInstance()->random_seed());
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/state.json";
+  const std::string good_rest =
+      R"("account": "prod", "export_id": 7, "last_progress": 100)";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"version": 1, "tasks": [{"first_seen": 1e13, )" + good_rest + "}]}",
+       "task 1: \"first_seen\" must be Unix seconds within "
+       "1970-01-01T00:00:00Z..2199-12-31T23:59:59Z"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1e400, )" + good_rest + "}]}",
+       "not a state file"},
+      {R"({"version": 1, "tasks": [{"first_seen": -5, )" + good_rest + "}]}",
+       "task 1: \"first_seen\" must be Unix seconds"},
+      {R"({"version": 1, "tasks": [{"first_seen": "NaN", )" + good_rest + "}]}",
+       "task 1: \"first_seen\" must be Unix seconds"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "completed_at": [], )" +
+           good_rest + "}]}",
+       "task 1: \"completed_at\" must be Unix seconds"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "progress": 1e13, )"
+       R"("current_count": 1, )" +
+           good_rest + "}]}",
+       "task 1: \"progress\" must be an integer in 0..100"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "progress": 5, )"
+       R"("current_count": 3000000000, )" +
+           good_rest + "}]}",
+       "task 1: \"current_count\" must be an integer in 0..2147483647"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "account": "prod", )"
+       R"("export_id": 1e300, "last_progress": 1}]})",
+       "task 1: \"export_id\" must be an integer in 1..9223372036854775807"},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "rd_account_id": -1, )" +
+           good_rest + "}]}",
+       "task 1: \"rd_account_id\" must be an integer in 1.."},
+      {R"({"version": 1, "tasks": [7]})", "task 1: expected an object"},
+      {R"({"version": "1", "tasks": []})", "unknown state file version"},
+  };
+  for (const auto& [content, why] : cases) {
+    std::ofstream(path, std::ios::trunc) << content;
+    RememberedTasks loaded;
+    std::string error;
+    EXPECT_FALSE(LoadStateFile(path, &loaded, &error)) << content;
+    EXPECT_THAT(error, ::testing::HasSubstr(path + ": " + why)) << content;
+    EXPECT_THAT(error, ::testing::HasSubstr("set aside as")) << content;
+    EXPECT_TRUE(loaded.empty());
+    EXPECT_FALSE(std::filesystem::exists(path)) << content;
+  }
   std::filesystem::remove_all(dir);
 }
 

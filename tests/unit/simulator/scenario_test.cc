@@ -137,6 +137,12 @@ TEST(Scenario, WrongTypesNamePosition) {
 TEST(Scenario, BadValues) {
   EXPECT_THAT(ParseError("[[export]]\nid = 1\nlatency = \"5 s\"\n"),
               HasSubstr("s.toml:3:11: \"latency\": bad duration \"5 s\""));
+  EXPECT_THAT(ParseError("[[export]]\nid = 1\nlatency = \"2562048h\"\n"),
+              HasSubstr("s.toml:3:11: \"latency\" must be at most 10m, not "
+                        "2562048h"));
+  EXPECT_THAT(ParseError("[[export]]\nid = 1\nretry_after = \"2562048h\"\n"),
+              HasSubstr("s.toml:3:15: \"retry_after\" must be at most 24h, not "
+                        "2562048h"));
   EXPECT_THAT(ParseError("[[export]]\nid = 0\n"),
               HasSubstr("s.toml:2:6: \"id\" must be between 1 and"));
   EXPECT_THAT(ParseError("[[export]]\nid = 1\nstuck_at = 101\n"),

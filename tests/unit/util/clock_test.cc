@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -57,6 +58,47 @@ TEST(ClockTest, ParseRejectsImpossibleDates) {
     EXPECT_FALSE(ParseIso8601(text, &t)) << text;
   }
   EXPECT_TRUE(ParseIso8601("2000-02-29T00:00:00Z", &t));
+}
+
+TEST(ClockTest, ParseRefusesDatesOutsideTheAcceptedRange) {
+  WallTime t = At(42);
+  for (const char* text : {"1969-12-31T23:59:59Z", "1600-01-01T00:00:00Z",
+                           "2200-01-01T00:00:00Z", "2262-04-12T00:00:00Z",
+                           "9999-12-31T23:59:59Z", "2199-12-31T23:59:60Z"}) {
+    EXPECT_FALSE(ParseIso8601(text, &t)) << text;
+  }
+  EXPECT_EQ(t, At(42));
+  ASSERT_TRUE(ParseIso8601("2199-12-31T23:59:59Z", &t));
+  EXPECT_EQ(t, At(kMaxUnixSeconds));
+}
+
+TEST(ClockTest, WallTimeFromUnixSecondsChecksTheRange) {
+  EXPECT_EQ(WallTimeFromUnixSeconds(0), At(0));
+  EXPECT_EQ(WallTimeFromUnixSeconds(1700000000.25),
+            At(1700000000) + milliseconds(250));
+  EXPECT_EQ(WallTimeFromUnixSeconds(static_cast<double>(kMaxUnixSeconds)),
+            At(kMaxUnixSeconds));
+  for (double bad : {-1.0, -1e300, 1764643200000.0, 9.3e9, 1e13, 1e300,
+                     static_cast<double>(kMaxUnixSeconds) + 1,
+                     std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity(),
+                     -std::numeric_limits<double>::infinity()}) {
+    EXPECT_EQ(WallTimeFromUnixSeconds(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(ClockTest, SaturatingAddHoldsAtTheLimits) {
+  SteadyTime t{std::chrono::hours(1)};
+  EXPECT_EQ(SaturatingAdd(t, milliseconds(5)), t + milliseconds(5));
+  EXPECT_EQ(SaturatingAdd(t, milliseconds::max()), SteadyTime::max());
+  EXPECT_EQ(SaturatingAdd(t, milliseconds(std::chrono::hours(2562048))),
+            SteadyTime::max());
+  EXPECT_EQ(SaturatingAdd(SteadyTime::max(), milliseconds(1)),
+            SteadyTime::max());
+  EXPECT_EQ(
+      SaturatingAdd(SteadyTime(-std::chrono::hours(1)), milliseconds::min()),
+      SteadyTime::min());
+  EXPECT_EQ(SaturatingAdd(At(0), milliseconds(1000)), At(1));
 }
 
 TEST(ClockTest, FormatParseRoundTrips) {

@@ -39,7 +39,19 @@ TEST(LogTest, LogfmtQuotesAndEscapesWhereNeeded) {
                         {"ctl", std::string("a\x01z")}}),
             "ts=2026-11-27T10:00:00.000Z level=warn msg=x empty=\"\" "
             "eq=\"a=b\" quote=\"say \\\"hi\\\"\" slash=\"a\\\\b\" "
-            "lines=\"a\\nb\\rc\\td\" ctl=\"a z\"");
+            "lines=\"a\\nb\\rc\\td\" ctl=\"a\\x01z\"");
+}
+
+TEST(LogTest, QuotedValuesNeverCarryRawControlOrInvalidBytes) {
+  // A task API path such as DELETE /api/v1/tasks/%FF%FE/1, decoded.
+  std::string bad("\xff\xfe/1\x7f\x00", 6);
+  EXPECT_EQ(FormatLine(Format::kLogfmt, kTs, Level::kWarn, "x",
+                       {{"path", bad}, {"utf8", "caf\xc3\xa9"}}),
+            "ts=2026-11-27T10:00:00.000Z level=warn msg=x "
+            "path=\"\\xff\\xfe/1\\x7f\\x00\" utf8=caf\xc3\xa9");
+  EXPECT_EQ(FormatLine(Format::kJson, kTs, Level::kWarn, "x", {{"path", bad}}),
+            R"({"ts":"2026-11-27T10:00:00.000Z","level":"warn","msg":"x",)"
+            R"("path":"\\xff\\xfe/1\u007f\u0000"})");
 }
 
 TEST(LogTest, LogfmtLeavesPlainValuesBare) {

@@ -81,6 +81,37 @@ TEST(StringsTest, AppendJsonStringEscapes) {
   EXPECT_EQ(out, "\"caf\xc3\xa9 / <ok>\"");
 }
 
+TEST(StringsTest, AppendQuotedEscapesInvalidUtf8AndDel) {
+  std::string out;
+  AppendQuoted(out, "a\xff\x7f\x01\xc3\xa9\xc3", QuoteStyle::kLogfmt);
+  EXPECT_EQ(out, "\"a\\xff\\x7f\\x01\xc3\xa9\\xc3\"");
+  out.clear();
+  AppendQuoted(out, "a\xff\x7f\x01\xc3\xa9\xc3", QuoteStyle::kJson);
+  EXPECT_EQ(out, "\"a\\\\xff\\u007f\\u0001\xc3\xa9\\\\xc3\"");
+}
+
+TEST(StringsTest, ValidatesUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80"));
+  for (const char* bad :
+       {"\xff", "\xc3", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80",
+        "\xf4\x90\x80\x80", "\xf0\x9f\x98", "\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+}
+
+TEST(StringsTest, UnprintableTextProblemSaysWhatAndWhere) {
+  EXPECT_EQ(UnprintableTextProblem("nightly caf\xc3\xa9"), "");
+  EXPECT_EQ(UnprintableTextProblem(std::string("ab\0c", 4)),
+            "contains control character U+0000 at byte 2");
+  EXPECT_EQ(UnprintableTextProblem("a\nb"),
+            "contains control character U+000A at byte 1");
+  EXPECT_EQ(UnprintableTextProblem("a\x7f"),
+            "contains control character U+007F at byte 1");
+  EXPECT_EQ(UnprintableTextProblem("ok\xff"),
+            "is not valid UTF-8 (byte 0xFF at byte 2)");
+}
+
 TEST(StringsTest, HtmlEscape) {
   EXPECT_EQ(HtmlEscape(R"(<a href="x">'&'</a>)"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
