@@ -16,6 +16,8 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxSanitizedMessageBytes = 256;
+// ExportStatus, FileName and Message as exposed: at most this many bytes.
+constexpr size_t kMaxAnswerText = 1024;
 ApiError MakeError(std::string code, std::string message, int http_status) {
   ApiError error;
   error.code = std::move(code);
@@ -185,6 +187,11 @@ std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
     error.request_id = SanitizeErrorMessage("", info.request_id);
     return error;
   }
+  // Strings a peer chose become label values and page text: printable and
+  // bounded.
+  info.export_status = PrintableText(info.export_status, kMaxAnswerText);
+  info.file_name = PrintableText(info.file_name, kMaxAnswerText);
+  info.message = PrintableText(info.message, kMaxAnswerText);
   info.id = id;
   info.progress = static_cast<int32_t>(progress);
   info.current_count = static_cast<int32_t>(current_count);

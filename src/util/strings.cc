@@ -137,6 +137,21 @@ std::string UnprintableTextProblem(std::string_view text) {
   return "";
 }
 
+std::string PrintableText(std::string_view text, size_t max_bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = Utf8SequenceLength(text, i);
+    std::string_view piece = text.substr(i, length == 0 ? 1 : length);
+    if (length == 0 || c < 0x20 || c == 0x7F) piece = kReplacement;
+    if (out.size() + piece.size() > max_bytes) break;
+    out.append(piece);
+    i += length == 0 ? 1 : length;
+  }
+  return out;
+}
+
 void AppendQuoted(std::string& out, std::string_view text, QuoteStyle style) {
   const bool json = style == QuoteStyle::kJson;
   char buffer[8];

@@ -31,6 +31,11 @@ bool IsValidUtf8(std::string_view text);
 // valid UTF-8 (byte 0xFF at byte 0)". Never quotes the text itself.
 std::string UnprintableTextProblem(std::string_view text);
 
+// text with every control character and every byte that is not part of
+// valid UTF-8 replaced by U+FFFD, cut at a character boundary to at most
+// max_bytes: safe for a label value or a page, whatever a peer sent.
+std::string PrintableText(std::string_view text, size_t max_bytes);
+
 enum class QuoteStyle {
   // A JSON string literal (RFC 8259).
   kJson,

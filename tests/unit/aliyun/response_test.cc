@@ -82,6 +82,18 @@ TEST(ParseDescribeExportInfo, UnknownFieldsAndStatusesPassThrough) {
   }
 }
 
+TEST(ParseDescribeExportInfo, PeerStringsArePrintableAndBounded) {
+  json body = SuccessJson();
+  body["FileName"] = "a\u0001b\nc";
+  body["ExportStatus"] = std::string(5000, 's');
+  ExportInfo info = ExpectInfo(Response(200, body.dump()));
+  EXPECT_EQ(info.file_name,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c");
+  EXPECT_EQ(info.export_status, std::string(1024, 's'));
+}
+
 TEST(ParseDescribeExportInfo, AcceptsIntegerBounds) {
   json body = SuccessJson();
   body["Id"] = std::numeric_limits<int64_t>::max();

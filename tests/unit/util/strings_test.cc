@@ -19,6 +19,16 @@ TEST(StringsTest, ToLowerTouchesAsciiOnly) {
   EXPECT_EQ(ToLower("\xc3\x84"), "\xc3\x84");
 }
 
+TEST(StringsTest, PrintableTextReplacesAndCutsAtACharacter) {
+  EXPECT_EQ(PrintableText("ok \xC3\xA9", 100), "ok \xC3\xA9");
+  EXPECT_EQ(PrintableText(std::string("a\0b\x7F", 4), 100),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
+  EXPECT_EQ(PrintableText("x\xFFy", 100), "x\xEF\xBF\xBDy");
+  // "é" is two bytes: a cut at 4 keeps "abc", never half of it.
+  EXPECT_EQ(PrintableText("abc\xC3\xA9", 4), "abc");
+}
+
 TEST(StringsTest, Trim) {
   EXPECT_EQ(Trim("  a b \t\r\n"), "a b");
   EXPECT_EQ(Trim("\n\n"), "");
