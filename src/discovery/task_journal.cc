@@ -215,7 +215,8 @@ bool TaskJournal::Rotate(std::string* error) {
              (broken_ ? failure_ : "records are waiting to be written");
     return false;
   }
-  if (std::filesystem::exists(old_path_)) {
+  std::error_code ec;
+  if (std::filesystem::exists(old_path_, ec)) {
     *error = old_path_ + " exists: the last compaction did not finish";
     return false;
   }
@@ -241,7 +242,10 @@ bool TaskJournal::DropOld(std::string* error) {
   return SyncDirectory(directory_, error);
 }
 
-bool TaskJournal::has_old() const { return std::filesystem::exists(old_path_); }
+bool TaskJournal::has_old() const {
+  std::error_code ec;
+  return std::filesystem::exists(old_path_, ec);
+}
 
 uint64_t TaskJournal::Append(std::string line) {
   std::lock_guard lock(mutex_);
