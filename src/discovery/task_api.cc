@@ -110,9 +110,9 @@ bool TaskApi::Load(std::string* error) {
   std::vector<std::string> errors;
   std::string content;
   std::string why;
-  // An unreadable snapshot is left where it is, as before journals existed.
+  // Set aside when unreadable too: the next compaction would replace it.
   bool snapshot_ok = ReadStorageFile(storage_file_, &content, &why);
-  if (!snapshot_ok) errors.push_back(why);
+  if (!snapshot_ok) errors.push_back(why + SetAsideNote(storage_file_));
   snapshot_bytes_ = content.size();
   std::vector<TaskEntry> entries;
   if (snapshot_ok && !content.empty() &&
