@@ -1,11 +1,13 @@
 #include "discovery/task_api.h"
 
 #include <charconv>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "util/atomic_file.h"
 #include "util/file_system.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace sas::discovery {
 namespace {
@@ -13,7 +15,11 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kSource = "api";
-constexpr std::string_view kCollection = "/api/v1/tasks";
+constexpr std::string_view kTaskPathShape =
+    "expected /api/v1/tasks/{account}/{export_id}";
+
+// How long the compaction thread waits after a failed compaction.
+constexpr std::chrono::seconds kCompactionRetry{10};
 
 std::optional<int64_t> ParsePositive(std::string_view text) {
   int64_t value = 0;
@@ -23,6 +29,10 @@ std::optional<int64_t> ParsePositive(std::string_view text) {
     return std::nullopt;
   }
   return value;
+}
+
+std::string Dump(const json& document) {
+  return document.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 ApiResponse Error(int status, const std::string& message) {
@@ -37,98 +47,258 @@ json EntryJson(const TaskEntry& entry) {
   return object;
 }
 
+bool HasControlCharacter(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Reads one storage file; "" without error when it does not exist.
+bool ReadStorageFile(const std::string& path, std::string* content,
+                     std::string* error) {
+  FileReadResult read = LocalFileSystem().ReadFile(path, 1 << 30);
+  if (read.ok) {
+    *content = std::move(read.content);
+    return true;
+  }
+  content->clear();
+  if (read.error == "No such file or directory") return true;
+  *error = path + ": cannot read: " + read.error;
+  return false;
+}
+
+std::string SetAsideNote(const std::string& path) {
+  std::string aside_error;
+  std::string aside = SetAside(path, &aside_error);
+  return aside.empty() ? "; and " + aside_error
+                       : "; the file was set aside as " + aside;
+}
+
 }  // namespace
 
 std::string ErrorJson(const std::string& message) {
-  return json{{"error", message}}.dump() + "\n";
+  return Dump(json{{"error", message}});
 }
 
 TaskApi::TaskApi(TaskRegistry& registry, const poll::TaskStore& store,
-                 std::string storage_dir)
+                 std::string storage_dir, TaskApiOptions options)
     : registry_(registry),
       store_(store),
-      storage_file_(std::move(storage_dir) + "/tasks.json") {}
+      storage_file_(storage_dir + "/tasks.json"),
+      options_(std::move(options)),
+      journal_(storage_dir + "/tasks.journal", options_.journal) {
+  if (options_.background_compaction) {
+    compactor_ = std::thread([this] { CompactorLoop(); });
+  }
+}
+
+TaskApi::~TaskApi() {
+  if (compactor_.joinable()) {
+    {
+      std::lock_guard lock(compactor_mutex_);
+      compactor_stopping_ = true;
+    }
+    compactor_wake_.notify_all();
+    compactor_.join();
+  }
+}
 
 bool TaskApi::Load(std::string* error) {
   std::lock_guard lock(mutex_);
-  FileReadResult read = LocalFileSystem().ReadFile(storage_file_);
-  if (!read.ok) {
-    if (read.error == "No such file or directory") return true;  // first run
-    *error = storage_file_ + ": cannot read: " + read.error;
-    return false;
-  }
+  std::map<poll::TaskKey, TaskEntry> tasks;
+  std::vector<std::string> errors;
+  std::string content;
+  std::string why;
+  // Set aside when unreadable too: the next compaction would replace it.
+  bool snapshot_ok = ReadStorageFile(storage_file_, &content, &why);
+  if (!snapshot_ok) errors.push_back(why + SetAsideNote(storage_file_));
+  snapshot_bytes_ = content.size();
   std::vector<TaskEntry> entries;
-  if (!ParseTaskFile(read.content, storage_file_, &entries, error)) {
-    std::string aside_error;
-    std::string aside = SetAside(storage_file_, &aside_error);
-    *error += aside.empty() ? "; and " + aside_error
-                            : "; the file was set aside as " + aside;
-    return false;
+  if (snapshot_ok && !content.empty() &&
+      !ParseTaskFile(content, storage_file_, &entries, &why)) {
+    errors.push_back(why + SetAsideNote(storage_file_));
+    snapshot_ok = false;
   }
-  for (const TaskEntry& entry : entries) {
+  for (TaskEntry& entry : entries) tasks[entry.Key()] = std::move(entry);
+
+  // The journals hold changes to the snapshot, and the current one changes
+  // to the old one: once one is unusable, the later ones are set aside too.
+  bool usable = snapshot_ok;
+  bool replayed = false;
+  size_t keep_bytes = 0;
+  for (const std::string& path : {journal_.old_path(), journal_.path()}) {
+    std::string text;
+    if (!ReadStorageFile(path, &text, &why)) {
+      errors.push_back(why + SetAsideNote(path));
+      usable = false;
+      continue;
+    }
+    if (text.empty()) continue;
+    if (!usable) {
+      errors.push_back(path + ": not replayed: it changes a file set aside" +
+                       SetAsideNote(path));
+      continue;
+    }
+    ReplayResult replay = ReplayJournal(text, path, &tasks);
+    if (!replay.ok) {
+      errors.push_back(replay.error + SetAsideNote(path));
+      usable = false;
+      continue;
+    }
+    if (replay.torn_tail) {
+      log::Warn(
+          "Ignored the torn last line of the task journal (a write cut short "
+          "by a crash; it was never acknowledged)",
+          {{"file", path},
+           {"bytes", std::to_string(text.size() - replay.complete_bytes)}});
+    }
+    replayed = true;
+    if (path == journal_.path()) keep_bytes = replay.complete_bytes;
+  }
+
+  for (const auto& [key, entry] : tasks) {
     if (registry_.Add(std::string(kSource), entry) ==
         TaskRegistry::AddResult::kUnknownAccount) {
       log::Warn(
           "Stored task names an account no longer configured; kept "
           "in storage, not polled",
-          {{"task", entry.Key().ToString()}, {"file", storage_file_}});
+          {{"task", key.ToString()}, {"file", storage_file_}});
     }
-    registered_[entry.Key()] = entry;
   }
-  return true;
+  registered_ = std::move(tasks);
+
+  bool opened = false;
+  if (replayed || journal_.has_old()) {
+    std::string snapshot = TaskEntriesToJson(SnapshotLocked());
+    if (WriteFileAtomically(storage_file_, snapshot, &why) &&
+        journal_.Reset(&why)) {
+      snapshot_bytes_ = snapshot.size();
+      opened = true;
+    } else {
+      errors.push_back("cannot compact the task journal: " + why);
+    }
+  }
+  if (!opened && !journal_.Open(keep_bytes, &why)) errors.push_back(why);
+  if (errors.empty()) return true;
+  *error = errors.front();
+  for (size_t i = 1; i < errors.size(); ++i) *error += "; " + errors[i];
+  return false;
 }
 
-bool TaskApi::Persist(std::string* error) {
+std::vector<TaskEntry> TaskApi::SnapshotLocked() const {
   std::vector<TaskEntry> entries;
+  entries.reserve(registered_.size());
   for (const auto& [key, entry] : registered_) entries.push_back(entry);
-  return WriteFileAtomically(storage_file_, TaskEntriesToJson(entries), error);
+  return entries;
 }
 
 ApiResponse TaskApi::Handle(const ApiRequest& request) {
-  if (request.path == kCollection || request.path == "/api/v1/tasks/") {
+  if (request.path.empty() || request.path[0] != '/') {
+    return Error(404, "no such API path: " + request.path);
+  }
+  std::vector<std::string> segments;
+  for (const std::string& raw : Split(request.path.substr(1), '/')) {
+    std::string segment;
+    if (!PercentDecode(raw, &segment)) {
+      return Error(400, "path segment \"" + raw +
+                            "\" has a malformed %-escape (% and two hex "
+                            "digits)");
+    }
+    if (!IsValidUtf8(segment)) {
+      return Error(400, "path segment is not valid UTF-8");
+    }
+    segments.push_back(std::move(segment));
+  }
+  if (segments.size() < 3 || segments[0] != "api" || segments[1] != "v1" ||
+      segments[2] != "tasks") {
+    return Error(404, "no such API path: " + request.path);
+  }
+  if (segments.size() == 3 || (segments.size() == 4 && segments[3].empty())) {
     if (request.method == "POST") return Create(request.body);
     if (request.method == "GET") return List();
-    return Error(405, request.method + " is not allowed on " +
-                          std::string(kCollection) + " (GET, POST)");
+    return Error(
+        405, request.method + " is not allowed on /api/v1/tasks (GET, POST)");
   }
-  if (request.path.rfind(std::string(kCollection) + "/", 0) == 0) {
-    if (request.method == "DELETE") return Delete(request.path, request.query);
-    return Error(405, request.method + " is not allowed on a task (DELETE)");
+  if (request.method == "DELETE") return Delete(segments, request.query);
+  return Error(405, request.method + " is not allowed on a task (DELETE)");
+}
+
+void TaskApi::ForgetDurableLocked() {
+  uint64_t durable = journal_.durable_seq();
+  while (!unsynced_.empty() && unsynced_.front().seq <= durable) {
+    unsynced_.pop_front();
   }
-  return Error(404, "no such API path: " + request.path);
+}
+
+void TaskApi::UndoFailedLocked() {
+  std::optional<uint64_t> from = journal_.failed_from();
+  if (!from) return;  // another request undid them already
+  while (!unsynced_.empty() && unsynced_.back().seq >= *from) {
+    const Change& change = unsynced_.back();
+    if (change.before) {
+      registered_[change.key] = *change.before;
+      if (change.registry_changed) {
+        registry_.Add(std::string(kSource), *change.before);
+      }
+    } else {
+      registered_.erase(change.key);
+      if (change.registry_changed) {
+        registry_.Remove(std::string(kSource), change.key);
+      }
+    }
+    unsynced_.pop_back();
+  }
+  journal_.Recover();
+}
+
+bool TaskApi::Commit(uint64_t seq, std::string* error) {
+  if (journal_.WaitDurable(seq, error)) {
+    MaybeRequestCompaction();
+    return true;
+  }
+  std::lock_guard lock(mutex_);
+  UndoFailedLocked();
+  if (journal_.broken()) MaybeRequestCompaction();
+  return false;
 }
 
 ApiResponse TaskApi::Create(const std::string& body) {
   TaskEntry entry;
   std::string why;
   if (!ParseTaskObject(body, &entry, &why)) return Error(400, why);
-  std::lock_guard lock(mutex_);
-  bool known = registered_.contains(entry.Key());
-  TaskRegistry::AddResult result = registry_.Add(std::string(kSource), entry);
-  switch (result) {
-    case TaskRegistry::AddResult::kUnknownAccount:
-      return Error(422,
-                   "no account named \"" + entry.account + "\" is configured");
-    case TaskRegistry::AddResult::kTooMany:
-      return Error(429, "max_tasks reached: no more tasks can be tracked");
-    default:
-      break;
-  }
-  if (!known) {
-    registered_[entry.Key()] = entry;
-    std::string error;
-    if (!Persist(&error)) {
-      registered_.erase(entry.Key());
-      if (result == TaskRegistry::AddResult::kCreated) {
-        registry_.Remove(std::string(kSource), entry.Key());
-      }
-      log::Error("Cannot store a registered task", {{"err", error}});
-      return Error(500, "the task could not be stored: " + error);
+  TaskRegistry::AddResult result;
+  uint64_t seq;
+  {
+    std::lock_guard lock(mutex_);
+    ForgetDurableLocked();
+    bool known = registered_.contains(entry.Key());
+    result = registry_.Add(std::string(kSource), entry);
+    switch (result) {
+      case TaskRegistry::AddResult::kUnknownAccount:
+        return Error(
+            422, "no account named \"" + entry.account + "\" is configured");
+      case TaskRegistry::AddResult::kTooMany:
+        return Error(429, "max_tasks reached: no more tasks can be tracked");
+      default:
+        break;
+    }
+    if (known) {
+      // Answer only once whatever registered it is durable.
+      seq = journal_.last_seq();
+    } else {
+      registered_[entry.Key()] = entry;
+      seq = journal_.Append(JournalLine({JournalRecord::Op::kAdd, entry}));
+      unsynced_.push_back({seq, entry.Key(), std::nullopt,
+                           result == TaskRegistry::AddResult::kCreated});
     }
   }
-  json answer = EntryJson(entry);
+  if (!Commit(seq, &why)) {
+    log::Error("Cannot store a registered task", {{"err", why}});
+    return Error(500, "the task could not be stored: " + why);
+  }
   return {result == TaskRegistry::AddResult::kCreated ? 201 : 200,
-          answer.dump() + "\n"};
+          Dump(EntryJson(entry))};
 }
 
 ApiResponse TaskApi::List() const {
@@ -163,20 +333,20 @@ ApiResponse TaskApi::List() const {
     }
     tasks.push_back(std::move(object));
   }
-  return {200, json{{"tasks", tasks}}.dump() + "\n"};
+  return {200, Dump(json{{"tasks", tasks}})};
 }
 
-ApiResponse TaskApi::Delete(const std::string& path,
+ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
                             const std::map<std::string, std::string>& query) {
-  std::string rest = path.substr(kCollection.size() + 1);
-  auto slash = rest.find('/');
-  if (slash == std::string::npos || slash == 0 ||
-      rest.find('/', slash + 1) != std::string::npos) {
-    return Error(404, "expected /api/v1/tasks/{account}/{export_id}");
+  if (segments.size() != 5 || segments[3].empty() || segments[4].empty()) {
+    return Error(404, std::string(kTaskPathShape));
+  }
+  if (HasControlCharacter(segments[3])) {
+    return Error(400, "the account in the path contains control characters");
   }
   poll::TaskKey key;
-  key.account = rest.substr(0, slash);
-  auto export_id = ParsePositive(rest.substr(slash + 1));
+  key.account = segments[3];
+  auto export_id = ParsePositive(segments[4]);
   if (!export_id) {
     return Error(400, "export_id in the path must be a positive integer");
   }
@@ -186,33 +356,113 @@ ApiResponse TaskApi::Delete(const std::string& path,
     if (!value) return Error(400, "rd_account_id must be a positive integer");
     key.rd_account_id = *value;
   }
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> others;
-  switch (registry_.Remove(std::string(kSource), key, &others)) {
-    case TaskRegistry::RemoveResult::kNotFound: {
-      std::string message =
-          "task " + key.ToString() + " was not registered through the API";
-      if (!others.empty()) {
-        message += "; it comes from " + others.front();
+  uint64_t seq;
+  {
+    std::lock_guard lock(mutex_);
+    ForgetDurableLocked();
+    std::vector<std::string> others;
+    switch (registry_.Remove(std::string(kSource), key, &others)) {
+      case TaskRegistry::RemoveResult::kNotFound: {
+        std::string message =
+            "task " + key.ToString() + " was not registered through the API";
+        if (!others.empty()) {
+          message += "; it comes from " + others.front();
+        }
+        return Error(404, message);
       }
-      return Error(404, message);
+      case TaskRegistry::RemoveResult::kHeldElsewhere:
+        return Error(409, "task " + key.ToString() + " is also defined by " +
+                              others.front() + "; remove it there too");
+      case TaskRegistry::RemoveResult::kRemoved:
+        break;
     }
-    case TaskRegistry::RemoveResult::kHeldElsewhere:
-      return Error(409, "task " + key.ToString() + " is also defined by " +
-                            others.front() + "; remove it there too");
-    case TaskRegistry::RemoveResult::kRemoved:
-      break;
+    auto found = registered_.find(key);
+    std::optional<TaskEntry> before;
+    if (found != registered_.end()) {
+      before = found->second;
+      registered_.erase(found);
+    }
+    TaskEntry removed;
+    removed.account = key.account;
+    removed.export_id = key.export_id;
+    removed.rd_account_id = key.rd_account_id;
+    seq = journal_.Append(JournalLine({JournalRecord::Op::kRemove, removed}));
+    unsynced_.push_back({seq, key, before ? before : removed, true});
   }
-  TaskEntry removed = registered_[key];
-  registered_.erase(key);
   std::string error;
-  if (!Persist(&error)) {
+  if (!Commit(seq, &error)) {
     log::Error("Cannot store the task list after a removal", {{"err", error}});
-    registered_[key] = removed;
-    registry_.Add(std::string(kSource), removed);
     return Error(500, "the removal could not be stored: " + error);
   }
   return {204, ""};
+}
+
+bool TaskApi::CompactOnce(std::string* error) {
+  std::vector<TaskEntry> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    // Every change in the snapshot must be durable in a journal first.
+    std::string why;
+    if (!journal_.WaitDurable(journal_.last_seq(), &why)) UndoFailedLocked();
+    unsynced_.clear();
+    snapshot = SnapshotLocked();
+    if (journal_.broken()) {
+      // Nothing more can be appended: make the snapshot durable, then
+      // start a new journal, before any request proceeds.
+      std::string content = TaskEntriesToJson(snapshot);
+      if (!WriteFileAtomically(storage_file_, content, error) ||
+          !journal_.Reset(error)) {
+        return false;
+      }
+      snapshot_bytes_ = content.size();
+      return true;
+    }
+    // A journal.old left by an unfinished compaction is folded in as it is:
+    // the snapshot then also holds a prefix of the current journal, which a
+    // replay applies again harmlessly.
+    if (!journal_.has_old() && !journal_.Rotate(error)) return false;
+  }
+  std::string content = TaskEntriesToJson(snapshot);
+  if (!WriteFileAtomically(storage_file_, content, error)) return false;
+  snapshot_bytes_ = content.size();
+  return journal_.DropOld(error);
+}
+
+void TaskApi::MaybeRequestCompaction() {
+  if (!compactor_.joinable()) return;
+  size_t threshold =
+      std::max(options_.min_compaction_bytes, snapshot_bytes_.load());
+  if (journal_.bytes() < threshold && !journal_.broken()) return;
+  {
+    std::lock_guard lock(compactor_mutex_);
+    compaction_wanted_ = true;
+  }
+  compactor_wake_.notify_one();
+}
+
+void TaskApi::CompactorLoop() {
+  std::unique_lock lock(compactor_mutex_);
+  while (true) {
+    compactor_wake_.wait(
+        lock, [this] { return compactor_stopping_ || compaction_wanted_; });
+    if (compactor_stopping_) return;
+    compaction_wanted_ = false;
+    lock.unlock();
+    std::string error;
+    bool ok = CompactOnce(&error);
+    if (ok) {
+      log::Debug("Compacted the task journal into the snapshot",
+                 {{"file", storage_file_}});
+    } else {
+      log::Error("Cannot compact the task journal; retrying later",
+                 {{"err", error}});
+    }
+    lock.lock();
+    if (!ok) {
+      compactor_wake_.wait_for(lock, kCompactionRetry,
+                               [this] { return compactor_stopping_; });
+    }
+  }
 }
 
 }  // namespace sas::discovery

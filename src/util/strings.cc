@@ -1,6 +1,7 @@
 #include "util/strings.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 namespace sas {
@@ -47,6 +48,73 @@ std::vector<std::string> Split(std::string_view text, char separator) {
     parts.emplace_back(text.substr(start, pos - start));
     start = pos + 1;
   }
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool PercentDecode(std::string_view text, std::string* out) {
+  out->clear();
+  out->reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      *out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return false;
+    int high = HexValue(text[i + 1]);
+    int low = HexValue(text[i + 2]);
+    if (high < 0 || low < 0) return false;
+    *out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+    unsigned char lead = byte(i);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    uint32_t code_point;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+      code_point = lead & 0x1f;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      code_point = lead & 0x0f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      code_point = lead & 0x07;
+    } else {
+      return false;  // a continuation byte, an overlong lead, or past 0xf4
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (byte(i + k) & 0x3f);
+    }
+    if ((length == 3 && code_point < 0x800) ||
+        (length == 4 && code_point < 0x10000) || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {

@@ -5,8 +5,13 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "integration/harness.h"
 
@@ -91,6 +96,98 @@ TEST(Discovery, TaskApiRegistersListsAndDeletesAndSurvivesRestarts) {
     return FindSample(restarted.Metrics(), Up(1)) == 1;
   })) << restarted.process().output();
   EXPECT_FALSE(FindSample(restarted.Metrics(), Up(2)).has_value());
+}
+
+// Registrations and removals from parallel clients, the exporter killed
+// with SIGKILL while they run: after a restart on the same storage, every
+// registration answered 201/200 is there, unless its removal was sent (a
+// removal killed before its answer may or may not have happened), and every
+// removal answered 204 is gone.
+TEST(Discovery, EveryAcknowledgedChangeSurvivesSigkill) {
+  Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n");
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/tasks");
+  std::string config = Config(sim, dir.path() + "/tasks");
+  std::vector<std::string> flags = {"--web.enable-task-api", "--storage.path",
+                                    dir.path() + "/data"};
+  auto exporter =
+      std::make_unique<Exporter>(config, std::vector<std::string>{}, flags);
+  constexpr int kClients = 6;
+  constexpr int kAcknowledgedBeforeKill = 400;
+  std::mutex mutex;
+  // Answered 201/200; removal sent (answered or not); removal answered 204.
+  std::set<long> registered, removing, removed;
+  std::atomic<int> answers{0};
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c, port = exporter->port()] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_connection_timeout(2);
+      client.set_read_timeout(10);
+      for (long i = 0;; ++i) {
+        long id = 100'000 * (c + 1) + i;
+        auto created = client.Post(
+            "/api/v1/tasks",
+            "{\"account\": \"sim\", \"export_id\": " + std::to_string(id) + "}",
+            "application/json");
+        if (!created) return;  // the exporter is gone
+        if (created->status != 201 && created->status != 200) {
+          ++unexpected;
+          continue;
+        }
+        {
+          std::lock_guard lock(mutex);
+          registered.insert(id);
+        }
+        ++answers;
+        if (i % 4 != 3) continue;
+        {
+          std::lock_guard lock(mutex);
+          removing.insert(id);
+        }
+        auto gone = client.Delete("/api/v1/tasks/sim/" + std::to_string(id));
+        if (!gone) return;
+        if (gone->status == 204) {
+          std::lock_guard lock(mutex);
+          removed.insert(id);
+        }
+      }
+    });
+  }
+  bool enough = WaitUntil([&] { return answers >= kAcknowledgedBeforeKill; },
+                          Seconds(120));
+  exporter->process().Signal(SIGKILL);
+  EXPECT_TRUE(exporter->process().Wait().has_value());
+  for (std::thread& client : clients) client.join();
+  ASSERT_TRUE(enough) << exporter->process().output();
+  EXPECT_EQ(unexpected, 0);
+  exporter.reset();
+
+  Exporter restarted(config, {}, flags);
+  Api api(restarted.port());
+  auto list = api.List();
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200);
+  std::set<long> present;
+  nlohmann::json listed = nlohmann::json::parse(list->body);
+  for (const auto& task : listed["tasks"]) {
+    present.insert(task["export_id"].get<long>());
+  }
+  std::lock_guard lock(mutex);
+  int missing = 0, resurrected = 0;
+  for (long id : registered) {
+    if (removed.contains(id)) {
+      resurrected += present.contains(id);
+    } else if (!removing.contains(id)) {
+      missing += !present.contains(id);
+    }
+  }
+  EXPECT_EQ(missing, 0) << "of " << registered.size() << " acknowledged";
+  EXPECT_EQ(resurrected, 0) << "of " << removed.size() << " removed";
+  EXPECT_GE(registered.size(), static_cast<size_t>(kAcknowledgedBeforeKill));
+  EXPECT_THAT(restarted.process().output(),
+              ::testing::Not(HasSubstr("set aside")));
 }
 
 TEST(Discovery, TaskApiIsOffByDefault) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "discovery/task_api.h"
 #include "discovery/task_entry.h"
@@ -280,10 +281,10 @@ TEST_F(TaskApiTest, CreatesListsAndDeletes) {
   EXPECT_EQ(list.status, 200);
   EXPECT_THAT(list.body, HasSubstr("\"export_id\":9"));
   EXPECT_THAT(list.body, HasSubstr("\"sources\":[\"api\"]"));
-  // Persisted before the answer.
-  std::ifstream stored(api_->storage_file());
+  // Journaled before the answer.
+  std::ifstream stored(api_->journal().path());
   std::string content((std::istreambuf_iterator<char>(stored)), {});
-  EXPECT_THAT(content, HasSubstr("\"export_id\": 9"));
+  EXPECT_THAT(content, HasSubstr("\"export_id\":9"));
 
   EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod/9", {}, ""}).status,
             204);
@@ -356,6 +357,56 @@ TEST_F(TaskApiTest, ACorruptStoreIsSetAsideNotLost) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(TaskApiTest, PathSegmentsAreSplitBeforeTheyAreDecoded) {
+  Post(R"({"account": "prod", "export_id": 9})");
+  // demo%2F7031 is one segment, not demo/7031.
+  ApiResponse encoded_slash =
+      api_->Handle({"DELETE", "/api/v1/tasks/prod%2F9", {}, ""});
+  EXPECT_EQ(encoded_slash.status, 404);
+  EXPECT_THAT(encoded_slash.body,
+              HasSubstr("expected /api/v1/tasks/{account}/{export_id}"));
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod%2F9/9", {}, ""}).status,
+            404);
+  EXPECT_EQ(store_.size(), 1u);
+  ApiResponse malformed =
+      api_->Handle({"DELETE", "/api/v1/tasks/pr%G0d/9", {}, ""});
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_THAT(malformed.body, HasSubstr("%-escape"));
+  // Escaped ordinary characters are the characters themselves.
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/pr%6Fd/%39", {}, ""}).status,
+            204);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(api_->Handle({"GET", "/api/v1/%74asks", {}, ""}).status, 200);
+}
+
+TEST_F(TaskApiTest, AnswersAreJsonEvenForInvalidUtf8) {
+  auto parses = [](const ApiResponse& response) {
+    return nlohmann::json::accept(response.body);
+  };
+  ApiResponse invalid =
+      api_->Handle({"DELETE", "/api/v1/tasks/%FF%FE/9", {}, ""});
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_THAT(invalid.body, HasSubstr("path segment is not valid UTF-8"));
+  EXPECT_TRUE(parses(invalid));
+  // Raw bytes, as a server that passes the path undecoded may deliver them.
+  ApiResponse raw =
+      api_->Handle({"DELETE", "/api/v1/tasks/\xff\xfe/9", {}, ""});
+  EXPECT_EQ(raw.status, 400);
+  EXPECT_TRUE(parses(raw));
+  ApiResponse elsewhere = api_->Handle({"GET", "/nope/\xff", {}, ""});
+  EXPECT_EQ(elsewhere.status, 400);
+  EXPECT_TRUE(parses(elsewhere)) << elsewhere.body;
+  ApiResponse method = api_->Handle({"P\xffT", "/api/v1/tasks", {}, ""});
+  EXPECT_EQ(method.status, 405);
+  EXPECT_TRUE(parses(method)) << method.body;
+  ApiResponse control =
+      api_->Handle({"DELETE", "/api/v1/tasks/pr%0Aod/9", {}, ""});
+  EXPECT_EQ(control.status, 400);
+  EXPECT_THAT(control.body, HasSubstr("control characters"));
+  EXPECT_NO_THROW(ErrorJson("\xff\xfe"));
+  EXPECT_EQ(ErrorJson("a\xff"), "{\"error\":\"a\xef\xbf\xbd\"}\n");
 }
 
 }  // namespace

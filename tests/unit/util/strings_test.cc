@@ -128,5 +128,44 @@ TEST(StringsTest, HtmlEscape) {
   EXPECT_EQ(HtmlEscape("plain"), "plain");
 }
 
+TEST(StringsTest, PercentDecodeDecodesEscapesOfEitherCase) {
+  std::string out;
+  ASSERT_TRUE(PercentDecode("demo%2F7031", &out));
+  EXPECT_EQ(out, "demo/7031");
+  ASSERT_TRUE(PercentDecode("caf%c3%A9+x", &out));
+  EXPECT_EQ(out, "caf\xc3\xa9+x");
+  ASSERT_TRUE(PercentDecode("%00", &out));
+  EXPECT_EQ(out, std::string(1, '\0'));
+  ASSERT_TRUE(PercentDecode("", &out));
+  EXPECT_EQ(out, "");
+  ASSERT_TRUE(PercentDecode("%FF%FE", &out));
+  EXPECT_EQ(out, "\xff\xfe");
+}
+
+TEST(StringsTest, PercentDecodeRejectsMalformedEscapes) {
+  std::string out;
+  EXPECT_FALSE(PercentDecode("%", &out));
+  EXPECT_FALSE(PercentDecode("a%2", &out));
+  EXPECT_FALSE(PercentDecode("%G0", &out));
+  EXPECT_FALSE(PercentDecode("%0g", &out));
+  EXPECT_FALSE(PercentDecode("100%", &out));
+  EXPECT_FALSE(PercentDecode("%%41", &out));
+}
+
+TEST(StringsTest, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xff\xfe"));
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+}
+
 }  // namespace
 }  // namespace sas
