@@ -20,10 +20,6 @@ std::vector<std::string> Split(std::string_view text, char separator);
 // a path into segments before decoding them.
 bool PercentDecode(std::string_view text, std::string* out);
 
-// True when text is well-formed UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
 // Levenshtein edit distance, for "did you mean" suggestions.
 size_t EditDistance(std::string_view a, std::string_view b);
 // The candidate nearest to word, or "" when none is close enough to help.
@@ -34,6 +30,7 @@ std::string NearestWord(std::string_view word,
 // surrogates, at most U+10FFFF) that starts at text[pos], or 0 when none
 // does. pos < text.size().
 size_t Utf8SequenceLength(std::string_view text, size_t pos);
+// True when text is well-formed UTF-8 in the same sense.
 bool IsValidUtf8(std::string_view text);
 
 // "" when text is valid UTF-8 without control characters (U+0000..U+001F,

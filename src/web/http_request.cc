@@ -7,6 +7,8 @@
 #include <charconv>
 #include <optional>
 
+#include "util/strings.h"
+
 namespace sas::web {
 namespace {
 
@@ -584,25 +586,6 @@ RequestParser::Result RequestParser::Finish() {
   }
   phase_ = Phase::kDone;
   return Result::kComplete;
-}
-
-bool PercentDecode(std::string_view text, std::string* out) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      decoded.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return false;
-    int high = HexValue(text[i + 1]);
-    int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return false;
-    decoded.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  *out = std::move(decoded);
-  return true;
 }
 
 bool ParseQuery(std::string_view query,

@@ -113,10 +113,6 @@ class RequestParser {
   std::unique_ptr<BodyDecoder> decoder_;
 };
 
-// Decodes %XX escapes (and nothing else; '+' stays '+'). False on a
-// malformed escape.
-bool PercentDecode(std::string_view text, std::string* out);
-
 // Splits "a=1&b=x%20y" into decoded pairs; '+' is a space, as in forms.
 // False with *error on a malformed escape.
 bool ParseQuery(std::string_view query,

@@ -293,13 +293,5 @@ TEST(Query, DecodesPairs) {
   EXPECT_FALSE(ParseQuery("a=%2", &pairs, &error));
 }
 
-TEST(PercentDecode, KeepsPlusAndRejectsBadEscapes) {
-  std::string out;
-  ASSERT_TRUE(PercentDecode("a+b%2Fc", &out));
-  EXPECT_EQ(out, "a+b/c");
-  EXPECT_FALSE(PercentDecode("%", &out));
-  EXPECT_FALSE(PercentDecode("%zz", &out));
-}
-
 }  // namespace
 }  // namespace sas::web
