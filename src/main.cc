@@ -138,8 +138,9 @@ int main(int argc, char** argv) {
   std::string error;
   sas::log::Configure(*level, *format);
 
+  const sas::app::Seams seams = sas::app::ProductionSeams();
   sas::config::LoadResult loaded = sas::config::LoadConfigFile(
-      flags.config_file, sas::ProcessEnvironment(), sas::LocalFileSystem());
+      flags.config_file, seams.environment, seams.files);
   for (const auto& diagnostic : loaded.diagnostics) {
     std::cerr << diagnostic.ToString() << "\n";
   }
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   // credentials files) without touching the network, so --config.check
   // catches their problems too.
   std::unique_ptr<sas::app::ExporterApp> app =
-      sas::app::ExporterApp::Create(*loaded.config, options, &error);
+      sas::app::ExporterApp::Create(*loaded.config, options, seams, &error);
   if (!app) {
     std::cerr << "aliyun_sas_exporter: " << error << "\n";
     return 1;

@@ -1,29 +1,25 @@
 #include "app/exporter_app.h"
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
 #include <prometheus/registry.h>
 
-#include <iomanip>
 #include <map>
 #include <mutex>
 #include <ostream>
 
-#include "aliyun/httplib_transport.h"
 #include "aliyun/sas_client.h"
+#include "app/account_check.h"
 #include "credentials/factory.h"
 #include "discovery/task_api.h"
 #include "discovery/task_file_watcher.h"
 #include "discovery/task_registry.h"
 #include "metrics/api_metrics.h"
 #include "metrics/credential_metrics.h"
+#include "metrics/exporter_metrics.h"
 #include "metrics/exposition.h"
 #include "poll/poller.h"
 #include "poll/state_file.h"
 #include "poll/task_store.h"
-#include "util/environment.h"
 #include "util/log.h"
-#include "util/nonce.h"
 #include "util/periodic_worker.h"
 #include "util/sleeper.h"
 #include "util/token_bucket.h"
@@ -55,37 +51,24 @@ struct Account {
 }  // namespace
 
 struct ExporterApp::Impl {
-  explicit Impl(const config::Config& config, AppOptions options);
+  Impl(const config::Config& config, AppOptions options, Seams seams);
   web::WebHandlers Handlers(bool enable_task_api);
 
+  const Seams seams;
   const config::ExporterConfig exporter_config;
   prometheus::Registry registry;
   metrics::ApiMetrics api_metrics{registry};
   metrics::CredentialMetrics credential_metrics{registry};
   poll::TaskStore store;
-  std::unique_ptr<NonceSource> nonces = MakeRandomNonceSource();
   InterruptibleSleeper sleeper;
   std::unique_ptr<credentials::ProviderSet> providers;
-  credentials::CredentialsRefresher refresher{RealClock()};
+  credentials::CredentialsRefresher refresher{seams.clock};
   std::map<std::string, Account> accounts;
   std::unique_ptr<poll::Poller> poller;
   std::unique_ptr<discovery::TaskRegistry> tasks;
   std::unique_ptr<discovery::TaskFileWatcher> task_files;
   std::unique_ptr<discovery::TaskApi> task_api;
-  prometheus::Family<prometheus::Counter>& task_file_errors =
-      prometheus::BuildCounter()
-          .Name("aliyun_sas_exporter_task_file_errors_total")
-          .Help(
-              "Times a task file could not be read or parsed; its last "
-              "good content stays in use.")
-          .Register(registry);
-  prometheus::Family<prometheus::Counter>& state_load_errors =
-      prometheus::BuildCounter()
-          .Name("aliyun_sas_exporter_state_load_errors_total")
-          .Help(
-              "Times the state file could not be read at start; it was set "
-              "aside and the exporter started afresh.")
-          .Register(registry);
+  metrics::ExporterMetrics exporter_metrics{registry};
   metrics::Exposition exposition{registry, store};
   const std::string telemetry_path;
   std::string state_file;
@@ -95,8 +78,10 @@ struct ExporterApp::Impl {
   web::WebServer web;
 };
 
-ExporterApp::Impl::Impl(const config::Config& config, AppOptions options)
-    : exporter_config(config.exporter),
+ExporterApp::Impl::Impl(const config::Config& config, AppOptions options,
+                        Seams seams)
+    : seams(std::move(seams)),
+      exporter_config(config.exporter),
       store(exporter_config.finished_retention),
       telemetry_path(options.web.telemetry_path),
       web(std::move(options.web), Handlers(options.enable_task_api)) {}
@@ -113,7 +98,7 @@ web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api) {
   handlers.metrics = [this] { return exposition.Render(); };
   handlers.ready = [this] { return store.AllPolledOnce(); };
   handlers.status_page = [this] {
-    return web::RenderStatusPage(store.Snapshot(), RealClock().Now(),
+    return web::RenderStatusPage(store.Snapshot(), seams.clock.Now(),
                                  telemetry_path);
   };
   if (enable_task_api) {
@@ -134,27 +119,31 @@ ExporterApp::~ExporterApp() {
 
 std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
                                                  AppOptions options,
+                                                 Seams seams,
                                                  std::string* error) {
   const bool enable_task_api = options.enable_task_api;
   const std::string storage_path = options.storage_path;
   const bool load_state = options.load_state;
-  auto impl = std::make_unique<Impl>(config, std::move(options));
+  auto impl =
+      std::make_unique<Impl>(config, std::move(options), std::move(seams));
   Impl& app = *impl;
+  const Seams& world = app.seams;
   const config::ExporterConfig& exporter = config.exporter;
   std::string user_agent = aliyun::DefaultUserAgent(
-      ProcessEnvironment().Get("ALIBABA_CLOUD_USER_AGENT").value_or(""));
+      world.environment.Get("ALIBABA_CLOUD_USER_AGENT").value_or(""));
 
-  credentials::ProviderDeps deps{RealClock(), *app.nonces, ProcessEnvironment(),
-                                 LocalFileSystem()};
+  credentials::ProviderDeps deps{world.clock, world.nonces, world.environment,
+                                 world.files};
   deps.observer = &app.credential_metrics;
   deps.user_agent = user_agent;
   deps.connect_timeout = exporter.connect_timeout;
   deps.request_timeout = exporter.request_timeout;
-  deps.make_transport = [](Millis connect, Millis request) {
+  deps.make_transport = [make = world.make_transport](Millis connect,
+                                                      Millis request) {
     aliyun::TransportOptions options;
     options.connect_timeout = connect;
     options.request_timeout = request;
-    return aliyun::MakeHttplibTransport(options, ProcessEnvironment());
+    return make(options);
   };
   app.providers = credentials::ProviderSet::Build(config, deps, error);
   if (!app.providers) return nullptr;
@@ -166,11 +155,10 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     transport_options.connect_timeout = exporter.connect_timeout;
     transport_options.request_timeout = exporter.request_timeout;
     transport_options.ca_file = account_config.ca_file;
-    account.transport =
-        aliyun::MakeHttplibTransport(transport_options, ProcessEnvironment());
+    account.transport = world.make_transport(transport_options);
     account.bucket = std::make_unique<TokenBucket>(
         account_config.max_requests_per_second,
-        account_config.max_requests_per_second, RealClock());
+        account_config.max_requests_per_second, world.clock);
     account.endpoint = account_config.endpoint;
     aliyun::SasClientOptions client_options;
     client_options.account = account_config.name;
@@ -180,7 +168,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     client_options.user_agent = user_agent;
     account.client = std::make_unique<aliyun::SasClient>(
         client_options, *account.transport,
-        *app.providers->For(account_config.name), RealClock(), *app.nonces,
+        *app.providers->For(account_config.name), world.clock, world.nonces,
         app.sleeper, account.bucket.get(), &app.api_metrics);
     app.api_metrics.AddAccount(account_config.name);
     handles[account_config.name] = {account.client.get(), account.bucket.get()};
@@ -188,9 +176,8 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   }
   app.poller = std::make_unique<poll::Poller>(
       poll::PollerOptions{exporter.poll_interval, exporter.concurrency},
-      app.store, std::move(handles), RealClock());
+      app.store, std::move(handles), world.clock);
   app.state_file = storage_path + "/state.json";
-  app.state_load_errors.Add({});
   poll::RememberedTasks remembered;
   std::string state_error;
   if (!load_state) {
@@ -198,7 +185,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   } else if (poll::LoadStateFile(app.state_file, &remembered, &state_error)) {
     app.store.Remember(std::move(remembered));
   } else {
-    app.state_load_errors.Add({}).Increment();
+    app.exporter_metrics.StateLoadError();
     log::Error(
         "STATE FILE UNREADABLE: task clocks (first seen, last "
         "progress) start afresh",
@@ -209,7 +196,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   for (const auto& account : config.accounts)
     account_names.insert(account.name);
   app.tasks = std::make_unique<discovery::TaskRegistry>(
-      app.store, *app.poller, RealClock(), account_names,
+      app.store, *app.poller, world.clock, account_names,
       static_cast<size_t>(exporter.max_tasks));
   for (const config::TaskConfig& task : config.tasks) {
     discovery::TaskEntry entry{task.account, task.export_id, task.rd_account_id,
@@ -230,7 +217,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     Impl* raw = &app;
     app.task_files = std::make_unique<discovery::TaskFileWatcher>(
         exporter.task_files, *app.tasks, [raw](const std::string& file) {
-          raw->task_file_errors.Add({{"file", file}}).Increment();
+          raw->exporter_metrics.TaskFileError(file);
         });
   }
   if (enable_task_api) {
@@ -287,14 +274,11 @@ const std::vector<std::string>& ExporterApp::listen_addresses() const {
 }
 
 bool ExporterApp::CheckAccounts(std::ostream& out) {
-  struct Row {
-    std::string account, provider, endpoint, result, code, message;
-  };
-  std::vector<Row> rows;
+  std::vector<AccountCheck> rows;
   bool all_ok = true;
   for (auto& [name, account] : impl_->accounts) {
     credentials::RefreshingProvider* provider = impl_->providers->For(name);
-    Row row{name, "", account.endpoint.Url(), "ok", "", ""};
+    AccountCheck row{name, "", account.endpoint.Url(), "ok", "", ""};
     credentials::CredentialsResult credentials = provider->Refresh();
     row.provider = provider->Type();
     if (!credentials.credentials) {
@@ -306,7 +290,7 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
     } else {
       aliyun::CallResult call = account.client->DescribeExportInfo(
           *account.first_task,
-          RealClock().SteadyNow() +
+          impl_->seams.clock.SteadyNow() +
               impl_->exporter_config.request_timeout *
                   (impl_->exporter_config.max_retries + 1));
       if (!call.ok()) {
@@ -322,34 +306,7 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
     if (!row.code.empty()) all_ok = false;
     rows.push_back(std::move(row));
   }
-  const char* headers[] = {"ACCOUNT", "PROVIDER", "ENDPOINT",
-                           "RESULT",  "CODE",     "MESSAGE"};
-  size_t widths[5] = {7, 8, 8, 6, 4};
-  for (const Row& row : rows) {
-    const std::string* cells[] = {&row.account, &row.provider, &row.endpoint,
-                                  &row.result, &row.code};
-    for (int i = 0; i < 5; ++i)
-      widths[i] = std::max(widths[i], cells[i]->size());
-  }
-  auto print = [&](const std::string* cells[6]) {
-    for (int i = 0; i < 5; ++i) {
-      out << std::left << std::setw(static_cast<int>(widths[i] + 2))
-          << *cells[i];
-    }
-    out << *cells[5] << "\n";
-  };
-  std::string header_cells[6];
-  const std::string* header_ptrs[6];
-  for (int i = 0; i < 6; ++i) {
-    header_cells[i] = headers[i];
-    header_ptrs[i] = &header_cells[i];
-  }
-  print(header_ptrs);
-  for (const Row& row : rows) {
-    const std::string* cells[6] = {&row.account, &row.provider, &row.endpoint,
-                                   &row.result,  &row.code,     &row.message};
-    print(cells);
-  }
+  PrintAccountChecks(rows, out);
   return all_ok;
 }
 

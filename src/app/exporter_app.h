@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/seams.h"
 #include "config/config.h"
 #include "web/server.h"
 
@@ -29,11 +30,12 @@ class ExporterApp {
  public:
   ~ExporterApp();
 
-  // Builds everything; keeps nothing of `config` beyond the call. nullptr
-  // with *error when an account's credentials cannot be set up (an
-  // unreadable CLI profile, a missing credentials-file section, ...).
+  // Builds everything on `seams` (ProductionSeams() in the program, fakes in
+  // tests); keeps nothing of `config` beyond the call. nullptr with *error
+  // when an account's credentials cannot be set up (an unreadable CLI
+  // profile, a missing credentials-file section, ...).
   static std::unique_ptr<ExporterApp> Create(const config::Config& config,
-                                             AppOptions options,
+                                             AppOptions options, Seams seams,
                                              std::string* error);
 
   // Fetches every account's credentials (waiting at most `credentials_wait`

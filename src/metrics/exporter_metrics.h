@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+}  // namespace prometheus
+
+namespace sas::metrics {
+
+// The exporter's own troubles with its inputs, in a prometheus-cpp registry:
+//   aliyun_sas_exporter_task_file_errors_total{file}
+//   aliyun_sas_exporter_state_load_errors_total (0 from the start)
+// Thread-safe.
+class ExporterMetrics {
+ public:
+  explicit ExporterMetrics(prometheus::Registry& registry);
+
+  // A task file could not be read or parsed; its last good content stays.
+  void TaskFileError(const std::string& file);
+  // The state file could not be read at start and was set aside.
+  void StateLoadError();
+
+ private:
+  prometheus::Family<prometheus::Counter>& task_file_errors_;
+  prometheus::Family<prometheus::Counter>& state_load_errors_;
+};
+
+}  // namespace sas::metrics
