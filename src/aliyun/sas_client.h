@@ -51,12 +51,21 @@ struct CallResult {
   const ApiError& error() const { return std::get<ApiError>(outcome); }
 };
 
+// What the poller needs of an account: "describe this export". Thread-safe.
+class ExportDescriber {
+ public:
+  virtual ~ExportDescriber() = default;
+  // Never throws; failures are values (ApiError with a code).
+  virtual CallResult DescribeExportInfo(const ExportQuery& query,
+                                        SteadyTime deadline) = 0;
+};
+
 // Calls Security Center for one account: signs each attempt afresh (date,
 // nonce, signature), retries retryable failures with backoff within the
 // deadline, takes a token from the account's bucket before every retry
 // (the first attempt's token is the caller's to take). Thread-safe; every
 // dependency must outlive the client.
-class SasClient {
+class SasClient : public ExportDescriber {
  public:
   SasClient(SasClientOptions options, HttpTransport& transport,
             credentials::CredentialsProvider& credentials, const Clock& clock,
@@ -65,9 +74,8 @@ class SasClient {
 
   // Never throws. When the deadline leaves no room for a retry's wait, the
   // last attempt's error stands; "cancelled" when the sleeper was stopped.
-  CallResult DescribeExportInfo(const ExportQuery& query, SteadyTime deadline);
-
-  const SasClientOptions& options() const { return options_; }
+  CallResult DescribeExportInfo(const ExportQuery& query,
+                                SteadyTime deadline) override;
 
  private:
   double Jitter();

@@ -4,11 +4,11 @@
 
 namespace sas::discovery {
 
-TaskRegistry::TaskRegistry(poll::TaskStore& store, poll::Poller& poller,
-                           const Clock& clock, std::set<std::string> accounts,
-                           size_t max_tasks)
+TaskRegistry::TaskRegistry(poll::TaskStore& store,
+                           poll::TaskScheduler& scheduler, const Clock& clock,
+                           std::set<std::string> accounts, size_t max_tasks)
     : store_(store),
-      poller_(poller),
+      scheduler_(scheduler),
       clock_(clock),
       accounts_(std::move(accounts)),
       max_tasks_(max_tasks) {}
@@ -35,7 +35,7 @@ TaskRegistry::AddResult TaskRegistry::AddLocked(const std::string& source,
   poll::TaskId id =
       store_.Add(entry.Definition(), entry.created_at.value_or(clock_.Now()));
   if (polling_) {
-    poller_.Schedule(id, clock_.SteadyNow());
+    scheduler_.Schedule(id, clock_.SteadyNow());
   } else {
     waiting_.push_back(id);
   }
@@ -101,7 +101,7 @@ TaskRegistry::RemoveResult TaskRegistry::Remove(
 void TaskRegistry::StartPolling() {
   std::lock_guard lock(mutex_);
   polling_ = true;
-  poller_.ScheduleSpread(waiting_);
+  scheduler_.ScheduleSpread(waiting_);
   waiting_.clear();
 }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "discovery/task_entry.h"
-#include "poll/poller.h"
+#include "poll/task_scheduler.h"
 #include "poll/task_store.h"
 #include "util/clock.h"
 
@@ -24,8 +24,9 @@ class TaskRegistry {
 
   // `accounts` are the configured account names; at most max_tasks tasks
   // are tracked. A new task is first seen at its created_at, else now.
-  TaskRegistry(poll::TaskStore& store, poll::Poller& poller, const Clock& clock,
-               std::set<std::string> accounts, size_t max_tasks);
+  TaskRegistry(poll::TaskStore& store, poll::TaskScheduler& scheduler,
+               const Clock& clock, std::set<std::string> accounts,
+               size_t max_tasks);
 
   // Adds `entry` for `source`. kExists when the task was tracked already
   // (from this or another source).
@@ -59,7 +60,7 @@ class TaskRegistry {
   void DropLocked(const std::string& source, const poll::TaskKey& key);
 
   poll::TaskStore& store_;
-  poll::Poller& poller_;
+  poll::TaskScheduler& scheduler_;
   const Clock& clock_;
   const std::set<std::string> accounts_;
   const size_t max_tasks_;

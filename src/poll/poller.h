@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aliyun/sas_client.h"
+#include "poll/task_scheduler.h"
 #include "poll/task_store.h"
 #include "util/clock.h"
 #include "util/duration.h"
@@ -19,7 +20,7 @@ namespace sas::poll {
 
 // What the poller needs of one account: its client and its rate limit.
 struct AccountHandle {
-  aliyun::SasClient* client = nullptr;
+  aliyun::ExportDescriber* client = nullptr;
   TokenBucket* bucket = nullptr;
 };
 
@@ -33,16 +34,14 @@ struct PollerOptions {
 // interval, in `concurrency` worker threads. A task waits in the queue (not in
 // a worker) until its account's bucket has a token. Finished tasks are not
 // polled again. Thread-safe.
-class Poller {
+class Poller : public TaskScheduler {
  public:
   Poller(PollerOptions options, TaskStore& store,
          std::map<std::string, AccountHandle> accounts, const Clock& clock);
-  ~Poller();
+  ~Poller() override;
 
-  // Queues the task to be polled at `first_due` (steady time).
-  void Schedule(TaskId id, SteadyTime first_due);
-  // Queues tasks with first polls spread evenly over one interval from now.
-  void ScheduleSpread(const std::vector<TaskId>& ids);
+  void Schedule(TaskId id, SteadyTime first_due) override;
+  void ScheduleSpread(const std::vector<TaskId>& ids) override;
 
   // Starts the workers.
   void Start();

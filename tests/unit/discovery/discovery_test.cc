@@ -11,6 +11,7 @@
 #include "discovery/task_entry.h"
 #include "discovery/task_file_watcher.h"
 #include "discovery/task_registry.h"
+#include "poll/poller.h"
 
 namespace sas::discovery {
 namespace {

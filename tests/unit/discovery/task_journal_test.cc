@@ -15,6 +15,7 @@
 
 #include "discovery/task_api.h"
 #include "discovery/task_registry.h"
+#include "poll/poller.h"
 #include "util/log.h"
 
 namespace sas::discovery {
