@@ -291,4 +291,11 @@ bool ParseQueryString(std::string_view query, Params* out) {
   return true;
 }
 
+const std::string* FindParam(const Params& params, std::string_view name) {
+  for (const auto& [key, value] : params) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
 }  // namespace sas::aliyun

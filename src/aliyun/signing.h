@@ -1,7 +1,9 @@
 #pragma once
 
 // Alibaba Cloud request signatures as pure functions: no clock, no nonce, no
-// I/O. See ../shared/reference/alibaba-cloud-api.md sections 3 and 4.
+// I/O. The algorithms are those of Alibaba Cloud's "Request syntax and
+// signature method V3" and "V1" API documentation pages, checked against
+// their published examples (see the tests).
 
 #include <string>
 #include <string_view>
@@ -14,6 +16,9 @@ namespace sas::aliyun {
 
 // Unencoded name/value pairs, in any order.
 using Params = std::vector<std::pair<std::string, std::string>>;
+
+// The value of the first parameter named `name`, or nullptr.
+const std::string* FindParam(const Params& params, std::string_view name);
 
 // RFC 3986 encoding: A-Z a-z 0-9 - _ . ~ kept, every other byte %XY with
 // uppercase hex (space is %20, '*' is %2A, '~' is kept).

@@ -33,13 +33,6 @@ AuthResult Fail(ApiError error, std::string access_key_id = {}) {
   return result;
 }
 
-const std::string* Find(const aliyun::Params& params, std::string_view name) {
-  for (const auto& [key, value] : params) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
 // Appends the form-encoded body's parameters, if the body is a form.
 bool AppendFormBody(const ApiRequest& request, aliyun::Params* params) {
   if (!IsFormEncoded(request) || request.body.empty()) return true;
@@ -107,7 +100,7 @@ AuthResult Authenticator::Verify(const ApiRequest& request) {
   }
   aliyun::Params params;
   if (!RequestParams(request, &params)) return Fail(MalformedQuery());
-  if (Find(params, "Signature") != nullptr) {
+  if (aliyun::FindParam(params, "Signature") != nullptr) {
     return VerifyV1(request, path, query);
   }
   return Fail(Incomplete());
@@ -222,28 +215,29 @@ AuthResult Authenticator::VerifyV1(const ApiRequest& request,
       "Format",           "Version",        "AccessKeyId", "SignatureMethod",
       "SignatureVersion", "SignatureNonce", "Timestamp",   "Action"};
   for (std::string_view name : kCommon) {
-    if (Find(params, name) == nullptr) return Fail(Missing(name));
+    if (aliyun::FindParam(params, name) == nullptr) return Fail(Missing(name));
   }
-  if (*Find(params, "SignatureMethod") != "HMAC-SHA1") {
+  if (*aliyun::FindParam(params, "SignatureMethod") != "HMAC-SHA1") {
     return Fail({400, "InvalidSignatureMethod",
                  "Specified signature method is not valid."});
   }
-  if (*Find(params, "SignatureVersion") != "1.0") {
+  if (*aliyun::FindParam(params, "SignatureVersion") != "1.0") {
     return Fail({400, "InvalidParameter",
                  "Specified parameter SignatureVersion is not valid."});
   }
   Signer signer;
   ApiError error;
-  if (!FindSigner(*Find(params, "AccessKeyId"), Find(params, "SecurityToken"),
-                  &signer, &error)) {
+  if (!FindSigner(*aliyun::FindParam(params, "AccessKeyId"),
+                  aliyun::FindParam(params, "SecurityToken"), &signer,
+                  &error)) {
     return Fail(error, signer.access_key_id);
   }
   const std::string& access_key_id = signer.access_key_id;
-  if (!CheckDate(*Find(params, "Timestamp"), &error)) {
+  if (!CheckDate(*aliyun::FindParam(params, "Timestamp"), &error)) {
     return Fail(error, access_key_id);
   }
   if (aliyun::SignV1(request.method, params, signer.secret) !=
-      *Find(params, "Signature")) {
+      *aliyun::FindParam(params, "Signature")) {
     // The string to sign quotes every parameter: never the token.
     aliyun::Params echoed = params;
     for (auto& [name, value] : echoed) {
@@ -254,7 +248,7 @@ AuthResult Authenticator::VerifyV1(const ApiRequest& request,
                      aliyun::StringToSignV1(request.method, echoed)},
                 access_key_id);
   }
-  if (!UseNonce(access_key_id, *Find(params, "SignatureNonce"))) {
+  if (!UseNonce(access_key_id, *aliyun::FindParam(params, "SignatureNonce"))) {
     return Fail({400, "SignatureNonceUsed",
                  "Specified signature nonce was used already."},
                 access_key_id);
@@ -265,8 +259,8 @@ AuthResult Authenticator::VerifyV1(const ApiRequest& request,
   result.access_key_id = access_key_id;
   result.principal = signer.principal;
   result.temporary = signer.temporary;
-  result.action = *Find(params, "Action");
-  result.version = *Find(params, "Version");
+  result.action = *aliyun::FindParam(params, "Action");
+  result.version = *aliyun::FindParam(params, "Version");
   for (auto& [name, value] : params) {
     bool common = name == "Signature" || name == "SecurityToken" ||
                   std::find(std::begin(kCommon), std::end(kCommon), name) !=

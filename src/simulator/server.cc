@@ -82,7 +82,8 @@ std::string Server::Url() const {
 
 bool Server::Start(std::string* error) {
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
-    *error = "--web.tls-cert-file and --web.tls-key-file must be given together";
+    *error =
+        "--web.tls-cert-file and --web.tls-key-file must be given together";
     return false;
   }
   if (!options_.tls_cert_file.empty()) {

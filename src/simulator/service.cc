@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "aliyun/request.h"
 #include "util/strings.h"
 
 namespace sas::simulator {
@@ -15,14 +16,6 @@ constexpr std::string_view kBrokenProxyPage =
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>"
     "\r\n</body>\r\n</html>\r\n";
-
-const std::string* FindParam(const aliyun::Params& params,
-                             std::string_view name) {
-  for (const auto& [key, value] : params) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
 
 // A positive decimal int64 without sign, spaces or leading '+'.
 std::optional<int64_t> ParsePositive(std::string_view text) {
@@ -53,13 +46,13 @@ std::string PeekAction(const ApiRequest& request) {
   if (question != std::string::npos &&
       aliyun::ParseQueryString(
           std::string_view(request.target).substr(question + 1), &params)) {
-    if (const std::string* action = FindParam(params, "Action")) {
+    if (const std::string* action = aliyun::FindParam(params, "Action")) {
       return *action;
     }
   }
   if (IsFormEncoded(request) &&
       aliyun::ParseQueryString(request.body, &params)) {
-    if (const std::string* action = FindParam(params, "Action")) {
+    if (const std::string* action = aliyun::FindParam(params, "Action")) {
       return *action;
     }
   }
@@ -152,7 +145,7 @@ ApiResponse Service::AnswerSts(const ApiRequest& request,
           {400, "InvalidParameter", "Specified query string is malformed."},
           "Sts");
     }
-    const std::string* version = FindParam(params, "Version");
+    const std::string* version = aliyun::FindParam(params, "Version");
     if (version == nullptr) {
       return Error(request,
                    {400, "MissingParameter",
@@ -172,7 +165,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
   AuthResult auth = authenticator_.Verify(request);
   *access_key_id = auth.access_key_id;
   if (!auth.ok) return Error(request, auth.error);
-  if (auth.action != kSasAction || auth.version != kSasVersion) {
+  if (auth.action != kSasAction || auth.version != aliyun::kSasApiVersion) {
     return Error(request, UnknownApi());
   }
   const AccessSpec* access = scenario_.FindAccess(auth.principal);
@@ -182,7 +175,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
                   "You are not authorized to do this action. You should be "
                   "authorized by RAM."});
   }
-  const std::string* id_text = FindParam(auth.params, "ExportId");
+  const std::string* id_text = aliyun::FindParam(auth.params, "ExportId");
   if (id_text == nullptr) {
     return Error(request,
                  {400, "MissingParameter",
@@ -193,7 +186,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
   if (!id) return Error(request, InvalidParameter("ExportId"));
   std::optional<int64_t> rd_account;
   if (const std::string* rd_text =
-          FindParam(auth.params, "ResourceDirectoryAccountId")) {
+          aliyun::FindParam(auth.params, "ResourceDirectoryAccountId")) {
     rd_account = ParsePositive(*rd_text);
     if (!rd_account) {
       return Error(request, InvalidParameter("ResourceDirectoryAccountId"));
@@ -283,8 +276,8 @@ ApiResponse Service::HandleFailSwitch(const ApiRequest& request) {
   if (!RequestParams(request, &params)) {
     return MetadataService::Text(400, "BadRequest", "malformed query string");
   }
-  const std::string* service = FindParam(params, "service");
-  const std::string* count_text = FindParam(params, "count");
+  const std::string* service = aliyun::FindParam(params, "service");
+  const std::string* count_text = aliyun::FindParam(params, "count");
   if (service == nullptr || (*service != "sts" && *service != "metadata")) {
     return MetadataService::Text(400, "BadRequest",
                                  "service must be \"sts\" or \"metadata\"");

@@ -26,7 +26,6 @@
 namespace sas::simulator {
 
 inline constexpr std::string_view kSasAction = "DescribeExportInfo";
-inline constexpr std::string_view kSasVersion = "2018-12-03";
 
 // Routes each request (see docs/simulator.md): paths under /latest/ to the
 // metadata service; Action AssumeRole / AssumeRoleWithOIDC (x-acs-action, or

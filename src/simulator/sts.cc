@@ -13,10 +13,8 @@ constexpr std::string_view kNoPermission =
 
 // The first non-empty value of `name`, or nullptr.
 const std::string* Param(const aliyun::Params& params, std::string_view name) {
-  for (const auto& [key, value] : params) {
-    if (key == name) return value.empty() ? nullptr : &value;
-  }
-  return nullptr;
+  const std::string* value = aliyun::FindParam(params, name);
+  return value != nullptr && !value->empty() ? value : nullptr;
 }
 
 ApiError Missing(std::string_view name) {
