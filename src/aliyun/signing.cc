@@ -20,31 +20,6 @@ bool IsUnreserved(unsigned char c) {
          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool PercentDecode(std::string_view text, std::string* out) {
-  out->clear();
-  out->reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      *out += text[i];
-      continue;
-    }
-    if (text.size() - i < 3) return false;
-    int high = HexValue(text[i + 1]);
-    int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return false;
-    *out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return true;
-}
-
 // A digest fetched from the default provider once: EVP_sha256() and the
 // EVP_Q_* one-shots fetch on every call, which dominated signing time.
 const EVP_MD* FetchedDigest(const char* name) {

@@ -7,14 +7,7 @@
 #include <string>
 
 #include "aliyun/sas_client.h"
-
-namespace prometheus {
-class Registry;
-template <typename T>
-class Family;
-class Counter;
-class Histogram;
-}  // namespace prometheus
+#include "metrics/prometheus_fwd.h"
 
 namespace sas::metrics {
 

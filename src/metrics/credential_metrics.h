@@ -5,14 +5,7 @@
 #include <string>
 
 #include "credentials/refreshing_provider.h"
-
-namespace prometheus {
-class Registry;
-template <typename T>
-class Family;
-class Counter;
-class Gauge;
-}  // namespace prometheus
+#include "metrics/prometheus_fwd.h"
 
 namespace sas::metrics {
 

@@ -2,12 +2,7 @@
 
 #include <string>
 
-namespace prometheus {
-class Registry;
-template <typename T>
-class Family;
-class Counter;
-}  // namespace prometheus
+#include "metrics/prometheus_fwd.h"
 
 namespace sas::metrics {
 

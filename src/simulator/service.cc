@@ -17,6 +17,18 @@ constexpr std::string_view kBrokenProxyPage =
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>"
     "\r\n</body>\r\n</html>\r\n";
 
+// An API answer with a JSON body, as the service sends it.
+ApiResponse JsonAnswer(int status, const nlohmann::ordered_json& body,
+                       const std::string& request_id, std::string code) {
+  ApiResponse response;
+  response.status = status;
+  response.headers = {{"content-type", std::string(kJsonContentType)},
+                      {"x-acs-request-id", request_id}};
+  response.body = body.dump();
+  response.code = std::move(code);
+  return response;
+}
+
 // A positive decimal int64 without sign, spaces or leading '+'.
 std::optional<int64_t> ParsePositive(std::string_view text) {
   int64_t value = 0;
@@ -241,13 +253,7 @@ ApiResponse Service::Error(const ApiRequest& request, const ApiError& error,
       {"Recommend", "https://api.aliyun.com/troubleshoot?q=" + error.code +
                         "&product=" + std::string(product) +
                         "&requestId=" + request_id}};
-  ApiResponse response;
-  response.status = error.http_status;
-  response.headers = {{"content-type", std::string(kJsonContentType)},
-                      {"x-acs-request-id", request_id}};
-  response.body = body.dump();
-  response.code = error.code;
-  return response;
+  return JsonAnswer(error.http_status, body, request_id, error.code);
 }
 
 ApiResponse Service::StsSuccess(const StsOutcome& outcome) {
@@ -263,12 +269,7 @@ ApiResponse Service::StsSuccess(const StsOutcome& outcome) {
         {"AccessKeySecret", issued.access_key_secret},
         {"SecurityToken", issued.security_token},
         {"Expiration", FormatIso8601(issued.expiration)}}}};
-  ApiResponse response;
-  response.headers = {{"content-type", std::string(kJsonContentType)},
-                      {"x-acs-request-id", request_id}};
-  response.body = body.dump();
-  response.code = "Success";
-  return response;
+  return JsonAnswer(200, body, request_id, "Success");
 }
 
 ApiResponse Service::HandleFailSwitch(const ApiRequest& request) {
@@ -343,12 +344,7 @@ ApiResponse Service::Success(const ExportSpec& spec) {
                                  {"FileName", spec.file_name},
                                  {"Message", "success"},
                                  {"Link", link}};
-  ApiResponse response;
-  response.headers = {{"content-type", std::string(kJsonContentType)},
-                      {"x-acs-request-id", request_id}};
-  response.body = body.dump();
-  response.code = "Success";
-  return response;
+  return JsonAnswer(200, body, request_id, "Success");
 }
 
 bool Service::Chance(double rate) {

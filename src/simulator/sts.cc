@@ -89,6 +89,16 @@ bool Sts::CheckCommon(const aliyun::Params& params, std::string* role_arn,
   return true;
 }
 
+const RoleSpec* Sts::FindRole(const std::string& role_arn,
+                              ApiError* error) const {
+  const RoleSpec* role = scenario_.FindRole(role_arn);
+  if (role == nullptr) {
+    *error = {404, "EntityNotExist.Role",
+              "The role not exists: " + role_arn + "."};
+  }
+  return role;
+}
+
 StsOutcome Sts::AssumeRole(const aliyun::Params& params,
                            const std::string& caller) {
   StsOutcome outcome;
@@ -98,12 +108,8 @@ StsOutcome Sts::AssumeRole(const aliyun::Params& params,
                    &outcome.error)) {
     return outcome;
   }
-  const RoleSpec* role = scenario_.FindRole(role_arn);
-  if (role == nullptr) {
-    outcome.error = {404, "EntityNotExist.Role",
-                     "The role not exists: " + role_arn + "."};
-    return outcome;
-  }
+  const RoleSpec* role = FindRole(role_arn, &outcome.error);
+  if (role == nullptr) return outcome;
   if (std::find(role->trusted_principals.begin(),
                 role->trusted_principals.end(),
                 caller) == role->trusted_principals.end()) {
@@ -142,12 +148,8 @@ StsOutcome Sts::AssumeRoleWithOidc(const aliyun::Params& params) {
     outcome.error = Missing("OIDCToken");
     return outcome;
   }
-  const RoleSpec* role = scenario_.FindRole(role_arn);
-  if (role == nullptr) {
-    outcome.error = {404, "EntityNotExist.Role",
-                     "The role not exists: " + role_arn + "."};
-    return outcome;
-  }
+  const RoleSpec* role = FindRole(role_arn, &outcome.error);
+  if (role == nullptr) return outcome;
   if (role->oidc_provider_arn != *provider) {
     outcome.error = {403, "NoPermission", std::string(kNoPermission)};
     return outcome;

@@ -57,6 +57,8 @@ class Sts {
   bool CheckCommon(const aliyun::Params& params, std::string* role_arn,
                    std::string* session, int64_t* duration_seconds,
                    ApiError* error) const;
+  // The scenario's role, or nullptr with *error EntityNotExist.Role.
+  const RoleSpec* FindRole(const std::string& role_arn, ApiError* error) const;
   // DurationSeconds within the role's maximum, then issues.
   StsOutcome Issue(const RoleSpec& role, const std::string& session,
                    int64_t duration_seconds);
