@@ -3,23 +3,29 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench format clean
+.PHONY: all deps configure build test demo bench format clean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-$(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+# Configured every time (a second when nothing changed), so CMAKE_FLAGS
+# always apply, also to a build folder made before.
+configure:
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) > /dev/null
 
-build: deps $(BUILD_DIR)/CMakeCache.txt
+build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# Warnings are errors in `make test` (and so in CI), never forced on a
+# user's `make build` or `make demo`.
+test: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) -DSAS_WERROR=ON > /dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-demo: deps $(BUILD_DIR)/CMakeCache.txt
+demo: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target aliyun_sas_exporter aliyun_sas_simulator
 	@scripts/demo $(BUILD_DIR)
 
