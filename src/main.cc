@@ -46,6 +46,9 @@ struct Flags {
 std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   CLI::App app(kDescription, "aliyun_sas_exporter");
   app.footer(kExitStatus);
+  // A flag given twice takes its last value, as a wrapper script that
+  // appends to a default command line expects; repeatable flags keep all.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--config.file", flags->config_file, "Configuration file")
       ->capture_default_str();
   app.add_flag("--config.check", flags->config_check,
@@ -56,7 +59,8 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   app.add_option("--web.listen-address", flags->listen_addresses,
                  "Address to listen on: host:port, :port or [v6]:port; "
                  "repeatable")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--web.telemetry-path", flags->telemetry_path,
                  "Path of the metrics")
       ->capture_default_str()

@@ -74,6 +74,9 @@ Flags ParseFlags(int argc, char** argv) {
   std::vector<std::string> access_keys;
   CLI::App app(kDescription, "aliyun_sas_simulator");
   app.footer(kFooter);
+  // A flag given twice takes its last value, as a wrapper script that
+  // appends to a default command line expects; repeatable flags keep all.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--web.listen-address", listen,
                  "Address to serve on; port 0 picks a free port")
       ->capture_default_str();
@@ -81,6 +84,7 @@ Flags ParseFlags(int argc, char** argv) {
                  "An accepted key pair ID:SECRET, split at the first ':'; "
                  "repeatable, at least one")
       ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->check(
           [](const std::string& pair) -> std::string {
             size_t colon = pair.find(':');
