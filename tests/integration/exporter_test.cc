@@ -498,6 +498,9 @@ TEST(SimulatorCommandLine, HelpAndBadFlagsAsTheExporterHasThem) {
   Process no_key({SimulatorBinary()});
   EXPECT_EQ(no_key.Wait(), 2);
   EXPECT_THAT(no_key.output(), HasSubstr("--access-key"));
+  Process twice(
+      {ExporterBinary(), "--log.level=info", "--log.level=debug", "--version"});
+  EXPECT_EQ(twice.Wait(), 0) << twice.output();
   Process bad_range(
       {SimulatorBinary(), "--access-key", "a:b", "--web.threads", "3"});
   EXPECT_EQ(bad_range.Wait(), 2);
