@@ -105,13 +105,15 @@ struct DefaultCredentials {
   bool from_environment = false;
 };
 
+// One alternative per `type`, each alternative's kType. A
+// default-constructed CredentialsConfig is the default chain.
 using CredentialsConfig =
     std::variant<DefaultCredentials, AccessKeyCredentials,
                  RamRoleArnCredentials, EcsRamRoleCredentials,
                  OidcRoleArnCredentials, CliProfileCredentials,
                  CredentialsFileCredentials, CredentialsUriCredentials>;
 
-// The `type` that selects credentials' alternative: its kType.
+// The kType of the alternative credentials holds ("access_key", ...).
 std::string_view CredentialsTypeName(const CredentialsConfig& credentials);
 
 // sts_endpoint and metadata_endpoint of [account.credentials], which every

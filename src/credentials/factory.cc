@@ -190,22 +190,35 @@ class Builder {
     return *set_.intermediates_.back();
   }
 
-  std::unique_ptr<CredentialsFetcher> AssumeRole(
-      const AccountCredentials& account, CredentialsProvider& source,
-      const std::string& role_arn, const std::string& session, Millis duration,
-      const std::string& policy, const std::string& external_id) {
-    StsOptions options;
+  // The transport of STS calls: the accounts' timeouts.
+  aliyun::HttpTransport& StsTransport() {
+    return NewTransport(deps_.connect_timeout, deps_.request_timeout);
+  }
+
+  // The options every role assumption shares (StsOptions, OidcOptions).
+  template <typename Options>
+  Options RoleOptions(const AccountCredentials& account,
+                      const std::string& role_arn, const std::string& session,
+                      Millis duration) const {
+    Options options;
     options.endpoint = StsEndpoint(account);
     options.role_arn = role_arn;
     options.role_session_name = session;
     options.duration = duration;
+    options.user_agent = deps_.user_agent;
+    return options;
+  }
+
+  std::unique_ptr<CredentialsFetcher> AssumeRole(
+      const AccountCredentials& account, CredentialsProvider& source,
+      const std::string& role_arn, const std::string& session, Millis duration,
+      const std::string& policy, const std::string& external_id) {
+    auto options =
+        RoleOptions<StsOptions>(account, role_arn, session, duration);
     options.policy = policy;
     options.external_id = external_id;
-    options.user_agent = deps_.user_agent;
-    return MakeAssumeRoleFetcher(
-        options, source,
-        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
-        deps_.nonces);
+    return MakeAssumeRoleFetcher(options, source, StsTransport(), deps_.clock,
+                                 deps_.nonces);
   }
 
   std::unique_ptr<CredentialsFetcher> Oidc(const AccountCredentials& account,
@@ -214,18 +227,12 @@ class Builder {
                                            const std::string& token_file,
                                            const std::string& session,
                                            Millis duration) {
-    OidcOptions options;
-    options.endpoint = StsEndpoint(account);
-    options.role_arn = role_arn;
+    auto options =
+        RoleOptions<OidcOptions>(account, role_arn, session, duration);
     options.oidc_provider_arn = provider_arn;
     options.oidc_token_file = token_file;
-    options.role_session_name = session;
-    options.duration = duration;
-    options.user_agent = deps_.user_agent;
-    return MakeOidcFetcher(
-        options, deps_.files,
-        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
-        deps_.nonces);
+    return MakeOidcFetcher(options, deps_.files, StsTransport(), deps_.clock,
+                           deps_.nonces);
   }
 
   std::unique_ptr<CredentialsFetcher> EcsRole(const AccountCredentials& account,
