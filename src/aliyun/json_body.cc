@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aliyun/response.h"
+#include "util/strings.h"
 
 namespace sas::aliyun {
 namespace {
@@ -14,17 +15,10 @@ constexpr int kMaxJsonDepth = 64;
 // kMaxJsonDepth. Brackets inside strings are skipped.
 bool NestingWithinLimit(std::string_view text) {
   int depth = 0;
-  bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
+    if (c == '"') {
+      i = JsonStringEnd(text, i);
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) return false;
     } else if (c == ']' || c == '}') {

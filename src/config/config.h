@@ -7,32 +7,20 @@
 
 #include "aliyun/http.h"
 #include "aliyun/request.h"
-#include "credentials/credentials.h"
+#include "config/credentials_config.h"
+#include "util/diagnostic.h"
 #include "util/duration.h"
 #include "util/environment.h"
 #include "util/file_system.h"
 
 namespace sas::config {
 
-// Where a value was written, for messages: "file:line:column".
-struct SourcePosition {
-  std::string file;
-  int line = 0;
-  int column = 0;
-};
-
-// One problem found while loading a configuration. Messages name the key by
-// its full path ("account[2].credentials.access_key_secret_env"; array
-// elements count from 1) and never contain a secret.
-struct Diagnostic {
-  enum class Severity { kError, kWarning };
-  Severity severity = Severity::kError;
-  SourcePosition position;
-  std::string message;
-
-  // "file:line:column: message" (warnings: "file:line:column: warning: ...").
-  std::string ToString() const;
-};
+// Where a value was written, and one problem found while loading a
+// configuration. Messages name the key by its full path
+// ("account[2].credentials.access_key_secret_env"; array elements count
+// from 1) and never contain a secret.
+using SourcePosition = ::sas::SourcePosition;
+using Diagnostic = ::sas::Diagnostic;
 
 // The bounds of the [exporter] durations. Values outside are refused at
 // load time, so no duration the poller adds to a clock can overflow it.
@@ -60,76 +48,23 @@ struct ExporterConfig {
   int max_tasks = 10'000;
 };
 
-// [account.credentials]: where an account's credentials come from. Without
-// the table, type is "default" (the official chain). Secrets given inline
-// (literal, *_env or *_file) are resolved at load time; files named for
-// later reading (oidc_token_file, cli_profile and credentials_file paths)
-// are read by the providers.
-struct CredentialsConfig {
-  // "access_key", "ram_role_arn", "ecs_ram_role", "oidc_role_arn",
-  // "cli_profile", "credentials_file", "credentials_uri" or "default".
-  std::string type = "default";
-  // True when [account.credentials] was absent.
-  bool from_environment = false;
-
-  // access_key: the keys. ram_role_arn: the inline source keys, when
-  // has_inline_source.
-  credentials::Credentials static_credentials;
-  bool has_inline_source = false;
-
-  // ram_role_arn: the [[account]] whose credentials assume the role, when
-  // not inline ("" otherwise). Never the account itself; no cycles.
-  std::string source_account;
-  // ram_role_arn, oidc_role_arn: "acs:ram::<account id>:role/<name>".
-  std::string role_arn;
-  // ram_role_arn, oidc_role_arn: 2-64 of [A-Za-z0-9.@_-]; default
-  // ALIBABA_CLOUD_ROLE_SESSION_NAME or "aliyun_sas_exporter".
-  std::string role_session_name = "aliyun_sas_exporter";
-  // ram_role_arn, oidc_role_arn: DurationSeconds, 15m..12h, default 1h.
-  Millis duration{3'600'000};
-  std::string policy;       // ram_role_arn: optional
-  std::string external_id;  // ram_role_arn: optional
-
-  std::string role_name;          // ecs_ram_role: "" = discover
-  bool imds_v1_disabled = false;  // ecs_ram_role
-
-  std::string oidc_provider_arn;  // oidc_role_arn
-  std::string oidc_token_file;    // oidc_role_arn: path, re-read per refresh
-
-  // cli_profile: the profile ("" = ALIBABA_CLOUD_PROFILE, else the file's
-  // `current`). credentials_file: the section ("" = ALIBABA_CLOUD_PROFILE,
-  // else "default").
-  std::string profile;
-  // cli_profile / credentials_file: the file ("" = the official default:
-  // ALIBABA_CLOUD_CONFIG_FILE or ~/.aliyun/config.json;
-  // ALIBABA_CLOUD_CREDENTIALS_FILE or ~/.alibabacloud/credentials).
-  std::string file;
-
-  std::string uri;  // credentials_uri: http:// or https://
-
-  // Overrides of the STS and metadata service endpoints (tests point them at
-  // the simulator; http:// allowed). nullopt = from region and network.
-  std::optional<aliyun::Endpoint> sts_endpoint;
-  std::optional<aliyun::Endpoint> metadata_endpoint;
-
-  // The [account.credentials] table, or the [[account]] when
-  // from_environment.
-  SourcePosition position;
-};
-
 // One [[account]].
 struct AccountConfig {
   std::string name;           // the `account` label; unique
   std::string region;         // "" when only endpoint is given
   aliyun::Endpoint endpoint;  // from endpoint, else from region and network
-  // "public" (default) or "vpc": VPC endpoints for Security Center and STS.
-  std::string network = "public";
+  Network network = Network::kPublic;
   aliyun::SignatureVersion signature_version = aliyun::SignatureVersion::kV3;
   double max_requests_per_second = 5;  // > 0 and <= 10000
   // "" for none; extra trust beside the system store. Checked readable at
   // load time.
   std::string ca_file;
+  // [account.credentials]; without the table, the default chain
+  // (DefaultCredentials with from_environment).
   CredentialsConfig credentials;
+  CredentialEndpoints credential_endpoints;
+  // The [account.credentials] table, or the [[account]] without one.
+  SourcePosition credentials_position;
   SourcePosition position;
 };
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "aliyun/endpoints.h"
+#include "config/config.h"
 #include "credentials/fetchers.h"
 #include "credentials/formats.h"
 #include "util/strings.h"
@@ -104,34 +105,41 @@ bool IsTrue(const std::optional<std::string>& value) {
 // Builds a ProviderSet; see ProviderSet::Build.
 class Builder {
  public:
-  Builder(const config::Config& config, const ProviderDeps& deps,
-          ProviderSet& set)
-      : config_(config), deps_(deps), set_(set) {}
+  Builder(std::span<const AccountCredentials> accounts,
+          const ProviderDeps& deps, ProviderSet& set)
+      : accounts_(accounts), deps_(deps), set_(set) {}
 
   bool BuildAll(std::string* error) {
-    for (const config::AccountConfig& account : config_.accounts) {
+    for (const AccountCredentials& account : accounts_) {
       if (!BuildAccount(account, error)) return false;
     }
     return true;
   }
 
  private:
-  const config::AccountConfig* FindAccount(const std::string& name) const {
-    for (const auto& account : config_.accounts) {
+  const AccountCredentials* FindAccount(const std::string& name) const {
+    for (const auto& account : accounts_) {
       if (account.name == name) return &account;
     }
     return nullptr;
   }
 
-  RefreshingProvider* BuildAccount(const config::AccountConfig& account,
+  RefreshingProvider* BuildAccount(const AccountCredentials& account,
                                    std::string* error) {
     if (auto it = set_.providers_.find(account.name);
         it != set_.providers_.end()) {
       return it->second.get();
     }
-    std::unique_ptr<CredentialsFetcher> fetcher =
-        FetcherFor(account, account.credentials, error);
-    if (!fetcher) return nullptr;
+    std::string why;
+    std::unique_ptr<CredentialsFetcher> fetcher = std::visit(
+        [&](const auto& credentials) {
+          return FetcherOf(account, credentials, &why);
+        },
+        account.credentials);
+    if (!fetcher) {
+      *error = "account " + account.name + ": " + why;
+      return nullptr;
+    }
     auto provider = std::make_unique<RefreshingProvider>(
         account.name, std::move(fetcher), deps_.clock, deps_.observer);
     RefreshingProvider* raw = provider.get();
@@ -147,23 +155,18 @@ class Builder {
   // The STS endpoint: the configured override, else ALIBABA_CLOUD_STS_REGION
   // and ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, else the account's region and
   // network.
-  aliyun::Endpoint StsEndpoint(const config::AccountConfig& account) const {
-    if (account.credentials.sts_endpoint) {
-      return *account.credentials.sts_endpoint;
-    }
+  aliyun::Endpoint StsEndpoint(const AccountCredentials& account) const {
+    if (account.endpoints.sts) return *account.endpoints.sts;
     std::string region =
         deps_.env.Get("ALIBABA_CLOUD_STS_REGION").value_or(account.region);
-    bool vpc = account.network == "vpc" ||
+    bool vpc = account.network == config::Network::kVpc ||
                IsTrue(deps_.env.Get("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"));
     return aliyun::Endpoint{"https", aliyun::StsHostForRegion(region, vpc),
                             443};
   }
 
-  aliyun::Endpoint MetadataEndpoint(
-      const config::AccountConfig& account) const {
-    if (account.credentials.metadata_endpoint) {
-      return *account.credentials.metadata_endpoint;
-    }
+  aliyun::Endpoint MetadataEndpoint(const AccountCredentials& account) const {
+    if (account.endpoints.metadata) return *account.endpoints.metadata;
     return aliyun::Endpoint{"http", "100.100.100.200", 80};
   }
 
@@ -187,47 +190,54 @@ class Builder {
     return *set_.intermediates_.back();
   }
 
-  std::unique_ptr<CredentialsFetcher> AssumeRole(
-      const config::AccountConfig& account, CredentialsProvider& source,
-      const std::string& role_arn, const std::string& session, Millis duration,
-      const std::string& policy, const std::string& external_id) {
-    StsOptions options;
+  // The transport of STS calls: the accounts' timeouts.
+  aliyun::HttpTransport& StsTransport() {
+    return NewTransport(deps_.connect_timeout, deps_.request_timeout);
+  }
+
+  // The options every role assumption shares (StsOptions, OidcOptions).
+  template <typename Options>
+  Options RoleOptions(const AccountCredentials& account,
+                      const std::string& role_arn, const std::string& session,
+                      Millis duration) const {
+    Options options;
     options.endpoint = StsEndpoint(account);
     options.role_arn = role_arn;
     options.role_session_name = session;
     options.duration = duration;
-    options.policy = policy;
-    options.external_id = external_id;
     options.user_agent = deps_.user_agent;
-    return MakeAssumeRoleFetcher(
-        options, source,
-        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
-        deps_.nonces);
+    return options;
   }
 
-  std::unique_ptr<CredentialsFetcher> Oidc(const config::AccountConfig& account,
+  std::unique_ptr<CredentialsFetcher> AssumeRole(
+      const AccountCredentials& account, CredentialsProvider& source,
+      const std::string& role_arn, const std::string& session, Millis duration,
+      const std::string& policy, const std::string& external_id) {
+    auto options =
+        RoleOptions<StsOptions>(account, role_arn, session, duration);
+    options.policy = policy;
+    options.external_id = external_id;
+    return MakeAssumeRoleFetcher(options, source, StsTransport(), deps_.clock,
+                                 deps_.nonces);
+  }
+
+  std::unique_ptr<CredentialsFetcher> Oidc(const AccountCredentials& account,
                                            const std::string& role_arn,
                                            const std::string& provider_arn,
                                            const std::string& token_file,
                                            const std::string& session,
                                            Millis duration) {
-    OidcOptions options;
-    options.endpoint = StsEndpoint(account);
-    options.role_arn = role_arn;
+    auto options =
+        RoleOptions<OidcOptions>(account, role_arn, session, duration);
     options.oidc_provider_arn = provider_arn;
     options.oidc_token_file = token_file;
-    options.role_session_name = session;
-    options.duration = duration;
-    options.user_agent = deps_.user_agent;
-    return MakeOidcFetcher(
-        options, deps_.files,
-        NewTransport(deps_.connect_timeout, deps_.request_timeout), deps_.clock,
-        deps_.nonces);
+    return MakeOidcFetcher(options, deps_.files, StsTransport(), deps_.clock,
+                           deps_.nonces);
   }
 
-  std::unique_ptr<CredentialsFetcher> EcsRole(
-      const config::AccountConfig& account, const std::string& role_name,
-      bool v1_disabled) {
+  std::unique_ptr<CredentialsFetcher> EcsRole(const AccountCredentials& account,
+                                              const std::string& role_name,
+                                              bool v1_disabled) {
     EcsMetadataOptions options;
     options.endpoint = MetadataEndpoint(account);
     options.role_name = role_name;
@@ -266,7 +276,7 @@ class Builder {
   // The fetcher of a CLI profile, by its mode. ChainableRamRoleArn assumes
   // its role with the credentials of source_profile, recursively.
   std::unique_ptr<CredentialsFetcher> FromCliProfile(
-      const config::AccountConfig& account, const CliConfig& cli,
+      const AccountCredentials& account, const CliConfig& cli,
       const std::string& path, const std::string& name, int depth,
       std::string* error) {
     const CliProfile* profile = cli.Find(name);
@@ -333,7 +343,7 @@ class Builder {
   }
 
   std::unique_ptr<CredentialsFetcher> CliProfileFetcher(
-      const config::AccountConfig& account, const std::string& configured_path,
+      const AccountCredentials& account, const std::string& configured_path,
       const std::string& configured_profile, std::string* error) {
     std::string path = CliConfigPath(configured_path);
     FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
@@ -354,7 +364,7 @@ class Builder {
   }
 
   std::unique_ptr<CredentialsFetcher> CredentialsFileFetcher(
-      const config::AccountConfig& account, const std::string& configured_path,
+      const AccountCredentials& account, const std::string& configured_path,
       const std::string& configured_section, std::string* error) {
     std::string path = CredentialsFilePath(configured_path);
     FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
@@ -419,7 +429,7 @@ class Builder {
   }
 
   std::unique_ptr<CredentialsFetcher> DefaultChain(
-      const config::AccountConfig& account) {
+      const AccountCredentials& account) {
     std::vector<ChainStep> steps(6);
     const Environment& env = deps_.env;
 
@@ -485,64 +495,100 @@ class Builder {
     return std::make_unique<DefaultChainFetcher>(std::move(steps));
   }
 
-  std::unique_ptr<CredentialsFetcher> FetcherFor(
-      const config::AccountConfig& account, const config::CredentialsConfig& c,
-      std::string* error) {
-    std::string why;
-    std::unique_ptr<CredentialsFetcher> fetcher;
-    if (c.type == "access_key") {
-      fetcher = MakeStaticFetcher(c.static_credentials, "access_key");
-    } else if (c.type == "ram_role_arn") {
-      CredentialsProvider* source = nullptr;
-      if (c.has_inline_source) {
-        source = &StaticSource(account.name, c.static_credentials);
-      } else if (const auto* other = FindAccount(c.source_account)) {
-        if (RefreshingProvider* built = BuildAccount(*other, &why)) {
-          source = &OnDemand(*built);
-        }
-      } else {
-        why = "source_account \"" + c.source_account + "\" is not defined";
-      }
-      if (source != nullptr) {
-        fetcher = AssumeRole(account, *source, c.role_arn,
-                             SessionName(c.role_session_name), c.duration,
-                             c.policy, c.external_id);
-      }
-    } else if (c.type == "ecs_ram_role") {
-      fetcher = EcsRole(account, c.role_name, c.imds_v1_disabled);
-    } else if (c.type == "oidc_role_arn") {
-      fetcher =
-          Oidc(account, c.role_arn, c.oidc_provider_arn, c.oidc_token_file,
-               SessionName(c.role_session_name), c.duration);
-    } else if (c.type == "cli_profile") {
-      fetcher = CliProfileFetcher(account, c.file, c.profile, &why);
-    } else if (c.type == "credentials_file") {
-      fetcher = CredentialsFileFetcher(account, c.file, c.profile, &why);
-    } else if (c.type == "credentials_uri") {
-      fetcher = Uri(c.uri);
-    } else if (c.type == "default") {
-      fetcher = DefaultChain(account);
-    } else {
-      why = "unknown credentials type \"" + c.type + "\"";
-    }
-    if (!fetcher) *error = "account " + account.name + ": " + why;
-    return fetcher;
+  // The fetcher of one kind of credentials; nullptr with *why when it
+  // cannot be built.
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials&, const config::AccessKeyCredentials& c,
+      std::string*) {
+    return MakeStaticFetcher(c.keys, "access_key");
   }
 
-  const config::Config& config_;
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account, const config::RamRoleArnCredentials& c,
+      std::string* why) {
+    CredentialsProvider* source = nullptr;
+    if (c.source_keys) {
+      source = &StaticSource(account.name, *c.source_keys);
+    } else if (const auto* other = FindAccount(c.source_account)) {
+      if (RefreshingProvider* built = BuildAccount(*other, why)) {
+        source = &OnDemand(*built);
+      }
+    } else {
+      *why = "source_account \"" + c.source_account + "\" is not defined";
+    }
+    if (source == nullptr) return nullptr;
+    return AssumeRole(account, *source, c.role_arn,
+                      SessionName(c.role_session_name), c.duration, c.policy,
+                      c.external_id);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account, const config::EcsRamRoleCredentials& c,
+      std::string*) {
+    return EcsRole(account, c.role_name, c.imds_v1_disabled);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account,
+      const config::OidcRoleArnCredentials& c, std::string*) {
+    return Oidc(account, c.role_arn, c.oidc_provider_arn, c.oidc_token_file,
+                SessionName(c.role_session_name), c.duration);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account, const config::CliProfileCredentials& c,
+      std::string* why) {
+    return CliProfileFetcher(account, c.file, c.profile, why);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account,
+      const config::CredentialsFileCredentials& c, std::string* why) {
+    return CredentialsFileFetcher(account, c.file, c.profile, why);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials&, const config::CredentialsUriCredentials& c,
+      std::string*) {
+    return Uri(c.uri);
+  }
+
+  std::unique_ptr<CredentialsFetcher> FetcherOf(
+      const AccountCredentials& account, const config::DefaultCredentials&,
+      std::string*) {
+    return DefaultChain(account);
+  }
+
+  std::span<const AccountCredentials> accounts_;
   const ProviderDeps& deps_;
   ProviderSet& set_;
 };
 
 ProviderSet::~ProviderSet() = default;
 
+std::vector<AccountCredentials> AccountCredentialsOf(
+    const config::Config& config) {
+  std::vector<AccountCredentials> accounts;
+  for (const config::AccountConfig& account : config.accounts) {
+    accounts.push_back({account.name, account.region, account.network,
+                        account.credentials, account.credential_endpoints});
+  }
+  return accounts;
+}
+
+std::unique_ptr<ProviderSet> ProviderSet::Build(
+    std::span<const AccountCredentials> accounts, const ProviderDeps& deps,
+    std::string* error) {
+  std::unique_ptr<ProviderSet> set(new ProviderSet());
+  Builder builder(accounts, deps, *set);
+  if (!builder.BuildAll(error)) return nullptr;
+  return set;
+}
+
 std::unique_ptr<ProviderSet> ProviderSet::Build(const config::Config& config,
                                                 const ProviderDeps& deps,
                                                 std::string* error) {
-  std::unique_ptr<ProviderSet> set(new ProviderSet());
-  Builder builder(config, deps, *set);
-  if (!builder.BuildAll(error)) return nullptr;
-  return set;
+  return Build(AccountCredentialsOf(config), deps, error);
 }
 
 RefreshingProvider* ProviderSet::For(const std::string& account) const {

@@ -3,18 +3,38 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "aliyun/http.h"
-#include "config/config.h"
+#include "config/credentials_config.h"
 #include "credentials/refreshing_provider.h"
 #include "util/clock.h"
 #include "util/environment.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
 
+namespace sas::config {
+struct Config;
+}  // namespace sas::config
+
 namespace sas::credentials {
+
+// What building one account's provider needs to know of the account.
+struct AccountCredentials {
+  std::string name;  // the account's name; unique
+  // The region and network that choose the STS endpoint; region "" when
+  // the account names only an endpoint.
+  std::string region;
+  config::Network network = config::Network::kPublic;
+  config::CredentialsConfig credentials;
+  config::CredentialEndpoints endpoints;
+};
+
+// Each account's AccountCredentials, in the configuration's order.
+std::vector<AccountCredentials> AccountCredentialsOf(
+    const config::Config& config);
 
 // What building providers needs from the outside world.
 struct ProviderDeps {
@@ -41,9 +61,14 @@ class ProviderSet {
   ~ProviderSet();
 
   // Builds one RefreshingProvider per account. Accounts whose credentials
-  // come from another account (source_account) are built after it. False
+  // come from another account (source_account) are built after it. nullptr
   // with *error when a file named by cli_profile or credentials_file cannot
-  // be read or parsed, or names no such profile ("account prod: ...").
+  // be read or parsed, or names no such profile, or a source_account names
+  // no account of `accounts` ("account prod: ...").
+  static std::unique_ptr<ProviderSet> Build(
+      std::span<const AccountCredentials> accounts, const ProviderDeps& deps,
+      std::string* error);
+  // Build(AccountCredentialsOf(config), deps, error).
   static std::unique_ptr<ProviderSet> Build(const config::Config& config,
                                             const ProviderDeps& deps,
                                             std::string* error);

@@ -32,19 +32,10 @@ std::pair<int, int> LineColumn(std::string_view text, size_t offset) {
 // The byte offset of the first number in JSON text whose value is beyond a
 // double's range, or 0 when there is none.
 size_t FirstHugeNumber(std::string_view text) {
-  bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
     if (c == '"') {
-      in_string = true;
+      i = JsonStringEnd(text, i);
       continue;
     }
     if (c != '-' && (c < '0' || c > '9')) continue;
@@ -167,24 +158,16 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
 std::vector<size_t> TopLevelElementStarts(std::string_view text) {
   std::vector<size_t> starts;
   int depth = 0;
-  bool in_string = false, expect_element = false;
+  bool expect_element = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
     if (depth == 1 && expect_element) {
       starts.push_back(i);
       expect_element = false;
     }
     if (c == '"') {
-      in_string = true;
+      i = JsonStringEnd(text, i);
     } else if (c == '[' || c == '{') {
       if (++depth == 1 && c == '[') expect_element = true;
     } else if (c == ']' || c == '}') {

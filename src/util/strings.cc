@@ -260,4 +260,15 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
+size_t JsonStringEnd(std::string_view text, size_t open) {
+  for (size_t i = open + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i;
+    }
+  }
+  return text.size();
+}
+
 }  // namespace sas

@@ -63,6 +63,11 @@ void AppendQuoted(std::string& out, std::string_view text, QuoteStyle style);
 // AppendQuoted(out, text, QuoteStyle::kJson).
 void AppendJsonString(std::string& out, std::string_view text);
 
+// The offset of the quote that closes the JSON string literal opening at
+// text[open] (a '"'), backslash escapes skipped; text.size() when the
+// literal is not closed. Lets scanners of JSON text step over strings.
+size_t JsonStringEnd(std::string_view text, size_t open);
+
 // Escapes <, >, &, " and ' for HTML text and attribute values.
 std::string HtmlEscape(std::string_view text);
 

@@ -15,6 +15,53 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr char kPath[] = "c.toml";
+
+// The keys of access_key credentials or of a ram_role_arn's inline source;
+// empty keys for every other type.
+credentials::Credentials KeysOf(const CredentialsConfig& credentials) {
+  if (const auto* keys = std::get_if<AccessKeyCredentials>(&credentials)) {
+    return keys->keys;
+  }
+  if (const auto* role = std::get_if<RamRoleArnCredentials>(&credentials);
+      role != nullptr && role->source_keys) {
+    return *role->source_keys;
+  }
+  return {};
+}
+
+bool HasInlineSource(const CredentialsConfig& credentials) {
+  const auto* role = std::get_if<RamRoleArnCredentials>(&credentials);
+  return role != nullptr && role->source_keys.has_value();
+}
+
+bool FromEnvironment(const CredentialsConfig& credentials) {
+  const auto* chain = std::get_if<DefaultCredentials>(&credentials);
+  return chain != nullptr && chain->from_environment;
+}
+
+// role_session_name of ram_role_arn and oidc_role_arn; "" for other types.
+std::string SessionNameOf(const CredentialsConfig& credentials) {
+  if (const auto* role = std::get_if<RamRoleArnCredentials>(&credentials)) {
+    return role->role_session_name;
+  }
+  if (const auto* role = std::get_if<OidcRoleArnCredentials>(&credentials)) {
+    return role->role_session_name;
+  }
+  return "";
+}
+
+// profile and file of cli_profile and credentials_file.
+std::pair<std::string, std::string> ProfileAndFileOf(
+    const CredentialsConfig& credentials) {
+  if (const auto* cli = std::get_if<CliProfileCredentials>(&credentials)) {
+    return {cli->profile, cli->file};
+  }
+  if (const auto* file =
+          std::get_if<CredentialsFileCredentials>(&credentials)) {
+    return {file->profile, file->file};
+  }
+  return {};
+}
 constexpr char kSecret[] = "s3cr3t-VALUE-do-not-leak";
 constexpr char kToken[] = "sts-TOKEN-do-not-leak";
 
@@ -96,14 +143,13 @@ TEST_F(ConfigTest, MinimalConfigGetsDocumentedDefaults) {
   EXPECT_EQ(account.position.file, "c.toml");
   EXPECT_EQ(account.position.line, 1);
   EXPECT_EQ(account.position.column, 1);
-  EXPECT_EQ(account.credentials.type, "access_key");
-  EXPECT_FALSE(account.credentials.from_environment);
-  EXPECT_EQ(account.credentials.position.line, 4);
-  EXPECT_EQ(account.credentials.static_credentials.access_key_id,
-            "LTAIexampleid");
-  EXPECT_EQ(account.credentials.static_credentials.access_key_secret, kSecret);
-  EXPECT_EQ(account.credentials.static_credentials.security_token, "");
-  EXPECT_EQ(account.credentials.static_credentials.expiration, std::nullopt);
+  EXPECT_EQ(CredentialsTypeName(account.credentials), "access_key");
+  EXPECT_FALSE(FromEnvironment(account.credentials));
+  EXPECT_EQ(account.credentials_position.line, 4);
+  EXPECT_EQ(KeysOf(account.credentials).access_key_id, "LTAIexampleid");
+  EXPECT_EQ(KeysOf(account.credentials).access_key_secret, kSecret);
+  EXPECT_EQ(KeysOf(account.credentials).security_token, "");
+  EXPECT_EQ(KeysOf(account.credentials).expiration, std::nullopt);
 
   ASSERT_EQ(config.tasks.size(), 1u);
   const TaskConfig& task = config.tasks[0];
@@ -158,10 +204,8 @@ name = "nightly asset export"
   EXPECT_EQ(account.signature_version, aliyun::SignatureVersion::kV1);
   EXPECT_EQ(account.max_requests_per_second, 0.5);
   EXPECT_EQ(account.ca_file, "/etc/ssl/extra.pem");
-  EXPECT_EQ(account.credentials.static_credentials.access_key_secret,
-            "literal-secret");
-  EXPECT_EQ(account.credentials.static_credentials.security_token,
-            "literal-token");
+  EXPECT_EQ(KeysOf(account.credentials).access_key_secret, "literal-secret");
+  EXPECT_EQ(KeysOf(account.credentials).security_token, "literal-token");
 
   ASSERT_EQ(config.tasks.size(), 1u);
   EXPECT_EQ(config.tasks[0].export_id, 7);
@@ -227,10 +271,9 @@ region = "cn-hangzhou"
 credentials = { access_key_id = "id", access_key_secret_env = "PROD_SECRET" }
 )",
                             kTask}));
-  EXPECT_EQ(config.accounts[0].credentials.static_credentials.access_key_secret,
-            kSecret);
-  EXPECT_EQ(config.accounts[0].credentials.position.line, 4);
-  EXPECT_EQ(config.accounts[0].credentials.position.column, 15);
+  EXPECT_EQ(KeysOf(config.accounts[0].credentials).access_key_secret, kSecret);
+  EXPECT_EQ(config.accounts[0].credentials_position.line, 4);
+  EXPECT_EQ(config.accounts[0].credentials_position.column, 15);
 }
 
 // ---- Syntax and unknown keys ---------------------------------------------
@@ -325,7 +368,7 @@ TEST_F(ConfigTest, ReadsTaskFilesAndMaxTasks) {
   EXPECT_THAT(
       Errors(Cat({"[exporter]\ntask_files = [\"a\", 3]\n", kAccount, kTask})),
       ElementsAre(::testing::HasSubstr(
-          "c.toml:2:20: exporter.task_files[1]: expected a non-empty "
+          "c.toml:2:20: exporter.task_files[2]: expected a non-empty "
           "string")));
   EXPECT_THAT(
       Errors(Cat({"[exporter]\nmax_tasks = 0\n", kAccount, kTask})),
@@ -669,8 +712,7 @@ access_key_secret_file = "/run/secrets/ak"
 security_token_file = "/run/secrets/sts"
 )",
                             kTask}));
-  const credentials::Credentials& keys =
-      config.accounts[0].credentials.static_credentials;
+  const credentials::Credentials& keys = KeysOf(config.accounts[0].credentials);
   EXPECT_EQ(keys.access_key_id, "LTAIfromenv");
   EXPECT_EQ(keys.access_key_secret, "file-secret");
   EXPECT_EQ(keys.security_token, "file-token");
@@ -821,22 +863,21 @@ TEST_F(ConfigTest, WithoutCredentialsTableUsesTheDefaultChain) {
   Config config = Load(
       Cat({"[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n", kTask}));
   const CredentialsConfig& credentials = config.accounts[0].credentials;
-  EXPECT_TRUE(credentials.from_environment);
-  EXPECT_EQ(credentials.type, "default");
-  EXPECT_EQ(credentials.position.line, 1);
-  EXPECT_EQ(credentials.position.column, 1);
-  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
-  EXPECT_FALSE(credentials.has_inline_source);
-  EXPECT_EQ(credentials.sts_endpoint, std::nullopt);
-  EXPECT_EQ(credentials.metadata_endpoint, std::nullopt);
+  EXPECT_TRUE(FromEnvironment(credentials));
+  EXPECT_EQ(CredentialsTypeName(credentials), "default");
+  EXPECT_EQ(config.accounts[0].credentials_position.line, 1);
+  EXPECT_EQ(config.accounts[0].credentials_position.column, 1);
+  EXPECT_EQ(KeysOf(credentials).access_key_id, "");
+  EXPECT_FALSE(HasInlineSource(credentials));
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts, std::nullopt);
+  EXPECT_EQ(config.accounts[0].credential_endpoints.metadata, std::nullopt);
 
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv");
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kSecret);
   config = Load(
       Cat({"[[account]]\nname = \"prod\"\nregion = \"cn-hangzhou\"\n", kTask}));
-  EXPECT_EQ(config.accounts[0].credentials.type, "default");
-  EXPECT_EQ(config.accounts[0].credentials.static_credentials.access_key_secret,
-            "");
+  EXPECT_EQ(CredentialsTypeName(config.accounts[0].credentials), "default");
+  EXPECT_EQ(KeysOf(config.accounts[0].credentials).access_key_secret, "");
 }
 
 TEST_F(ConfigTest, WarnsAboutLiteralSecretsInFileOthersCanRead) {
@@ -863,8 +904,7 @@ security_token = "literal-token"
           "read; run chmod 600 c.toml, or use security_token_env or "
           "security_token_file instead"));
   EXPECT_EQ(result.diagnostics[0].severity, Diagnostic::Severity::kWarning);
-  EXPECT_EQ(result.config->accounts[0]
-                .credentials.static_credentials.access_key_secret,
+  EXPECT_EQ(KeysOf(result.config->accounts[0].credentials).access_key_secret,
             "literal-secret");
 }
 
@@ -962,24 +1002,25 @@ security_token_file = "/run/sts"
 sts_endpoint = "http://127.0.0.1:9000"
 )"));
   const CredentialsConfig& credentials = config.accounts[0].credentials;
-  EXPECT_EQ(credentials.type, "ram_role_arn");
-  EXPECT_FALSE(credentials.from_environment);
-  EXPECT_TRUE(credentials.has_inline_source);
-  EXPECT_EQ(credentials.source_account, "");
-  EXPECT_EQ(credentials.static_credentials.access_key_id, "LTAIsource");
-  EXPECT_EQ(credentials.static_credentials.access_key_secret, kSecret);
-  EXPECT_EQ(credentials.static_credentials.security_token, "source-token");
-  EXPECT_EQ(credentials.role_arn, "acs:ram::1234567890123456:role/sas-reader");
-  EXPECT_EQ(credentials.role_session_name, "sas@prod.example-1_x");
-  EXPECT_EQ(credentials.duration, Millis(9'000'000));
-  EXPECT_EQ(credentials.policy,
+  const auto& typed = std::get<RamRoleArnCredentials>(credentials);
+  EXPECT_EQ(CredentialsTypeName(credentials), "ram_role_arn");
+  EXPECT_FALSE(FromEnvironment(credentials));
+  EXPECT_TRUE(HasInlineSource(credentials));
+  EXPECT_EQ(typed.source_account, "");
+  EXPECT_EQ(KeysOf(credentials).access_key_id, "LTAIsource");
+  EXPECT_EQ(KeysOf(credentials).access_key_secret, kSecret);
+  EXPECT_EQ(KeysOf(credentials).security_token, "source-token");
+  EXPECT_EQ(typed.role_arn, "acs:ram::1234567890123456:role/sas-reader");
+  EXPECT_EQ(typed.role_session_name, "sas@prod.example-1_x");
+  EXPECT_EQ(typed.duration, Millis(9'000'000));
+  EXPECT_EQ(typed.policy,
             R"({"Version": "1", "Statement": [{"Effect": "Allow", "Action": )"
             R"("yundun-sas:Describe*", "Resource": "*"}]})");
-  EXPECT_EQ(credentials.external_id, "abcd1234");
-  EXPECT_EQ(credentials.sts_endpoint,
+  EXPECT_EQ(typed.external_id, "abcd1234");
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts,
             (aliyun::Endpoint{"http", "127.0.0.1", 9000}));
-  EXPECT_EQ(credentials.metadata_endpoint, std::nullopt);
-  EXPECT_EQ(credentials.position.line, 4);
+  EXPECT_EQ(config.accounts[0].credential_endpoints.metadata, std::nullopt);
+  EXPECT_EQ(config.accounts[0].credentials_position.line, 4);
 }
 
 TEST_F(ConfigTest, RamRoleArnFromSourceAccountGetsDefaults) {
@@ -995,16 +1036,19 @@ source_account = "prod"
                             RoleAccount("report", "audit"), kAccount, kTask}));
   ASSERT_EQ(config.accounts.size(), 3u);
   const CredentialsConfig& credentials = config.accounts[0].credentials;
-  EXPECT_EQ(credentials.type, "ram_role_arn");
-  EXPECT_EQ(credentials.source_account, "prod");
-  EXPECT_FALSE(credentials.has_inline_source);
-  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
-  EXPECT_EQ(credentials.role_session_name, "aliyun_sas_exporter");
-  EXPECT_EQ(credentials.duration, Millis(3'600'000));
-  EXPECT_EQ(credentials.policy, "");
-  EXPECT_EQ(credentials.external_id, "");
-  EXPECT_EQ(credentials.sts_endpoint, std::nullopt);
-  EXPECT_EQ(config.accounts[1].credentials.source_account, "audit");
+  const auto& typed = std::get<RamRoleArnCredentials>(credentials);
+  EXPECT_EQ(CredentialsTypeName(credentials), "ram_role_arn");
+  EXPECT_EQ(typed.source_account, "prod");
+  EXPECT_FALSE(HasInlineSource(credentials));
+  EXPECT_EQ(KeysOf(credentials).access_key_id, "");
+  EXPECT_EQ(typed.role_session_name, "aliyun_sas_exporter");
+  EXPECT_EQ(typed.duration, Millis(3'600'000));
+  EXPECT_EQ(typed.policy, "");
+  EXPECT_EQ(typed.external_id, "");
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts, std::nullopt);
+  EXPECT_EQ(std::get<RamRoleArnCredentials>(config.accounts[1].credentials)
+                .source_account,
+            "audit");
 }
 
 TEST_F(ConfigTest, RoleSessionNameDefaultsToEnvironmentVariable) {
@@ -1024,13 +1068,13 @@ oidc_token_file = "/var/run/token"
   env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "from-env@host");
   Config config = Load(text);
   ASSERT_EQ(config.accounts.size(), 4u);
-  EXPECT_EQ(config.accounts[0].credentials.role_session_name, "explicit");
-  EXPECT_EQ(config.accounts[1].credentials.role_session_name, "from-env@host");
-  EXPECT_EQ(config.accounts[2].credentials.role_session_name, "from-env@host");
+  EXPECT_EQ(SessionNameOf(config.accounts[0].credentials), "explicit");
+  EXPECT_EQ(SessionNameOf(config.accounts[1].credentials), "from-env@host");
+  EXPECT_EQ(SessionNameOf(config.accounts[2].credentials), "from-env@host");
 
   env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "");
   config = Load(text);
-  EXPECT_EQ(config.accounts[1].credentials.role_session_name,
+  EXPECT_EQ(SessionNameOf(config.accounts[1].credentials),
             "aliyun_sas_exporter");
 
   env_.Set("ALIBABA_CLOUD_ROLE_SESSION_NAME", "x");
@@ -1055,16 +1099,20 @@ imds_v1_disabled = true
 metadata_endpoint = "http://127.0.0.1:8081"
 )"));
   const CredentialsConfig& credentials = config.accounts[0].credentials;
-  EXPECT_EQ(credentials.type, "ecs_ram_role");
-  EXPECT_EQ(credentials.role_name, "sas-exporter");
-  EXPECT_TRUE(credentials.imds_v1_disabled);
-  EXPECT_EQ(credentials.metadata_endpoint,
+  const auto& typed = std::get<EcsRamRoleCredentials>(credentials);
+  EXPECT_EQ(CredentialsTypeName(credentials), "ecs_ram_role");
+  EXPECT_EQ(typed.role_name, "sas-exporter");
+  EXPECT_TRUE(typed.imds_v1_disabled);
+  EXPECT_EQ(config.accounts[0].credential_endpoints.metadata,
             (aliyun::Endpoint{"http", "127.0.0.1", 8081}));
 
   config = Load(WithCredentials("type = \"ecs_ram_role\"\n"));
-  EXPECT_EQ(config.accounts[0].credentials.role_name, "");
-  EXPECT_FALSE(config.accounts[0].credentials.imds_v1_disabled);
-  EXPECT_EQ(config.accounts[0].credentials.metadata_endpoint, std::nullopt);
+  EXPECT_EQ(
+      std::get<EcsRamRoleCredentials>(config.accounts[0].credentials).role_name,
+      "");
+  EXPECT_FALSE(std::get<EcsRamRoleCredentials>(config.accounts[0].credentials)
+                   .imds_v1_disabled);
+  EXPECT_EQ(config.accounts[0].credential_endpoints.metadata, std::nullopt);
 }
 
 TEST_F(ConfigTest, EcsRamRoleRejectsEmptyRoleAndQuotedBoolean) {
@@ -1090,15 +1138,16 @@ role_session_name = "pod-1"
 duration = "15m"
 )"));
   const CredentialsConfig& credentials = config.accounts[0].credentials;
-  EXPECT_EQ(credentials.type, "oidc_role_arn");
-  EXPECT_EQ(credentials.role_arn, "acs:ram::1234567890123456:role/sas-reader");
-  EXPECT_EQ(credentials.oidc_provider_arn,
+  const auto& typed = std::get<OidcRoleArnCredentials>(credentials);
+  EXPECT_EQ(CredentialsTypeName(credentials), "oidc_role_arn");
+  EXPECT_EQ(typed.role_arn, "acs:ram::1234567890123456:role/sas-reader");
+  EXPECT_EQ(typed.oidc_provider_arn,
             "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c123");
-  EXPECT_EQ(credentials.oidc_token_file, "/var/run/token");
-  EXPECT_EQ(credentials.role_session_name, "pod-1");
-  EXPECT_EQ(credentials.duration, Millis(900'000));
-  EXPECT_FALSE(credentials.has_inline_source);
-  EXPECT_EQ(credentials.static_credentials.access_key_id, "");
+  EXPECT_EQ(typed.oidc_token_file, "/var/run/token");
+  EXPECT_EQ(typed.role_session_name, "pod-1");
+  EXPECT_EQ(typed.duration, Millis(900'000));
+  EXPECT_FALSE(HasInlineSource(credentials));
+  EXPECT_EQ(KeysOf(credentials).access_key_id, "");
 }
 
 TEST_F(ConfigTest, OidcRoleArnRequiresItsKeys) {
@@ -1128,9 +1177,10 @@ oidc_token_file = "%s"
     text.replace(text.find("%s"), 2, path);
     return WithCredentials(text);
   };
-  EXPECT_EQ(
-      Load(with("/var/run/token")).accounts[0].credentials.oidc_token_file,
-      "/var/run/token");
+  EXPECT_EQ(std::get<OidcRoleArnCredentials>(
+                Load(with("/var/run/token")).accounts[0].credentials)
+                .oidc_token_file,
+            "/var/run/token");
   EXPECT_THAT(Errors(with("/var/run/missing")),
               ElementsAre("c.toml:8:19: account[1].credentials."
                           "oidc_token_file: cannot read \"/var/run/missing\": "
@@ -1148,13 +1198,14 @@ profile = "sas"
 file = "/etc/aliyun/profiles"
 )"})));
     const CredentialsConfig& credentials = config.accounts[0].credentials;
-    EXPECT_EQ(credentials.type, type);
-    EXPECT_EQ(credentials.profile, "sas");
-    EXPECT_EQ(credentials.file, "/etc/aliyun/profiles");
+    EXPECT_EQ(CredentialsTypeName(credentials), type);
+    EXPECT_EQ(
+        ProfileAndFileOf(credentials),
+        (std::pair<std::string, std::string>{"sas", "/etc/aliyun/profiles"}));
 
     config = Load(WithCredentials(Cat({"type = \"", type, "\"\n"})));
-    EXPECT_EQ(config.accounts[0].credentials.profile, "");
-    EXPECT_EQ(config.accounts[0].credentials.file, "");
+    EXPECT_EQ(ProfileAndFileOf(config.accounts[0].credentials),
+              (std::pair<std::string, std::string>{"", ""}));
   }
 }
 
@@ -1189,8 +1240,11 @@ TEST_F(ConfigTest, CredentialsUriLoads) {
         "https://creds.internal.example", "HTTP://[::1]:9/c"}) {
     Config config = Load(WithCredentials(
         Cat({"type = \"credentials_uri\"\nuri = \"", uri, "\"\n"})));
-    EXPECT_EQ(config.accounts[0].credentials.type, "credentials_uri");
-    EXPECT_EQ(config.accounts[0].credentials.uri, uri);
+    EXPECT_EQ(CredentialsTypeName(config.accounts[0].credentials),
+              "credentials_uri");
+    EXPECT_EQ(
+        std::get<CredentialsUriCredentials>(config.accounts[0].credentials).uri,
+        uri);
   }
 }
 
@@ -1214,9 +1268,9 @@ TEST_F(ConfigTest, CredentialsUriMustBeAnHttpUrl) {
 
 TEST_F(ConfigTest, ExplicitDefaultTypeIsNotFromEnvironment) {
   Config config = Load(WithCredentials("type = \"default\"\n"));
-  EXPECT_EQ(config.accounts[0].credentials.type, "default");
-  EXPECT_FALSE(config.accounts[0].credentials.from_environment);
-  EXPECT_EQ(config.accounts[0].credentials.position.line, 4);
+  EXPECT_EQ(CredentialsTypeName(config.accounts[0].credentials), "default");
+  EXPECT_FALSE(FromEnvironment(config.accounts[0].credentials));
+  EXPECT_EQ(config.accounts[0].credentials_position.line, 4);
 }
 
 TEST_F(ConfigTest, EveryTypeAcceptsEndpointOverrides) {
@@ -1239,12 +1293,11 @@ TEST_F(ConfigTest, EveryTypeAcceptsEndpointOverrides) {
         Load(WithCredentials(
             keys + "sts_endpoint = \"sts-vpc.cn-hangzhou.aliyuncs.com\"\n"
                    "metadata_endpoint = \"http://[::1]:8081/\"\n"));
-    const CredentialsConfig& credentials = config.accounts[0].credentials;
     EXPECT_EQ(
-        credentials.sts_endpoint,
+        config.accounts[0].credential_endpoints.sts,
         (aliyun::Endpoint{"https", "sts-vpc.cn-hangzhou.aliyuncs.com", 443}))
         << keys;
-    EXPECT_EQ(credentials.metadata_endpoint,
+    EXPECT_EQ(config.accounts[0].credential_endpoints.metadata,
               (aliyun::Endpoint{"http", "::1", 8081}))
         << keys;
   }
@@ -1386,10 +1439,14 @@ duration = "%s"
     text.replace(text.find("%s"), 2, duration);
     return WithCredentials(text);
   };
-  EXPECT_EQ(Load(with("15m")).accounts[0].credentials.duration,
-            Millis(900'000));
-  EXPECT_EQ(Load(with("12h")).accounts[0].credentials.duration,
-            Millis(43'200'000));
+  EXPECT_EQ(
+      std::get<RamRoleArnCredentials>(Load(with("15m")).accounts[0].credentials)
+          .duration,
+      Millis(900'000));
+  EXPECT_EQ(
+      std::get<RamRoleArnCredentials>(Load(with("12h")).accounts[0].credentials)
+          .duration,
+      Millis(43'200'000));
   EXPECT_THAT(Errors(with("14m59s")),
               ElementsAre("c.toml:9:12: account[1].credentials.duration: must "
                           "be between 15m and 12h, got \"14m59s\""));
@@ -1421,15 +1478,16 @@ role_session_name = ")",
                     "\"@\", \"_\" and \"-\""))
         << name;
   }
-  EXPECT_EQ(Load(WithCredentials(Cat({R"(type = "ram_role_arn"
+  EXPECT_EQ(
+      SessionNameOf(Load(WithCredentials(Cat({R"(type = "ram_role_arn"
 role_arn = "acs:ram::1:role/r"
 access_key_id = "id"
 access_key_secret_env = "PROD_SECRET"
 role_session_name = ")",
-                                      std::string(64, 'a'), "\"\n"})))
-                .accounts[0]
-                .credentials.role_session_name,
-            std::string(64, 'a'));
+                                              std::string(64, 'a'), "\"\n"})))
+                        .accounts[0]
+                        .credentials),
+      std::string(64, 'a'));
 }
 
 TEST_F(ConfigTest, PolicyMustBeAJsonObject) {
@@ -1543,19 +1601,19 @@ network = "public"
 )",
                             kAccount, kTask}));
   ASSERT_EQ(config.accounts.size(), 5u);
-  EXPECT_EQ(config.accounts[0].network, "vpc");
+  EXPECT_EQ(config.accounts[0].network, Network::kVpc);
   EXPECT_EQ(config.accounts[0].endpoint.Url(),
             "https://tds.vpc-proxy.aliyuncs.com");
   EXPECT_EQ(config.accounts[1].endpoint.Url(),
             "https://tds-intl.vpc-proxy.aliyuncs.com");
   // An explicit endpoint wins; network still applies to STS.
-  EXPECT_EQ(config.accounts[2].network, "vpc");
+  EXPECT_EQ(config.accounts[2].network, Network::kVpc);
   EXPECT_EQ(config.accounts[2].endpoint.Url(),
             "https://tds.cn-shanghai.aliyuncs.com");
-  EXPECT_EQ(config.accounts[3].network, "public");
+  EXPECT_EQ(config.accounts[3].network, Network::kPublic);
   EXPECT_EQ(config.accounts[3].endpoint.Url(),
             "https://tds.cn-shanghai.aliyuncs.com");
-  EXPECT_EQ(config.accounts[4].network, "public");
+  EXPECT_EQ(config.accounts[4].network, Network::kPublic);
 }
 
 TEST_F(ConfigTest, RejectsBadNetwork) {
@@ -1599,9 +1657,9 @@ security_token = "literal-token"
           "read; run chmod 600 c.toml, or use security_token_env or "
           "security_token_file instead"));
   const CredentialsConfig& credentials = result.config->accounts[0].credentials;
-  EXPECT_TRUE(credentials.has_inline_source);
-  EXPECT_EQ(credentials.static_credentials.access_key_secret, "literal-secret");
-  EXPECT_EQ(credentials.static_credentials.security_token, "literal-token");
+  EXPECT_TRUE(HasInlineSource(credentials));
+  EXPECT_EQ(KeysOf(credentials).access_key_secret, "literal-secret");
+  EXPECT_EQ(KeysOf(credentials).security_token, "literal-token");
 }
 
 TEST_F(ConfigTest, NoCredentialTypeDiagnosticContainsASecret) {
@@ -1801,16 +1859,18 @@ TEST_F(ConfigTest, ExampleConfigurationLoads) {
   EXPECT_EQ(config.exporter.poll_interval, Millis(60'000));
   ASSERT_EQ(config.accounts.size(), 3u);
   EXPECT_EQ(config.accounts[0].name, "prod");
-  EXPECT_EQ(config.accounts[0].network, "public");
-  EXPECT_EQ(config.accounts[0].credentials.type, "access_key");
-  EXPECT_EQ(config.accounts[0].credentials.static_credentials.access_key_secret,
+  EXPECT_EQ(config.accounts[0].network, Network::kPublic);
+  EXPECT_EQ(CredentialsTypeName(config.accounts[0].credentials), "access_key");
+  EXPECT_EQ(KeysOf(config.accounts[0].credentials).access_key_secret,
             "prod-secret");
-  EXPECT_TRUE(config.accounts[1].credentials.from_environment);
-  EXPECT_EQ(config.accounts[1].credentials.type, "default");
+  EXPECT_TRUE(FromEnvironment(config.accounts[1].credentials));
+  EXPECT_EQ(CredentialsTypeName(config.accounts[1].credentials), "default");
   EXPECT_EQ(config.accounts[1].endpoint.Url(),
             "https://tds.ap-southeast-1.aliyuncs.com");
-  const CredentialsConfig& audit = config.accounts[2].credentials;
-  EXPECT_EQ(audit.type, "ram_role_arn");
+  EXPECT_EQ(CredentialsTypeName(config.accounts[2].credentials),
+            "ram_role_arn");
+  const auto& audit =
+      std::get<RamRoleArnCredentials>(config.accounts[2].credentials);
   EXPECT_EQ(audit.source_account, "prod");
   EXPECT_EQ(audit.role_arn, "acs:ram::1234567890123456:role/sas-reader");
   EXPECT_EQ(audit.duration, Millis(3'600'000));
@@ -1847,7 +1907,7 @@ TEST_F(ConfigTest, ExampleCredentialsTablesLoad) {
         Load(Cat({"[[account]]\nname = \"prod\"\n"
                   "region = \"cn-hangzhou\"\n",
                   table, kTask}));
-    types.push_back(config.accounts[0].credentials.type);
+    types.emplace_back(CredentialsTypeName(config.accounts[0].credentials));
   }
   EXPECT_THAT(types,
               ElementsAre("ram_role_arn", "ecs_ram_role", "oidc_role_arn",

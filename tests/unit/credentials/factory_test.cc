@@ -26,13 +26,11 @@ class SharedTransport : public aliyun::HttpTransport {
   sas::testing::FakeTransport& target_;
 };
 
-config::AccountConfig Account(const std::string& name,
-                              config::CredentialsConfig credentials) {
-  config::AccountConfig account;
+AccountCredentials Account(const std::string& name,
+                           config::CredentialsConfig credentials) {
+  AccountCredentials account;
   account.name = name;
   account.region = "cn-hangzhou";
-  account.endpoint =
-      aliyun::Endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
   account.credentials = std::move(credentials);
   return account;
 }
@@ -44,7 +42,7 @@ class FactoryTest : public ::testing::Test {
     deps.make_transport = [this](Millis, Millis) {
       return std::make_unique<SharedTransport>(transport_);
     };
-    return ProviderSet::Build(config_, deps, error);
+    return ProviderSet::Build(accounts_, deps, error);
   }
 
   FakeClock clock_;
@@ -52,13 +50,13 @@ class FactoryTest : public ::testing::Test {
   MapEnvironment env_{{{"HOME", "/home/u"}}};
   MemoryFileSystem files_;
   sas::testing::FakeTransport transport_;
-  config::Config config_;
+  std::vector<AccountCredentials> accounts_;
 };
 
 TEST_F(FactoryTest, DefaultChainTakesTheEnvironmentFirst) {
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv");
   env_.Set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
-  config_.accounts.push_back(Account("a", {}));
+  accounts_.push_back(Account("a", {}));
   std::string error;
   auto set = Build(&error);
   ASSERT_TRUE(set) << error;
@@ -73,7 +71,7 @@ TEST_F(FactoryTest, DefaultChainTakesTheEnvironmentFirst) {
 
 TEST_F(FactoryTest, DefaultChainSaysWhatEachSourceSaid) {
   env_.Set("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
-  config_.accounts.push_back(Account("a", {}));
+  accounts_.push_back(Account("a", {}));
   std::string error;
   auto set = Build(&error);
   ASSERT_TRUE(set) << error;
@@ -97,7 +95,7 @@ TEST_F(FactoryTest, DefaultChainReadsTheCliProfileNamedByTheEnvironment) {
     {"name": "a", "mode": "AK", "access_key_id": "LTAIa", "access_key_secret": "sa"},
     {"name": "b", "mode": "AK", "access_key_id": "LTAIb", "access_key_secret": "sb"}]})");
   env_.Set("ALIBABA_CLOUD_PROFILE", "b");
-  config_.accounts.push_back(Account("x", {}));
+  accounts_.push_back(Account("x", {}));
   std::string error;
   auto set = Build(&error);
   ASSERT_TRUE(set) << error;
@@ -108,10 +106,9 @@ TEST_F(FactoryTest, DefaultChainReadsTheCliProfileNamedByTheEnvironment) {
 }
 
 TEST_F(FactoryTest, ExplicitCliProfileErrorsNameTheFile) {
-  config::CredentialsConfig credentials;
-  credentials.type = "cli_profile";
+  config::CliProfileCredentials credentials;
   credentials.file = "/etc/cli.json";
-  config_.accounts.push_back(Account("x", credentials));
+  accounts_.push_back(Account("x", credentials));
   std::string error;
   EXPECT_FALSE(Build(&error));
   EXPECT_THAT(error, HasSubstr("account x: /etc/cli.json: cannot read"));
@@ -122,16 +119,16 @@ TEST_F(FactoryTest, ExplicitCliProfileErrorsNameTheFile) {
   EXPECT_THAT(error, HasSubstr("/etc/cli.json:"));
   EXPECT_THAT(error, HasSubstr("mode \"Magic\" is not supported"));
 
-  config_.accounts[0].credentials.profile = "missing";
+  std::get<config::CliProfileCredentials>(accounts_[0].credentials).profile =
+      "missing";
   EXPECT_FALSE(Build(&error));
   EXPECT_THAT(error, HasSubstr("no profile named \"missing\""));
 }
 
 TEST_F(FactoryTest, CliRoleProfileSessionLongerThanStsAllowsIsRefused) {
-  config::CredentialsConfig credentials;
-  credentials.type = "cli_profile";
+  config::CliProfileCredentials credentials;
   credentials.file = "/etc/cli.json";
-  config_.accounts.push_back(Account("x", credentials));
+  accounts_.push_back(Account("x", credentials));
   files_.Add("/etc/cli.json", R"({"current": "r", "profiles": [
     {"name": "r", "mode": "RamRoleArn", "access_key_id": "LTAIa",
      "access_key_secret": "sa", "ram_role_arn": "acs:ram::1:role/r",
@@ -149,33 +146,31 @@ TEST_F(FactoryTest, CredentialsFileSectionByType) {
   files_.Add("/home/u/.alibabacloud/credentials",
              "[default]\ntype = access_key\naccess_key_id = LTAIini\n"
              "access_key_secret = sini\n\n[weird]\ntype = magic\n");
-  config::CredentialsConfig credentials;
-  credentials.type = "credentials_file";
-  config_.accounts.push_back(Account("x", credentials));
+  config::CredentialsFileCredentials credentials;
+  accounts_.push_back(Account("x", credentials));
   std::string error;
   auto set = Build(&error);
   ASSERT_TRUE(set) << error;
   set->For("x")->RefreshIfDue();
   EXPECT_EQ(set->For("x")->Get().credentials->access_key_id, "LTAIini");
 
-  config_.accounts[0].credentials.profile = "weird";
+  std::get<config::CredentialsFileCredentials>(accounts_[0].credentials)
+      .profile = "weird";
   EXPECT_FALSE(Build(&error));
   EXPECT_THAT(error, HasSubstr("/home/u/.alibabacloud/credentials:6: [weird]"));
   EXPECT_THAT(error, Not(HasSubstr("sini")));
 }
 
 TEST_F(FactoryTest, RoleFromAnotherAccountUsesItsCredentials) {
-  config::CredentialsConfig admin;
-  admin.type = "access_key";
-  admin.static_credentials = {"LTAIadmin", "adminsecret", "", std::nullopt};
-  config::CredentialsConfig member;
-  member.type = "ram_role_arn";
+  config::AccessKeyCredentials admin;
+  admin.keys = {"LTAIadmin", "adminsecret", "", std::nullopt};
+  config::RamRoleArnCredentials member;
   member.role_arn = "acs:ram::1234567890123456:role/reader";
   member.source_account = "admin";
-  member.sts_endpoint = aliyun::Endpoint{"http", "127.0.0.1", 9};
   // The member is listed first: its source is built on demand.
-  config_.accounts.push_back(Account("member", member));
-  config_.accounts.push_back(Account("admin", admin));
+  accounts_.push_back(Account("member", member));
+  accounts_[0].endpoints.sts = aliyun::Endpoint{"http", "127.0.0.1", 9};
+  accounts_.push_back(Account("admin", admin));
   transport_.PushResponse(200, R"({"RequestId":"r","Credentials":{
       "AccessKeyId":"STS.k","AccessKeySecret":"s","SecurityToken":"t",
       "Expiration":"2099-01-01T00:00:00Z"}})");
@@ -195,13 +190,11 @@ TEST_F(FactoryTest, RoleFromAnotherAccountUsesItsCredentials) {
 }
 
 TEST_F(FactoryTest, StsEndpointFollowsRegionNetworkAndEnvironment) {
-  config::CredentialsConfig member;
-  member.type = "ram_role_arn";
+  config::RamRoleArnCredentials member;
   member.role_arn = "acs:ram::1234567890123456:role/reader";
-  member.has_inline_source = true;
-  member.static_credentials = {"LTAI", "s", "", std::nullopt};
-  config_.accounts.push_back(Account("m", member));
-  config_.accounts[0].network = "vpc";
+  member.source_keys = Credentials{"LTAI", "s", "", std::nullopt};
+  accounts_.push_back(Account("m", member));
+  accounts_[0].network = config::Network::kVpc;
   transport_.PushError(aliyun::TransportError::kConnection);
   std::string error;
   auto set = Build(&error);
@@ -212,7 +205,7 @@ TEST_F(FactoryTest, StsEndpointFollowsRegionNetworkAndEnvironment) {
             "sts-vpc.cn-hangzhou.aliyuncs.com");
 
   env_.Set("ALIBABA_CLOUD_STS_REGION", "ap-southeast-1");
-  config_.accounts[0].network = "public";
+  accounts_[0].network = config::Network::kPublic;
   transport_.PushError(aliyun::TransportError::kConnection);
   set = Build(&error);
   ASSERT_TRUE(set) << error;

@@ -167,5 +167,12 @@ TEST(StringsTest, IsValidUtf8) {
   EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
 }
 
+TEST(StringsTest, JsonStringEndSkipsEscapes) {
+  constexpr std::string_view kText = R"({"a\"]": 1})";
+  EXPECT_EQ(JsonStringEnd(kText, 1), 6u);
+  EXPECT_EQ(JsonStringEnd(R"("open)", 0), 5u);
+  EXPECT_EQ(JsonStringEnd(R"("ends in \")", 0), 11u);
+}
+
 }  // namespace
 }  // namespace sas
