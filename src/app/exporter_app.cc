@@ -145,7 +145,14 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     options.request_timeout = request;
     return make(options);
   };
-  app.providers = credentials::ProviderSet::Build(config, deps, error);
+  std::vector<credentials::AccountCredentials> account_credentials;
+  for (const config::AccountConfig& account : config.accounts) {
+    account_credentials.push_back({account.name, account.region,
+                                   account.network, account.credentials,
+                                   account.credential_endpoints});
+  }
+  app.providers =
+      credentials::ProviderSet::Build(account_credentials, deps, error);
   if (!app.providers) return nullptr;
 
   std::map<std::string, poll::AccountHandle> handles;

@@ -3,7 +3,6 @@
 #include <set>
 
 #include "aliyun/endpoints.h"
-#include "config/config.h"
 #include "credentials/fetchers.h"
 #include "credentials/formats.h"
 #include "util/strings.h"
@@ -566,16 +565,6 @@ class Builder {
 
 ProviderSet::~ProviderSet() = default;
 
-std::vector<AccountCredentials> AccountCredentialsOf(
-    const config::Config& config) {
-  std::vector<AccountCredentials> accounts;
-  for (const config::AccountConfig& account : config.accounts) {
-    accounts.push_back({account.name, account.region, account.network,
-                        account.credentials, account.credential_endpoints});
-  }
-  return accounts;
-}
-
 std::unique_ptr<ProviderSet> ProviderSet::Build(
     std::span<const AccountCredentials> accounts, const ProviderDeps& deps,
     std::string* error) {
@@ -583,12 +572,6 @@ std::unique_ptr<ProviderSet> ProviderSet::Build(
   Builder builder(accounts, deps, *set);
   if (!builder.BuildAll(error)) return nullptr;
   return set;
-}
-
-std::unique_ptr<ProviderSet> ProviderSet::Build(const config::Config& config,
-                                                const ProviderDeps& deps,
-                                                std::string* error) {
-  return Build(AccountCredentialsOf(config), deps, error);
 }
 
 RefreshingProvider* ProviderSet::For(const std::string& account) const {

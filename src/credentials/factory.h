@@ -15,10 +15,6 @@
 #include "util/file_system.h"
 #include "util/nonce.h"
 
-namespace sas::config {
-struct Config;
-}  // namespace sas::config
-
 namespace sas::credentials {
 
 // What building one account's provider needs to know of the account.
@@ -31,10 +27,6 @@ struct AccountCredentials {
   config::CredentialsConfig credentials;
   config::CredentialEndpoints endpoints;
 };
-
-// Each account's AccountCredentials, in the configuration's order.
-std::vector<AccountCredentials> AccountCredentialsOf(
-    const config::Config& config);
 
 // What building providers needs from the outside world.
 struct ProviderDeps {
@@ -68,10 +60,6 @@ class ProviderSet {
   static std::unique_ptr<ProviderSet> Build(
       std::span<const AccountCredentials> accounts, const ProviderDeps& deps,
       std::string* error);
-  // Build(AccountCredentialsOf(config), deps, error).
-  static std::unique_ptr<ProviderSet> Build(const config::Config& config,
-                                            const ProviderDeps& deps,
-                                            std::string* error);
 
   // nullptr for an unknown account.
   RefreshingProvider* For(const std::string& account) const;
