@@ -295,7 +295,7 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
   for (auto& [name, account] : impl_->accounts) {
     credentials::RefreshingProvider* provider = impl_->providers->For(name);
     Row row{name, "", account.endpoint.Url(), "ok", "", ""};
-    credentials::CredentialsResult credentials = provider->Refresh();
+    aliyun::CredentialsResult credentials = provider->Refresh();
     row.provider = provider->Type();
     if (!credentials.credentials) {
       row.result = "credentials failed";

@@ -368,7 +368,7 @@ class Loader {
   // access_key_id, access_key_secret (both required) and security_token into
   // keys.
   void LoadInlineKeys(const toml::table& table, const std::string& path,
-                      credentials::Credentials& keys);
+                      aliyun::Credentials& keys);
   // role_arn (required), role_session_name and duration, shared by
   // ram_role_arn and oidc_role_arn.
   void LoadRoleKeys(const toml::table& table, const std::string& path,
@@ -896,7 +896,7 @@ void Loader::LoadAccessKeyCredentials(const toml::table& table,
 }
 
 void Loader::LoadInlineKeys(const toml::table& table, const std::string& path,
-                            credentials::Credentials& keys) {
+                            aliyun::Credentials& keys) {
   if (auto id = LoadSecret(table, path, {"access_key_id", true, false})) {
     keys.access_key_id = std::move(*id);
   }

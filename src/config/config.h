@@ -7,7 +7,7 @@
 
 #include "aliyun/http.h"
 #include "aliyun/request.h"
-#include "credentials/credentials.h"
+#include "aliyun/credentials.h"
 #include "util/duration.h"
 #include "util/environment.h"
 #include "util/file_system.h"
@@ -74,7 +74,7 @@ struct CredentialsConfig {
 
   // access_key: the keys. ram_role_arn: the inline source keys, when
   // has_inline_source.
-  credentials::Credentials static_credentials;
+  aliyun::Credentials static_credentials;
   bool has_inline_source = false;
 
   // ram_role_arn: the [[account]] whose credentials assume the role, when

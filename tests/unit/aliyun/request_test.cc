@@ -20,11 +20,11 @@ struct Fixture {
   FakeClock clock;  // 1700000000 = 2023-11-14T22:13:20Z
   CountingNonceSource nonces;
   Endpoint endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
-  credentials::Credentials keys{"LTAI5tExampleKeyId", "ExampleSecret", "", {}};
-  credentials::Credentials sts{
+  aliyun::Credentials keys{"LTAI5tExampleKeyId", "ExampleSecret", "", {}};
+  aliyun::Credentials sts{
       "LTAI5tExampleKeyId", "ExampleSecret", "STS.Example/Token+=", {}};
 
-  HttpRequest Build(const RpcCall& call, const credentials::Credentials& c,
+  HttpRequest Build(const RpcCall& call, const aliyun::Credentials& c,
                     SignatureVersion version) {
     return BuildSignedRequest(call, endpoint, c, version, clock.Now(),
                               nonces.Next(), kUserAgent);

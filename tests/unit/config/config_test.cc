@@ -669,7 +669,7 @@ access_key_secret_file = "/run/secrets/ak"
 security_token_file = "/run/secrets/sts"
 )",
                             kTask}));
-  const credentials::Credentials& keys =
+  const aliyun::Credentials& keys =
       config.accounts[0].credentials.static_credentials;
   EXPECT_EQ(keys.access_key_id, "LTAIfromenv");
   EXPECT_EQ(keys.access_key_secret, "file-secret");

@@ -8,6 +8,7 @@
 namespace sas::credentials {
 namespace {
 
+using aliyun::CredentialsResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

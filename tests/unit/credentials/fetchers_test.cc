@@ -20,6 +20,9 @@
 namespace sas::credentials {
 namespace {
 
+using aliyun::Credentials;
+using aliyun::CredentialsProvider;
+using aliyun::CredentialsResult;
 using sas::testing::ErrorBody;
 using sas::testing::FakeTransport;
 using ::testing::ElementsAre;

@@ -13,6 +13,8 @@
 namespace sas::credentials {
 namespace {
 
+using aliyun::Credentials;
+using aliyun::CredentialsResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;

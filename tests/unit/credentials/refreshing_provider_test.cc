@@ -7,6 +7,8 @@
 namespace sas::credentials {
 namespace {
 
+using aliyun::Credentials;
+using aliyun::CredentialsResult;
 using std::chrono::seconds;
 
 // Answers from a script; records when it was asked.

@@ -6,6 +6,7 @@
 #include <condition_variable>
 
 #include "support/fake_transport.h"
+#include "support/static_credentials_provider.h"
 #include "util/sleeper.h"
 
 namespace sas::poll {
@@ -67,7 +68,7 @@ class PollerTest : public ::testing::Test {
   FakeSleeper sleeper_{clock_};
   CountingNonceSource nonces_;
   FakeTransport transport_;
-  credentials::StaticCredentialsProvider credentials_{
+  testing::StaticCredentialsProvider credentials_{
       {"AKID", "SECRET", "", std::nullopt}, "access_key"};
   TaskStore store_{std::chrono::hours(1)};
   std::unique_ptr<TokenBucket> bucket_;
