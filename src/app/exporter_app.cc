@@ -103,7 +103,8 @@ ExporterApp::Impl::Impl(const config::Config& config, AppOptions options)
 
 void ExporterApp::Impl::SaveState() {
   std::string error;
-  if (!poll::SaveStateFile(state_file, store.Snapshot(), &error)) {
+  if (!poll::SaveStateFile(LocalFileSystem(), state_file, store.Snapshot(),
+                           &error)) {
     log::Error("Cannot write the state file", {{"err", error}});
   }
 }
@@ -195,7 +196,8 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   std::string state_error;
   if (!load_state) {
     // Checks only: leave the state file alone.
-  } else if (poll::LoadStateFile(app.state_file, &remembered, &state_error)) {
+  } else if (poll::LoadStateFile(LocalFileSystem(), app.state_file, &remembered,
+                                 &state_error)) {
     app.store.Remember(std::move(remembered));
   } else {
     app.state_load_errors.Add({}).Increment();
@@ -229,13 +231,14 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   if (!exporter.task_files.empty()) {
     Impl* raw = &app;
     app.task_files = std::make_unique<discovery::TaskFileWatcher>(
-        exporter.task_files, *app.tasks, [raw](const std::string& file) {
+        LocalFileSystem(), exporter.task_files, *app.tasks,
+        [raw](const std::string& file) {
           raw->task_file_errors.Add({{"file", file}}).Increment();
         });
   }
   if (enable_task_api) {
-    app.task_api = std::make_unique<discovery::TaskApi>(*app.tasks, app.store,
-                                                        storage_path);
+    app.task_api = std::make_unique<discovery::TaskApi>(
+        LocalFileSystem(), *app.tasks, app.store, storage_path);
     std::string load_error;
     if (load_state && !app.task_api->Load(&load_error)) {
       log::Error("Registered tasks could not be loaded; starting without them",

@@ -4,12 +4,17 @@
 
 #include <string>
 
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "util/clock.h"
 #include "util/nonce.h"
 #include "util/strings.h"
 
 namespace sas::aliyun {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
 
 // Expected values below were computed independently (Python hashlib/hmac)
 // from the same inputs; the procedure reproduces the official vectors.

@@ -4,11 +4,17 @@
 #include <gtest/gtest.h>
 
 #include "aliyun/retry.h"
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
 #include "support/static_credentials_provider.h"
 
 namespace sas::aliyun {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::FakeSleeper;
 
 using sas::testing::ErrorBody;
 using sas::testing::ExportInfoBody;

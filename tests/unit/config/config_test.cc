@@ -6,10 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
 #include "util/strings.h"
 
 namespace sas::config {
 namespace {
+
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;

@@ -3,10 +3,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
 
 namespace sas::credentials {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
 
 using aliyun::CredentialsResult;
 using ::testing::HasSubstr;

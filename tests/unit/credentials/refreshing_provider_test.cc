@@ -4,8 +4,12 @@
 
 #include <deque>
 
+#include "support/fake_clock.h"
+
 namespace sas::credentials {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using aliyun::Credentials;
 using aliyun::CredentialsResult;

@@ -5,12 +5,19 @@
 #include <atomic>
 #include <condition_variable>
 
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
 #include "support/static_credentials_provider.h"
+#include "support/wait.h"
 #include "util/sleeper.h"
 
 namespace sas::poll {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::FakeSleeper;
 
 using sas::testing::ErrorBody;
 using sas::testing::ExportInfoBody;
@@ -179,11 +186,8 @@ TEST_F(PollerTest, WorkersPollInTheBackgroundAndStop) {
                      clock_.SteadyNow());
   }
   poller->Start();
-  auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (!store_.AllPolledOnce() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  testing::WaitUntil([&] { return store_.AllPolledOnce(); },
+                     testing::Seconds(10));
   EXPECT_TRUE(store_.AllPolledOnce());
   poller->Stop();
   EXPECT_EQ(calls_, 20);

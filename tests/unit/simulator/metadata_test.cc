@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "simulator/service.h"
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using nlohmann::json;
 using testing::kKeyId;

@@ -8,10 +8,13 @@
 
 #include "simulator/credential_store.h"
 #include "simulator/service.h"
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using aliyun::SignatureVersion;
 using nlohmann::json;
