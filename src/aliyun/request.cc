@@ -4,7 +4,7 @@ namespace sas::aliyun {
 namespace {
 
 HttpRequest BuildV3(const RpcCall& call, const Endpoint& endpoint,
-                    const credentials::Credentials& credentials, WallTime now,
+                    const Credentials& credentials, WallTime now,
                     std::string_view nonce, std::string_view user_agent) {
   HttpRequest request;
   request.method = "POST";
@@ -44,7 +44,7 @@ HttpRequest BuildV3(const RpcCall& call, const Endpoint& endpoint,
 }
 
 HttpRequest BuildV1(const RpcCall& call, const Endpoint& endpoint,
-                    const credentials::Credentials& credentials, WallTime now,
+                    const Credentials& credentials, WallTime now,
                     std::string_view nonce, std::string_view user_agent) {
   HttpRequest request;
   request.method = "POST";
@@ -78,7 +78,7 @@ HttpRequest BuildV1(const RpcCall& call, const Endpoint& endpoint,
 }  // namespace
 
 HttpRequest BuildSignedRequest(const RpcCall& call, const Endpoint& endpoint,
-                               const credentials::Credentials& credentials,
+                               const Credentials& credentials,
                                SignatureVersion version, WallTime now,
                                std::string_view nonce,
                                std::string_view user_agent) {

@@ -3,9 +3,9 @@
 #include <string>
 #include <string_view>
 
+#include "aliyun/credentials.h"
 #include "aliyun/http.h"
 #include "aliyun/signing.h"
-#include "credentials/credentials.h"
 #include "util/clock.h"
 
 namespace sas::aliyun {
@@ -34,7 +34,7 @@ inline constexpr std::string_view kSasApiVersion = "2018-12-03";
 //   query, followed by Signature; headers host, accept, user-agent.
 // Method POST, empty body. user-agent is omitted when user_agent is empty.
 HttpRequest BuildSignedRequest(const RpcCall& call, const Endpoint& endpoint,
-                               const credentials::Credentials& credentials,
+                               const Credentials& credentials,
                                SignatureVersion version, WallTime now,
                                std::string_view nonce,
                                std::string_view user_agent);

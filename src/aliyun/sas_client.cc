@@ -12,9 +12,9 @@ constexpr std::string_view kAction = "DescribeExportInfo";
 }  // namespace
 
 SasClient::SasClient(SasClientOptions options, HttpTransport& transport,
-                     credentials::CredentialsProvider& credentials,
-                     const Clock& clock, NonceSource& nonces, Sleeper& sleeper,
-                     TokenBucket* bucket, ApiObserver* observer)
+                     CredentialsProvider& credentials, const Clock& clock,
+                     NonceSource& nonces, Sleeper& sleeper, TokenBucket* bucket,
+                     ApiObserver* observer)
     : options_(std::move(options)),
       transport_(transport),
       credentials_(credentials),
@@ -44,7 +44,7 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
   CallResult result;
   bool token_refreshed = false;
   while (true) {
-    credentials::CredentialsResult creds = credentials_.Get();
+    CredentialsResult creds = credentials_.Get();
     if (!creds.credentials) {
       result.outcome = ApiError{"credentials", creds.error_message, "", 0, {}};
       return result;

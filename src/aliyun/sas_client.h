@@ -7,11 +7,11 @@
 #include <string>
 #include <variant>
 
+#include "aliyun/credentials.h"
 #include "aliyun/http.h"
 #include "aliyun/request.h"
 #include "aliyun/response.h"
 #include "aliyun/retry.h"
-#include "credentials/credentials.h"
 #include "util/clock.h"
 #include "util/nonce.h"
 #include "util/sleeper.h"
@@ -68,7 +68,7 @@ class ExportDescriber {
 class SasClient : public ExportDescriber {
  public:
   SasClient(SasClientOptions options, HttpTransport& transport,
-            credentials::CredentialsProvider& credentials, const Clock& clock,
+            CredentialsProvider& credentials, const Clock& clock,
             NonceSource& nonces, Sleeper& sleeper, TokenBucket* bucket,
             ApiObserver* observer);
 
@@ -82,7 +82,7 @@ class SasClient : public ExportDescriber {
 
   const SasClientOptions options_;
   HttpTransport& transport_;
-  credentials::CredentialsProvider& credentials_;
+  CredentialsProvider& credentials_;
   const Clock& clock_;
   NonceSource& nonces_;
   Sleeper& sleeper_;

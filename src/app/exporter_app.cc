@@ -88,7 +88,7 @@ ExporterApp::Impl::Impl(const config::Config& config, AppOptions options,
 
 void ExporterApp::Impl::SaveState() {
   std::string error;
-  if (!poll::SaveStateFile(state_file, store.Snapshot(), &error)) {
+  if (!poll::SaveStateFile(seams.files, state_file, store.Snapshot(), &error)) {
     log::Error("Cannot write the state file", {{"err", error}});
   }
 }
@@ -189,7 +189,8 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   std::string state_error;
   if (!load_state) {
     // Checks only: leave the state file alone.
-  } else if (poll::LoadStateFile(app.state_file, &remembered, &state_error)) {
+  } else if (poll::LoadStateFile(world.files, app.state_file, &remembered,
+                                 &state_error)) {
     app.store.Remember(std::move(remembered));
   } else {
     app.exporter_metrics.StateLoadError();
@@ -223,13 +224,14 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   if (!exporter.task_files.empty()) {
     Impl* raw = &app;
     app.task_files = std::make_unique<discovery::TaskFileWatcher>(
-        exporter.task_files, *app.tasks, [raw](const std::string& file) {
+        world.files, exporter.task_files, *app.tasks,
+        [raw](const std::string& file) {
           raw->exporter_metrics.TaskFileError(file);
         });
   }
   if (enable_task_api) {
-    app.task_api = std::make_unique<discovery::TaskApi>(*app.tasks, app.store,
-                                                        storage_path);
+    app.task_api = std::make_unique<discovery::TaskApi>(
+        world.files, *app.tasks, app.store, storage_path);
     std::string load_error;
     if (load_state && !app.task_api->Load(&load_error)) {
       log::Error("Registered tasks could not be loaded; starting without them",
@@ -286,7 +288,7 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
   for (auto& [name, account] : impl_->accounts) {
     credentials::RefreshingProvider* provider = impl_->providers->For(name);
     AccountCheck row{name, "", account.endpoint.Url(), "ok", "", ""};
-    credentials::CredentialsResult credentials = provider->Refresh();
+    aliyun::CredentialsResult credentials = provider->Refresh();
     row.provider = provider->Type();
     if (!credentials.credentials) {
       row.result = "credentials failed";

@@ -19,7 +19,7 @@ namespace sas::app {
 struct Seams {
   Clock& clock;
   const Environment& environment;
-  const FileSystem& files;
+  FileSystem& files;
   NonceSource& nonces;
   // Makes one HTTP transport (accounts' clients, STS, the metadata service).
   std::function<std::unique_ptr<aliyun::HttpTransport>(

@@ -212,7 +212,7 @@ class CredentialsLoader::TableLoader {
                       owner_type);
   }
   // access_key_id, access_key_secret (both required) and security_token.
-  void LoadInlineKeys(credentials::Credentials& keys);
+  void LoadInlineKeys(aliyun::Credentials& keys);
   // role_arn (required), role_session_name and duration, shared by
   // ram_role_arn and oidc_role_arn.
   void LoadRoleKeys(std::string& role_arn, std::string& session_name,
@@ -233,8 +233,7 @@ class CredentialsLoader::TableLoader {
   const std::string& account_;
 };
 
-void CredentialsLoader::TableLoader::LoadInlineKeys(
-    credentials::Credentials& keys) {
+void CredentialsLoader::TableLoader::LoadInlineKeys(aliyun::Credentials& keys) {
   if (auto id = LoadSecret({"access_key_id", true, false})) {
     keys.access_key_id = std::move(*id);
   }

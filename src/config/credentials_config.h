@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "aliyun/credentials.h"
 #include "aliyun/http.h"
-#include "credentials/credentials.h"
 #include "util/diagnostic.h"
 #include "util/duration.h"
 
@@ -35,7 +35,7 @@ enum class Network {
 // type = "access_key" (the default when the table is present).
 struct AccessKeyCredentials {
   static constexpr std::string_view kType = "access_key";
-  credentials::Credentials keys;  // never expires
+  aliyun::Credentials keys;  // never expires
 };
 
 // type = "ram_role_arn": AssumeRole with the keys written in the table, or
@@ -43,7 +43,7 @@ struct AccessKeyCredentials {
 struct RamRoleArnCredentials {
   static constexpr std::string_view kType = "ram_role_arn";
   // The keys written in the table; nullopt when source_account is set.
-  std::optional<credentials::Credentials> source_keys;
+  std::optional<aliyun::Credentials> source_keys;
   // The [[account]] whose credentials assume the role, when the keys are not
   // written here ("" otherwise). Never the account itself; no cycles.
   std::string source_account;

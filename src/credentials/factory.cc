@@ -8,6 +8,11 @@
 #include "util/strings.h"
 
 namespace sas::credentials {
+
+using aliyun::Credentials;
+using aliyun::CredentialsProvider;
+using aliyun::CredentialsResult;
+
 namespace {
 
 constexpr Millis kMetadataTimeout{1'000};

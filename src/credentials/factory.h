@@ -75,7 +75,7 @@ class ProviderSet {
   // Caches of role sources that belong to no account (inline source keys,
   // CLI source profiles), and the on-demand views roles fetch through.
   std::vector<std::unique_ptr<RefreshingProvider>> caches_;
-  std::vector<std::unique_ptr<CredentialsProvider>> intermediates_;
+  std::vector<std::unique_ptr<aliyun::CredentialsProvider>> intermediates_;
   std::map<std::string, std::unique_ptr<RefreshingProvider>> providers_;
 };
 

@@ -10,6 +10,11 @@
 #include "util/strings.h"
 
 namespace sas::credentials {
+
+using aliyun::Credentials;
+using aliyun::CredentialsProvider;
+using aliyun::CredentialsResult;
+
 namespace {
 
 constexpr std::string_view kStsVersion = "2015-04-01";

@@ -11,8 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "aliyun/credentials.h"
 #include "aliyun/http.h"
-#include "credentials/credentials.h"
+#include "credentials/refreshing_provider.h"
 #include "util/clock.h"
 #include "util/duration.h"
 #include "util/file_system.h"
@@ -21,8 +22,8 @@
 namespace sas::credentials {
 
 // Fixed keys (with an optional STS token); type is the `provider` label.
-std::unique_ptr<CredentialsFetcher> MakeStaticFetcher(Credentials credentials,
-                                                      std::string type);
+std::unique_ptr<CredentialsFetcher> MakeStaticFetcher(
+    aliyun::Credentials credentials, std::string type);
 
 struct StsOptions {
   aliyun::Endpoint endpoint{"https", "sts.aliyuncs.com", 443};
@@ -39,7 +40,7 @@ struct StsOptions {
 // source's error is returned as is). STS errors as ParseStsCredentials.
 // Type "ram_role_arn".
 std::unique_ptr<CredentialsFetcher> MakeAssumeRoleFetcher(
-    StsOptions options, CredentialsProvider& source,
+    StsOptions options, aliyun::CredentialsProvider& source,
     aliyun::HttpTransport& transport, const Clock& clock, NonceSource& nonces);
 
 struct OidcOptions {

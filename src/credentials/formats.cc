@@ -11,6 +11,10 @@
 #include "util/strings.h"
 
 namespace sas::credentials {
+
+using aliyun::Credentials;
+using aliyun::CredentialsResult;
+
 namespace {
 
 using nlohmann::json;

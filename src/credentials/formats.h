@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "aliyun/credentials.h"
 #include "aliyun/http.h"
-#include "credentials/credentials.h"
 
 namespace sas::credentials {
 
@@ -69,13 +69,14 @@ bool ParseIniFile(std::string_view text, const std::string& path,
 // {"Code": "Success", "AccessKeyId", "AccessKeySecret", "SecurityToken",
 //  "Expiration": "yyyy-MM-ddTHH:mm:ssZ"}. A Code other than "Success", a
 // missing field or a bad Expiration is an error (code "InvalidCredentials").
-CredentialsResult ParseMetadataCredentials(std::string_view body);
+aliyun::CredentialsResult ParseMetadataCredentials(std::string_view body);
 
 // An STS AssumeRole / AssumeRoleWithOIDC answer. 2xx:
 // {"Credentials": {"AccessKeyId", "AccessKeySecret", "SecurityToken",
 // "Expiration"}, ...}; an unusable 2xx answer is code "InvalidCredentials".
 // Non-2xx: the API error's Code (as aliyun::ParseErrorResponse, so
 // "http_<status>" without one) and sanitised Message.
-CredentialsResult ParseStsCredentials(const aliyun::HttpResponse& response);
+aliyun::CredentialsResult ParseStsCredentials(
+    const aliyun::HttpResponse& response);
 
 }  // namespace sas::credentials

@@ -5,6 +5,9 @@
 #include "util/log.h"
 
 namespace sas::credentials {
+
+using aliyun::CredentialsResult;
+
 namespace {
 
 constexpr std::chrono::seconds kMaxBackoff{60};

@@ -8,11 +8,23 @@
 #include <thread>
 #include <vector>
 
-#include "credentials/credentials.h"
+#include "aliyun/credentials.h"
 #include "util/clock.h"
 #include "util/duration.h"
 
 namespace sas::credentials {
+
+// Obtains credentials once, blocking (files, STS, the metadata service).
+// A RefreshingProvider caches what it fetches. Thread-compatible: one Fetch
+// at a time.
+class CredentialsFetcher {
+ public:
+  virtual ~CredentialsFetcher() = default;
+  virtual aliyun::CredentialsResult Fetch() = 0;
+  // The credential type that produced the latest credentials, for the
+  // `provider` label ("ram_role_arn", "ecs_ram_role", ...).
+  virtual std::string Type() const = 0;
+};
 
 // Sees every fetch of credentials, for metrics. Thread-safe.
 class RefreshObserver {
@@ -22,7 +34,7 @@ class RefreshObserver {
   // keys); error_code set on failure. `provider` is the fetcher's Type().
   virtual void OnRefresh(const std::string& account,
                          const std::string& provider,
-                         const CredentialsResult& result) = 0;
+                         const aliyun::CredentialsResult& result) = 0;
 };
 
 // Caches the credentials a fetcher yields and keeps them fresh, the way the
@@ -32,7 +44,7 @@ class RefreshObserver {
 // network: it answers from the cache. A failed refresh keeps the old
 // credentials while they are valid and is retried with exponential backoff
 // (1 s doubling to 60 s). Thread-safe.
-class RefreshingProvider : public CredentialsProvider {
+class RefreshingProvider : public aliyun::CredentialsProvider {
  public:
   static constexpr std::chrono::seconds kRefreshAhead{180};
 
@@ -42,10 +54,10 @@ class RefreshingProvider : public CredentialsProvider {
 
   // The cached credentials while valid; otherwise the latest fetch error
   // (code "CredentialsPending" before the first fetch ends).
-  CredentialsResult Get() override;
+  aliyun::CredentialsResult Get() override;
   std::string Type() const override;
   // Fetches now, blocking, and caches the result.
-  CredentialsResult Refresh() override;
+  aliyun::CredentialsResult Refresh() override;
 
   // Fetches if nothing is cached, if the cache is within kRefreshAhead of
   // expiring, or if a failed fetch's backoff has passed. Returns the wall
@@ -56,7 +68,7 @@ class RefreshingProvider : public CredentialsProvider {
 
  private:
   // Requires fetch_mutex_ held.
-  CredentialsResult FetchAndStore();
+  aliyun::CredentialsResult FetchAndStore();
 
   const std::string account_;
   const std::unique_ptr<CredentialsFetcher> fetcher_;
@@ -67,7 +79,7 @@ class RefreshingProvider : public CredentialsProvider {
   std::mutex fetch_mutex_;
   mutable std::mutex mutex_;
   // Guarded by mutex_.
-  std::optional<Credentials> cached_;
+  std::optional<aliyun::Credentials> cached_;
   std::string type_;
   std::string last_error_code_ = "CredentialsPending";
   std::string last_error_message_ = "credentials not fetched yet";

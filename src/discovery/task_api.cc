@@ -55,22 +55,22 @@ bool HasControlCharacter(std::string_view text) {
 }
 
 // Reads one storage file; "" without error when it does not exist.
-bool ReadStorageFile(const std::string& path, std::string* content,
-                     std::string* error) {
-  FileReadResult read = LocalFileSystem().ReadFile(path, 1 << 30);
+bool ReadStorageFile(const FileSystem& fs, const std::string& path,
+                     std::string* content, std::string* error) {
+  FileReadResult read = fs.ReadFile(path, 1 << 30);
   if (read.ok) {
     *content = std::move(read.content);
     return true;
   }
   content->clear();
-  if (read.error == "No such file or directory") return true;
+  if (read.kind == FileError::kNotFound) return true;
   *error = path + ": cannot read: " + read.error;
   return false;
 }
 
-std::string SetAsideNote(const std::string& path) {
+std::string SetAsideNote(FileSystem& fs, const std::string& path) {
   std::string aside_error;
-  std::string aside = SetAside(path, &aside_error);
+  std::string aside = SetAside(fs, path, &aside_error);
   return aside.empty() ? "; and " + aside_error
                        : "; the file was set aside as " + aside;
 }
@@ -81,13 +81,15 @@ std::string ErrorJson(const std::string& message) {
   return Dump(json{{"error", message}});
 }
 
-TaskApi::TaskApi(TaskRegistry& registry, const poll::TaskStore& store,
-                 std::string storage_dir, TaskApiOptions options)
-    : registry_(registry),
+TaskApi::TaskApi(FileSystem& fs, TaskRegistry& registry,
+                 const poll::TaskStore& store, std::string storage_dir,
+                 TaskApiOptions options)
+    : fs_(fs),
+      registry_(registry),
       store_(store),
       storage_file_(storage_dir + "/tasks.json"),
       options_(std::move(options)),
-      journal_(storage_dir + "/tasks.journal", options_.journal) {
+      journal_(fs, storage_dir + "/tasks.journal", options_.journal) {
   if (options_.background_compaction) {
     compactor_ = std::thread([this] { CompactorLoop(); });
   }
@@ -111,13 +113,13 @@ bool TaskApi::Load(std::string* error) {
   std::string content;
   std::string why;
   // Set aside when unreadable too: the next compaction would replace it.
-  bool snapshot_ok = ReadStorageFile(storage_file_, &content, &why);
-  if (!snapshot_ok) errors.push_back(why + SetAsideNote(storage_file_));
+  bool snapshot_ok = ReadStorageFile(fs_, storage_file_, &content, &why);
+  if (!snapshot_ok) errors.push_back(why + SetAsideNote(fs_, storage_file_));
   snapshot_bytes_ = content.size();
   std::vector<TaskEntry> entries;
   if (snapshot_ok && !content.empty() &&
       !ParseTaskFile(content, storage_file_, &entries, &why)) {
-    errors.push_back(why + SetAsideNote(storage_file_));
+    errors.push_back(why + SetAsideNote(fs_, storage_file_));
     snapshot_ok = false;
   }
   for (TaskEntry& entry : entries) tasks[entry.Key()] = std::move(entry);
@@ -129,20 +131,20 @@ bool TaskApi::Load(std::string* error) {
   size_t keep_bytes = 0;
   for (const std::string& path : {journal_.old_path(), journal_.path()}) {
     std::string text;
-    if (!ReadStorageFile(path, &text, &why)) {
-      errors.push_back(why + SetAsideNote(path));
+    if (!ReadStorageFile(fs_, path, &text, &why)) {
+      errors.push_back(why + SetAsideNote(fs_, path));
       usable = false;
       continue;
     }
     if (text.empty()) continue;
     if (!usable) {
       errors.push_back(path + ": not replayed: it changes a file set aside" +
-                       SetAsideNote(path));
+                       SetAsideNote(fs_, path));
       continue;
     }
     ReplayResult replay = ReplayJournal(text, path, &tasks);
     if (!replay.ok) {
-      errors.push_back(replay.error + SetAsideNote(path));
+      errors.push_back(replay.error + SetAsideNote(fs_, path));
       usable = false;
       continue;
     }
@@ -171,7 +173,7 @@ bool TaskApi::Load(std::string* error) {
   bool opened = false;
   if (replayed || journal_.has_old()) {
     std::string snapshot = TaskEntriesToJson(SnapshotLocked());
-    if (WriteFileAtomically(storage_file_, snapshot, &why) &&
+    if (WriteFileAtomically(fs_, storage_file_, snapshot, &why) &&
         journal_.Reset(&why)) {
       snapshot_bytes_ = snapshot.size();
       opened = true;
@@ -410,7 +412,7 @@ bool TaskApi::CompactOnce(std::string* error) {
       // Nothing more can be appended: make the snapshot durable, then
       // start a new journal, before any request proceeds.
       std::string content = TaskEntriesToJson(snapshot);
-      if (!WriteFileAtomically(storage_file_, content, error) ||
+      if (!WriteFileAtomically(fs_, storage_file_, content, error) ||
           !journal_.Reset(error)) {
         return false;
       }
@@ -423,7 +425,7 @@ bool TaskApi::CompactOnce(std::string* error) {
     if (!journal_.has_old() && !journal_.Rotate(error)) return false;
   }
   std::string content = TaskEntriesToJson(snapshot);
-  if (!WriteFileAtomically(storage_file_, content, error)) return false;
+  if (!WriteFileAtomically(fs_, storage_file_, content, error)) return false;
   snapshot_bytes_ = content.size();
   return journal_.DropOld(error);
 }

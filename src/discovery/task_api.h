@@ -14,6 +14,7 @@
 #include "discovery/task_journal.h"
 #include "discovery/task_registry.h"
 #include "poll/task_store.h"
+#include "util/file_system.h"
 
 namespace sas::discovery {
 
@@ -68,7 +69,9 @@ struct TaskApiOptions {
 // point loses nothing acknowledged. Thread-safe.
 class TaskApi {
  public:
-  TaskApi(TaskRegistry& registry, const poll::TaskStore& store,
+  // The storage directory's files are read and written through `fs`, which
+  // must outlive the TaskApi.
+  TaskApi(FileSystem& fs, TaskRegistry& registry, const poll::TaskStore& store,
           std::string storage_dir, TaskApiOptions options = {});
   ~TaskApi();  // stops the compaction thread
 
@@ -115,6 +118,7 @@ class TaskApi {
   void MaybeRequestCompaction();
   void CompactorLoop();
 
+  FileSystem& fs_;
   TaskRegistry& registry_;
   const poll::TaskStore& store_;
   const std::string storage_file_;

@@ -1,8 +1,5 @@
 #include "discovery/task_file_watcher.h"
 
-#include <glob.h>
-#include <sys/stat.h>
-
 #include <set>
 
 #include "util/file_system.h"
@@ -14,24 +11,14 @@ namespace {
 // Task files larger than this are refused (as broken files).
 constexpr size_t kMaxTaskFileBytes = 16 << 20;
 
-std::vector<std::string> Expand(const std::string& pattern) {
-  std::vector<std::string> paths;
-  glob_t matches{};
-  if (glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches) == 0) {
-    for (size_t i = 0; i < matches.gl_pathc; ++i) {
-      paths.emplace_back(matches.gl_pathv[i]);
-    }
-  }
-  globfree(&matches);
-  return paths;
-}
-
 }  // namespace
 
 TaskFileWatcher::TaskFileWatcher(
-    std::vector<std::string> patterns, TaskRegistry& registry,
+    const FileSystem& fs, std::vector<std::string> patterns,
+    TaskRegistry& registry,
     std::function<void(const std::string& file)> on_error)
-    : patterns_(std::move(patterns)),
+    : fs_(fs),
+      patterns_(std::move(patterns)),
       registry_(registry),
       on_error_(std::move(on_error)) {}
 
@@ -41,21 +28,18 @@ void TaskFileWatcher::Scan() {
   std::lock_guard scan_lock(scan_mutex_);
   std::set<std::string> present;
   for (const std::string& pattern : patterns_) {
-    for (const std::string& path : Expand(pattern)) {
-      struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    for (const std::string& path : fs_.Glob(pattern)) {
+      FileInfo info;
+      if (!fs_.Stat(path, &info).ok() || !info.regular) continue;
       present.insert(path);
-      Seen now{static_cast<int64_t>(st.st_size),
-               static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                   st.st_mtim.tv_nsec,
-               static_cast<uint64_t>(st.st_ino)};
+      Seen now{info.size, info.mtime_ns, info.inode};
       Seen& before = seen_[path];
       if (before.size == now.size && before.mtime_ns == now.mtime_ns &&
           before.inode == now.inode) {
         continue;
       }
       before = now;
-      FileReadResult read = LocalFileSystem().ReadFile(path, kMaxTaskFileBytes);
+      FileReadResult read = fs_.ReadFile(path, kMaxTaskFileBytes);
       std::vector<TaskEntry> entries;
       std::string error;
       if (!read.ok) {

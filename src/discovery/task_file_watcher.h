@@ -9,6 +9,7 @@
 
 #include "discovery/task_registry.h"
 #include "util/duration.h"
+#include "util/file_system.h"
 #include "util/periodic_worker.h"
 
 namespace sas::discovery {
@@ -18,10 +19,12 @@ namespace sas::discovery {
 // changed is re-read. A file that parses replaces what it named before; a
 // broken file keeps its last good content, is logged with file and position,
 // and reported to on_error; a file that disappears takes its tasks with it.
+// Files are found and read through `fs`, which must outlive the watcher.
 // Thread-safe.
 class TaskFileWatcher {
  public:
-  TaskFileWatcher(std::vector<std::string> patterns, TaskRegistry& registry,
+  TaskFileWatcher(const FileSystem& fs, std::vector<std::string> patterns,
+                  TaskRegistry& registry,
                   std::function<void(const std::string& file)> on_error);
   ~TaskFileWatcher();
 
@@ -38,6 +41,7 @@ class TaskFileWatcher {
     uint64_t inode = 0;
   };
 
+  const FileSystem& fs_;
   const std::vector<std::string> patterns_;
   TaskRegistry& registry_;
   const std::function<void(const std::string&)> on_error_;

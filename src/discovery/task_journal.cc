@@ -1,12 +1,5 @@
 #include "discovery/task_journal.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace sas::discovery {
@@ -14,44 +7,9 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Errno(const std::string& path, const char* what, int error) {
-  return path + ": cannot " + what + ": " + std::strerror(error);
-}
-
-// fsync of a directory makes the names in it (creations, renames, removals)
-// durable.
-bool SyncDirectory(const std::string& directory, std::string* error) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = Errno(directory, "open", errno);
-    return false;
-  }
-  int result = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (result != 0) {
-    *error = Errno(directory, "fsync", saved);
-    return false;
-  }
-  return true;
-}
-
-bool WriteAll(int fd, std::string_view data, std::string* error,
-              const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *error = Errno(path, "write", errno);
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-int OpenForAppend(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+std::string Failure(const std::string& path, const char* what,
+                    const FileStatus& status) {
+  return path + ": cannot " + what + ": " + status.message;
 }
 
 bool ParseLine(std::string_view line, JournalRecord* record,
@@ -126,35 +84,30 @@ ReplayResult ReplayJournal(std::string_view text, const std::string& path,
   return result;
 }
 
-TaskJournal::TaskJournal(std::string path, JournalOptions options)
-    : path_(std::move(path)),
+TaskJournal::TaskJournal(FileSystem& fs, std::string path,
+                         JournalOptions options)
+    : fs_(fs),
+      path_(std::move(path)),
       old_path_(path_ + ".old"),
-      directory_(std::filesystem::path(path_).has_parent_path()
-                     ? std::filesystem::path(path_).parent_path().string()
-                     : "."),
+      directory_(DirectoryOf(path_)),
       options_(std::move(options)) {}
 
-TaskJournal::~TaskJournal() {
-  if (fd_ >= 0) ::close(fd_);
-}
+TaskJournal::~TaskJournal() = default;
 
 bool TaskJournal::OpenLocked(std::string* error) {
-  std::error_code ec;
-  std::filesystem::create_directories(directory_, ec);
-  int fd = OpenForAppend(path_);
-  if (fd < 0) {
-    *error = Errno(path_, "open", errno);
+  fs_.CreateDirectories(directory_);
+  std::unique_ptr<WritableFile> file;
+  if (FileStatus status = fs_.OpenForAppend(path_, /*truncate=*/false, &file);
+      !status.ok()) {
+    *error = Failure(path_, "open", status);
     return false;
   }
-  if (!SyncDirectory(directory_, error)) {
-    ::close(fd);
+  if (FileStatus status = fs_.SyncDirectory(directory_); !status.ok()) {
+    *error = Failure(directory_, "fsync", status);
     return false;
   }
-  struct stat status {};
-  ::fstat(fd, &status);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-  bytes_ = static_cast<size_t>(status.st_size);
+  bytes_ = file->Size();
+  file_ = std::move(file);
   broken_ = false;
   return true;
 }
@@ -164,9 +117,10 @@ bool TaskJournal::Open(size_t keep_bytes, std::string* error) {
   WaitForNoWriter(lock);
   if (!OpenLocked(error)) return false;
   if (bytes_ > keep_bytes) {
-    if (::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 ||
-        ::fsync(fd_) != 0) {
-      *error = Errno(path_, "cut the torn last line from", errno);
+    FileStatus status = file_->Truncate(keep_bytes);
+    if (status.ok()) status = file_->Sync();
+    if (!status.ok()) {
+      *error = Failure(path_, "cut the torn last line from", status);
       broken_ = true;
       failure_ = *error;
       return false;
@@ -185,23 +139,27 @@ bool TaskJournal::Reset(std::string* error) {
   }
   // The old journal goes first, durably: replayed without the current one
   // after it, it could undo changes the snapshot holds.
-  if (::unlink(old_path_.c_str()) == 0) {
-    if (!SyncDirectory(directory_, error)) return false;
-  } else if (errno != ENOENT) {
-    *error = Errno(old_path_, "delete", errno);
+  if (FileStatus status = fs_.RemoveFile(old_path_); status.ok()) {
+    if (FileStatus synced = fs_.SyncDirectory(directory_); !synced.ok()) {
+      *error = Failure(directory_, "fsync", synced);
+      return false;
+    }
+  } else if (status.error != FileError::kNotFound) {
+    *error = Failure(old_path_, "delete", status);
     return false;
   }
   std::string temporary = path_ + ".tmp";
-  int fd =
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = Errno(temporary, "create", errno);
+  std::unique_ptr<WritableFile> empty;
+  if (FileStatus status =
+          fs_.OpenForAppend(temporary, /*truncate=*/true, &empty);
+      !status.ok()) {
+    *error = Failure(temporary, "create", status);
     return false;
   }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path_.c_str()) != 0) {
-    *error = Errno(path_, "replace", errno);
-    ::unlink(temporary.c_str());
+  empty.reset();
+  if (FileStatus status = fs_.Rename(temporary, path_); !status.ok()) {
+    *error = Failure(path_, "replace", status);
+    fs_.RemoveFile(temporary);
     return false;
   }
   return OpenLocked(error);
@@ -215,37 +173,37 @@ bool TaskJournal::Rotate(std::string* error) {
              (broken_ ? failure_ : "records are waiting to be written");
     return false;
   }
-  std::error_code ec;
-  if (std::filesystem::exists(old_path_, ec)) {
+  if (fs_.Exists(old_path_)) {
     *error = old_path_ + " exists: the last compaction did not finish";
     return false;
   }
-  if (fd_ < 0 && !OpenLocked(error)) return false;
-  if (::rename(path_.c_str(), old_path_.c_str()) != 0) {
-    *error = Errno(path_, "rename", errno);
+  if (!file_ && !OpenLocked(error)) return false;
+  if (FileStatus status = fs_.Rename(path_, old_path_); !status.ok()) {
+    *error = Failure(path_, "rename", status);
     return false;
   }
   if (!OpenLocked(error)) {
     // Appending continues in the renamed file until a rotation succeeds.
-    if (::rename(old_path_.c_str(), path_.c_str()) != 0) broken_ = true;
+    if (!fs_.Rename(old_path_, path_).ok()) broken_ = true;
     return false;
   }
   return true;
 }
 
 bool TaskJournal::DropOld(std::string* error) {
-  if (::unlink(old_path_.c_str()) != 0) {
-    if (errno == ENOENT) return true;
-    *error = Errno(old_path_, "delete", errno);
+  if (FileStatus status = fs_.RemoveFile(old_path_); !status.ok()) {
+    if (status.error == FileError::kNotFound) return true;
+    *error = Failure(old_path_, "delete", status);
     return false;
   }
-  return SyncDirectory(directory_, error);
+  if (FileStatus status = fs_.SyncDirectory(directory_); !status.ok()) {
+    *error = Failure(directory_, "fsync", status);
+    return false;
+  }
+  return true;
 }
 
-bool TaskJournal::has_old() const {
-  std::error_code ec;
-  return std::filesystem::exists(old_path_, ec);
-}
+bool TaskJournal::has_old() const { return fs_.Exists(old_path_); }
 
 uint64_t TaskJournal::Append(std::string line) {
   std::lock_guard lock(mutex_);
@@ -297,27 +255,23 @@ bool TaskJournal::WaitDurable(uint64_t seq, std::string* error) {
     for (const std::string& line : queue_) batch += line;
     queue_.clear();
     std::string why;
-    bool ok = !broken_ && (fd_ >= 0 || OpenLocked(&why));
+    bool ok = !broken_ && (file_ || OpenLocked(&why));
     if (!ok && why.empty()) why = failure_;
-    int fd = fd_;
+    WritableFile* file = file_.get();
     size_t good_bytes = bytes_;
     lock.unlock();
     bool cut = true;
     bool synced = ok;
     if (ok) {
-      ok = WriteAll(fd, batch, &why, path_);
-      if (ok) {
-        int sync_error = options_.sync ? options_.sync(fd)
-                                       : (::fdatasync(fd) == 0 ? 0 : errno);
-        if (sync_error != 0) {
-          why = Errno(path_, "flush", sync_error);
-          ok = false;
-        }
+      if (FileStatus status = file->Append(batch); !status.ok()) {
+        why = Failure(path_, "write", status);
+        ok = false;
+      } else if (status = options_.sync ? options_.sync(*file) : file->Sync();
+                 !status.ok()) {
+        why = Failure(path_, "flush", status);
+        ok = false;
       }
-      if (!ok) {
-        cut = ::ftruncate(fd, static_cast<off_t>(good_bytes)) == 0 &&
-              ::fdatasync(fd) == 0;
-      }
+      if (!ok) cut = file->Truncate(good_bytes).ok() && file->Sync().ok();
     }
     lock.lock();
     writing_ = false;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "discovery/task_entry.h"
 #include "poll/task.h"
+#include "util/file_system.h"
 
 namespace sas::discovery {
 
@@ -58,9 +60,9 @@ ReplayResult ReplayJournal(std::string_view text, const std::string& path,
                            std::map<poll::TaskKey, TaskEntry>* tasks);
 
 struct JournalOptions {
-  // Makes the data written to fd durable; 0 or an errno value. Default
-  // fdatasync. A seam for tests that count or fail flushes.
-  std::function<int(int fd)> sync;
+  // Makes the data written to `file` durable. Default file.Sync(). A seam
+  // for tests that count or fail flushes.
+  std::function<FileStatus(WritableFile& file)> sync;
 };
 
 // An append-only file of lines with group commit. Append() queues a line
@@ -77,10 +79,11 @@ struct JournalOptions {
 // fails until Reset().
 //
 // Two files: path() and old_path(), the previous journal while compaction
-// folds it into the snapshot. Thread-safe.
+// folds it into the snapshot, both in `fs`, which must outlive the journal.
+// Thread-safe.
 class TaskJournal {
  public:
-  explicit TaskJournal(std::string path, JournalOptions options = {});
+  TaskJournal(FileSystem& fs, std::string path, JournalOptions options = {});
   ~TaskJournal();
   TaskJournal(const TaskJournal&) = delete;
   TaskJournal& operator=(const TaskJournal&) = delete;
@@ -132,6 +135,7 @@ class TaskJournal {
   bool Failed(uint64_t seq) const;
   void WaitForNoWriter(std::unique_lock<std::mutex>& lock);
 
+  FileSystem& fs_;
   const std::string path_;
   const std::string old_path_;
   const std::string directory_;
@@ -139,7 +143,7 @@ class TaskJournal {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   // Guarded by mutex_.
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> file_;  // path(), once opened
   bool writing_ = false;  // a writer is writing a batch without the lock
   std::vector<std::string> queue_;  // lines not yet written, in order
   uint64_t queue_first_seq_ = 0;    // the sequence number of queue_[0]

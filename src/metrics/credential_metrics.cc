@@ -30,9 +30,9 @@ CredentialMetrics::CredentialMetrics(prometheus::Registry& registry)
                   .Help("Failed fetches of credentials by error code.")
                   .Register(registry)) {}
 
-void CredentialMetrics::OnRefresh(
-    const std::string& account, const std::string& provider,
-    const credentials::CredentialsResult& result) {
+void CredentialMetrics::OnRefresh(const std::string& account,
+                                  const std::string& provider,
+                                  const aliyun::CredentialsResult& result) {
   prometheus::Labels labels{{"account", account}, {"provider", provider}};
   refreshes_.Add(labels).Increment();
   std::lock_guard lock(mutex_);

@@ -20,7 +20,7 @@ class CredentialMetrics : public credentials::RefreshObserver {
   explicit CredentialMetrics(prometheus::Registry& registry);
 
   void OnRefresh(const std::string& account, const std::string& provider,
-                 const credentials::CredentialsResult& result) override;
+                 const aliyun::CredentialsResult& result) override;
 
  private:
   prometheus::Family<prometheus::Gauge>& expiry_;

@@ -118,10 +118,10 @@ bool ReadTask(const json& object, TaskKey* key, RememberedTask* task,
 
 }  // namespace
 
-bool LoadStateFile(const std::string& path, RememberedTasks* out,
-                   std::string* error) {
-  FileReadResult read = LocalFileSystem().ReadFile(path);
-  if (!read.ok && read.error == "No such file or directory") return true;
+bool LoadStateFile(FileSystem& fs, const std::string& path,
+                   RememberedTasks* out, std::string* error) {
+  FileReadResult read = fs.ReadFile(path);
+  if (read.kind == FileError::kNotFound) return true;
   std::string why;
   if (read.ok) {
     json document = json::parse(read.content, nullptr, false);
@@ -152,13 +152,13 @@ bool LoadStateFile(const std::string& path, RememberedTasks* out,
     why = "cannot read: " + read.error;
   }
   std::string aside_error;
-  std::string aside = SetAside(path, &aside_error);
+  std::string aside = SetAside(fs, path, &aside_error);
   *error = path + ": " + why +
            (aside.empty() ? "; " + aside_error : "; set aside as " + aside);
   return false;
 }
 
-bool SaveStateFile(const std::string& path,
+bool SaveStateFile(FileSystem& fs, const std::string& path,
                    const std::vector<TaskSnapshot>& tasks, std::string* error) {
   json list = json::array();
   for (const TaskSnapshot& task : tasks) {
@@ -176,7 +176,7 @@ bool SaveStateFile(const std::string& path,
     list.push_back(std::move(object));
   }
   json document = {{"version", kFormatVersion}, {"tasks", std::move(list)}};
-  return WriteFileAtomically(path, document.dump() + "\n", error);
+  return WriteFileAtomically(fs, path, document.dump() + "\n", error);
 }
 
 }  // namespace sas::poll

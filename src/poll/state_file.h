@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "poll/task.h"
+#include "util/file_system.h"
 
 namespace sas::poll {
 
@@ -23,15 +24,16 @@ struct RememberedTask {
 
 using RememberedTasks = std::map<TaskKey, RememberedTask>;
 
-// Reads the state file. A missing file is an empty state. An unreadable or
-// malformed file is never overwritten or deleted: it is set aside as
+// Reads the state file from `fs`. A missing file is an empty state. An
+// unreadable or malformed file is never overwritten or deleted: it is set aside
+// as
 // "<path>.broken-<unix seconds>", false is returned and *error says what was
 // wrong and where the file went.
-bool LoadStateFile(const std::string& path, RememberedTasks* out,
-                   std::string* error);
+bool LoadStateFile(FileSystem& fs, const std::string& path,
+                   RememberedTasks* out, std::string* error);
 
-// Writes every task's lifecycle to the state file atomically.
-bool SaveStateFile(const std::string& path,
+// Writes every task's lifecycle to the state file in `fs` atomically.
+bool SaveStateFile(FileSystem& fs, const std::string& path,
                    const std::vector<TaskSnapshot>& tasks, std::string* error);
 
 }  // namespace sas::poll

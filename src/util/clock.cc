@@ -22,26 +22,6 @@ Clock& RealClock() {
   return clock;
 }
 
-FakeClock::FakeClock(WallTime start)
-    : wall_(start), steady_(SteadyTime(std::chrono::hours(1))) {}
-
-WallTime FakeClock::Now() const {
-  std::lock_guard lock(mutex_);
-  return wall_;
-}
-
-SteadyTime FakeClock::SteadyNow() const {
-  std::lock_guard lock(mutex_);
-  return steady_;
-}
-
-void FakeClock::Advance(std::chrono::nanoseconds by) {
-  std::lock_guard lock(mutex_);
-  wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
-  steady_ +=
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(by);
-}
-
 std::string FormatIso8601(WallTime t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};

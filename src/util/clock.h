@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,23 +27,6 @@ class Clock {
 
 // The process-wide real clock.
 Clock& RealClock();
-
-// A clock that moves only when told to. Both readings advance together.
-// Thread-safe.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(
-      WallTime start = WallTime(std::chrono::seconds(1700000000)));
-  WallTime Now() const override;
-  SteadyTime SteadyNow() const override;
-  void Advance(std::chrono::nanoseconds by);
-
- private:
-  mutable std::mutex mutex_;
-  // Guarded by mutex_.
-  WallTime wall_;
-  SteadyTime steady_;
-};
 
 // The wall-clock times accepted from outside the process (task created_at,
 // the state file, credential Expiration, request dates): Unix seconds

@@ -21,10 +21,4 @@ const Environment& ProcessEnvironment() {
   return environment;
 }
 
-std::optional<std::string> MapEnvironment::Get(const std::string& name) const {
-  auto it = vars_.find(name);
-  if (it == vars_.end()) return std::nullopt;
-  return it->second;
-}
-
 }  // namespace sas

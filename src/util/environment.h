@@ -1,6 +1,5 @@
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 
@@ -16,20 +15,5 @@ class Environment {
 
 // The process environment (getenv).
 const Environment& ProcessEnvironment();
-
-// A fixed set of variables, for tests.
-class MapEnvironment : public Environment {
- public:
-  MapEnvironment() = default;
-  explicit MapEnvironment(std::map<std::string, std::string> vars)
-      : vars_(std::move(vars)) {}
-  std::optional<std::string> Get(const std::string& name) const override;
-  void Set(const std::string& name, const std::string& value) {
-    vars_[name] = value;
-  }
-
- private:
-  std::map<std::string, std::string> vars_;
-};
 
 }  // namespace sas

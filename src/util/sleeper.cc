@@ -21,20 +21,4 @@ bool InterruptibleSleeper::stopped() const {
   return stopped_;
 }
 
-bool FakeSleeper::SleepUntil(SteadyTime until) {
-  auto now = clock_.SteadyNow();
-  auto duration = until > now ? until - now : std::chrono::nanoseconds(0);
-  {
-    std::lock_guard lock(mutex_);
-    sleeps_.push_back(duration);
-  }
-  clock_.Advance(duration);
-  return true;
-}
-
-std::vector<std::chrono::nanoseconds> FakeSleeper::sleeps() const {
-  std::lock_guard lock(mutex_);
-  return sleeps_;
-}
-
 }  // namespace sas

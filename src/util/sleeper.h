@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <mutex>
-#include <vector>
 
 #include "util/clock.h"
 
@@ -32,21 +31,6 @@ class InterruptibleSleeper : public Sleeper {
   std::condition_variable wake_;
   // Guarded by mutex_.
   bool stopped_ = false;
-};
-
-// Advances a FakeClock instead of waiting, and records every wait. For tests.
-class FakeSleeper : public Sleeper {
- public:
-  explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
-  bool SleepUntil(SteadyTime until) override;
-  // The durations slept, in order.
-  std::vector<std::chrono::nanoseconds> sleeps() const;
-
- private:
-  FakeClock& clock_;
-  mutable std::mutex mutex_;
-  // Guarded by mutex_.
-  std::vector<std::chrono::nanoseconds> sleeps_;
 };
 
 }  // namespace sas

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 
 namespace {
 

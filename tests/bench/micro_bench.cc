@@ -19,7 +19,7 @@ void BM_SignV3(benchmark::State& state) {
       "2018-12-03",
       {{"ExportId", "131231"}, {"ResourceDirectoryAccountId", "16670360956"}}};
   sas::aliyun::Endpoint endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
-  sas::credentials::Credentials credentials{
+  sas::aliyun::Credentials credentials{
       "LTAI5tExampleKeyId", "ExampleSecretExampleSecret", "", std::nullopt};
   sas::WallTime now(std::chrono::seconds(1700000000));
   for (auto _ : state) {

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <set>
 #include <thread>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 
 namespace sas::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 
 namespace sas::testing {
 namespace {

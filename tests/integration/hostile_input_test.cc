@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 #include "support/raw_http_client.h"
 
 namespace sas::testing {

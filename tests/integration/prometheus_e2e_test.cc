@@ -37,7 +37,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "integration/harness.h"
+#include "support/harness.h"
 
 namespace sas::testing {
 namespace {

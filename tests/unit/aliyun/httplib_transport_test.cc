@@ -9,10 +9,14 @@
 #include <set>
 #include <thread>
 
+#include "support/map_environment.h"
+#include "support/wait.h"
 #include "util/environment.h"
 
 namespace sas::aliyun {
 namespace {
+
+using ::sas::testing::MapEnvironment;
 
 using ::testing::HasSubstr;
 
@@ -42,11 +46,8 @@ class LocalServer {
     server_.set_tcp_nodelay(true);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.is_running() &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    testing::WaitUntil([&] { return server_.is_running(); },
+                       testing::Seconds(10));
   }
   ~LocalServer() {
     Release();
@@ -182,10 +183,7 @@ TEST(HttplibTransport, CancelAllAbortsARequestInFlight) {
   TransportResult result;
   std::thread caller(
       [&] { result = transport->Send(Post(server.endpoint())); });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!entered && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  testing::WaitUntil([&] { return entered.load(); }, testing::Seconds(10));
   auto started = std::chrono::steady_clock::now();
   transport->CancelAll();
   caller.join();

@@ -4,12 +4,17 @@
 
 #include <string>
 
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "util/clock.h"
 #include "util/nonce.h"
 #include "util/strings.h"
 
 namespace sas::aliyun {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
 
 // Expected values below were computed independently (Python hashlib/hmac)
 // from the same inputs; the procedure reproduces the official vectors.
@@ -20,11 +25,11 @@ struct Fixture {
   FakeClock clock;  // 1700000000 = 2023-11-14T22:13:20Z
   CountingNonceSource nonces;
   Endpoint endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
-  credentials::Credentials keys{"LTAI5tExampleKeyId", "ExampleSecret", "", {}};
-  credentials::Credentials sts{
+  aliyun::Credentials keys{"LTAI5tExampleKeyId", "ExampleSecret", "", {}};
+  aliyun::Credentials sts{
       "LTAI5tExampleKeyId", "ExampleSecret", "STS.Example/Token+=", {}};
 
-  HttpRequest Build(const RpcCall& call, const credentials::Credentials& c,
+  HttpRequest Build(const RpcCall& call, const aliyun::Credentials& c,
                     SignatureVersion version) {
     return BuildSignedRequest(call, endpoint, c, version, clock.Now(),
                               nonces.Next(), kUserAgent);

@@ -4,10 +4,17 @@
 #include <gtest/gtest.h>
 
 #include "aliyun/retry.h"
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
+#include "support/static_credentials_provider.h"
 
 namespace sas::aliyun {
 namespace {
+
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::FakeSleeper;
 
 using sas::testing::ErrorBody;
 using sas::testing::ExportInfoBody;
@@ -49,7 +56,7 @@ class SasClientTest : public ::testing::Test {
   FakeSleeper sleeper_{clock_};
   CountingNonceSource nonces_;
   FakeTransport transport_;
-  credentials::StaticCredentialsProvider credentials_{
+  testing::StaticCredentialsProvider credentials_{
       {"AKID", "SECRET-VALUE", "", std::nullopt}, "access_key"};
   RecordingObserver observer_;
 };
@@ -212,9 +219,9 @@ TEST_F(SasClientTest, SuccessNeverKeepsTheDownloadLink) {
 }
 
 TEST_F(SasClientTest, CredentialFailureIsAnErrorWithoutARequest) {
-  class NoCredentials : public credentials::CredentialsProvider {
+  class NoCredentials : public aliyun::CredentialsProvider {
    public:
-    credentials::CredentialsResult Get() override {
+    aliyun::CredentialsResult Get() override {
       return {std::nullopt, "EnvironmentVariableUnset", "no keys"};
     }
     std::string Type() const override { return "default"; }
@@ -259,15 +266,15 @@ namespace sas::aliyun {
 namespace {
 
 // A provider whose Refresh() replaces its keys, as RefreshingProvider's.
-class RotatingProvider : public credentials::CredentialsProvider {
+class RotatingProvider : public aliyun::CredentialsProvider {
  public:
-  credentials::CredentialsResult Get() override {
-    return {credentials::Credentials{refreshes ? "STS.new" : "STS.old", "s",
-                                     refreshes ? "new-token" : "old-token",
-                                     std::nullopt},
+  aliyun::CredentialsResult Get() override {
+    return {aliyun::Credentials{refreshes ? "STS.new" : "STS.old", "s",
+                                refreshes ? "new-token" : "old-token",
+                                std::nullopt},
             "", ""};
   }
-  credentials::CredentialsResult Refresh() override {
+  aliyun::CredentialsResult Refresh() override {
     ++refreshes;
     return Get();
   }

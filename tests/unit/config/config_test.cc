@@ -6,10 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
 #include "util/strings.h"
 
 namespace sas::config {
 namespace {
+
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -18,7 +23,7 @@ constexpr char kPath[] = "c.toml";
 
 // The keys of access_key credentials or of a ram_role_arn's inline source;
 // empty keys for every other type.
-credentials::Credentials KeysOf(const CredentialsConfig& credentials) {
+aliyun::Credentials KeysOf(const CredentialsConfig& credentials) {
   if (const auto* keys = std::get_if<AccessKeyCredentials>(&credentials)) {
     return keys->keys;
   }
@@ -712,7 +717,7 @@ access_key_secret_file = "/run/secrets/ak"
 security_token_file = "/run/secrets/sts"
 )",
                             kTask}));
-  const credentials::Credentials& keys = KeysOf(config.accounts[0].credentials);
+  const aliyun::Credentials& keys = KeysOf(config.accounts[0].credentials);
   EXPECT_EQ(keys.access_key_id, "LTAIfromenv");
   EXPECT_EQ(keys.access_key_secret, "file-secret");
   EXPECT_EQ(keys.security_token, "file-token");

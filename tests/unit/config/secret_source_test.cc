@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
+
 namespace sas::config {
 namespace {
+
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
 
 class SecretSourceTest : public ::testing::Test {
  protected:

@@ -3,11 +3,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
 
 namespace sas::credentials {
 namespace {
 
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
+
+using aliyun::CredentialsResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -192,7 +202,7 @@ TEST_F(FactoryTest, RoleFromAnotherAccountUsesItsCredentials) {
 TEST_F(FactoryTest, StsEndpointFollowsRegionNetworkAndEnvironment) {
   config::RamRoleArnCredentials member;
   member.role_arn = "acs:ram::1234567890123456:role/reader";
-  member.source_keys = Credentials{"LTAI", "s", "", std::nullopt};
+  member.source_keys = aliyun::Credentials{"LTAI", "s", "", std::nullopt};
   accounts_.push_back(Account("m", member));
   accounts_[0].network = config::Network::kVpc;
   transport_.PushError(aliyun::TransportError::kConnection);

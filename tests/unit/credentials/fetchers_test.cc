@@ -3,16 +3,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "aliyun/signing.h"
+#include "support/counting_nonce_source.h"
+#include "support/fake_clock.h"
 #include "support/fake_transport.h"
+#include "support/fixture.h"
+#include "support/memory_file_system.h"
 #include "util/clock.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
@@ -20,6 +22,14 @@
 namespace sas::credentials {
 namespace {
 
+using ::sas::testing::CountingNonceSource;
+using ::sas::testing::FakeClock;
+using ::sas::testing::MemoryFileSystem;
+using ::sas::testing::ReadFixture;
+
+using aliyun::Credentials;
+using aliyun::CredentialsProvider;
+using aliyun::CredentialsResult;
 using sas::testing::ErrorBody;
 using sas::testing::FakeTransport;
 using ::testing::ElementsAre;
@@ -35,15 +45,6 @@ constexpr std::string_view kRoleArn =
 constexpr std::string_view kProviderArn =
     "acs:ram::1234567890123456:oidc-provider/ack-rrsa";
 constexpr std::string_view kTokenPath = "/var/run/secrets/tokens/oidc-token";
-
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::string(SAS_TESTDATA_DIR) + "/credentials/" + name,
-                   std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  EXPECT_FALSE(buffer.str().empty()) << name;
-  return buffer.str();
-}
 
 WallTime At(std::string_view iso8601) {
   WallTime t;
@@ -171,7 +172,8 @@ TEST(AssumeRoleFetcher, SendsAV1SignedAssumeRole) {
   options.policy = "{\"Version\":\"1\",\"Statement\":[]}";
   options.external_id = "ext-id 1";
   auto fetcher = f.Make(options);
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
 
   CredentialsResult result = fetcher->Fetch();
   ASSERT_TRUE(result.credentials) << result.error_message;
@@ -210,7 +212,8 @@ TEST(AssumeRoleFetcher, SendsAV1SignedAssumeRole) {
 TEST(AssumeRoleFetcher, OmitsAnEmptyPolicyAndExternalId) {
   AssumeRoleFixture f;
   auto fetcher = f.Make(f.Options());
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
   ASSERT_TRUE(fetcher->Fetch().credentials);
   std::map<std::string, std::string> query =
       QueryMap(f.transport.requests()[0]);
@@ -222,8 +225,10 @@ TEST(AssumeRoleFetcher, OmitsAnEmptyPolicyAndExternalId) {
 TEST(AssumeRoleFetcher, TakesTheSourceCredentialsAtEveryFetch) {
   AssumeRoleFixture f;
   auto fetcher = f.Make(f.Options());
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
   ASSERT_TRUE(fetcher->Fetch().credentials);
 
   // The source now holds STS credentials of its own (a chained role).
@@ -278,7 +283,8 @@ TEST(AssumeRoleFetcher, MapsTransportFailuresToTheClientsCodes) {
 TEST(AssumeRoleFetcher, ReportsTheStsError) {
   AssumeRoleFixture f;
   auto fetcher = f.Make(f.Options());
-  f.transport.PushResponse(403, ReadFixture("sts_error_no_permission.json"));
+  f.transport.PushResponse(
+      403, ReadFixture("credentials/sts_error_no_permission.json"));
   CredentialsResult result = fetcher->Fetch();
   EXPECT_FALSE(result.credentials);
   EXPECT_EQ(result.error_code, "NoPermission");
@@ -323,7 +329,8 @@ TEST(OidcFetcher, SendsAnUnsignedAssumeRoleWithOidc) {
   OidcFixture f;
   f.files.Add(std::string(kTokenPath), "  oidc-token-1.a+b/c=\n");
   auto fetcher = f.Make();
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
 
   CredentialsResult result = fetcher->Fetch();
   ASSERT_TRUE(result.credentials) << result.error_message;
@@ -362,8 +369,10 @@ TEST(OidcFetcher, RereadsTheTokenFileAtEveryFetch) {
   OidcFixture f;
   f.files.Add(std::string(kTokenPath), "oidc-token-1");
   auto fetcher = f.Make();
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
-  f.transport.PushResponse(200, ReadFixture("sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
+  f.transport.PushResponse(200,
+                           ReadFixture("credentials/sts_assume_role.json"));
   ASSERT_TRUE(fetcher->Fetch().credentials);
   f.files.Add(std::string(kTokenPath), "oidc-token-2\r\n");  // rotated
   ASSERT_TRUE(fetcher->Fetch().credentials);
@@ -462,7 +471,8 @@ TEST(EcsRamRoleFetcher, DiscoversTheRoleWithAnImdsV2Token) {
   auto fetcher = MakeEcsRamRoleFetcher({}, transport);
   transport.PushResponse(200, "imds-token-1\n");
   transport.PushResponse(200, "EcsSasRole \nOtherRole\n");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
 
   ExpectMetadataCredentials(fetcher->Fetch());
   EXPECT_EQ(fetcher->Type(), "ecs_ram_role");
@@ -480,9 +490,11 @@ TEST(EcsRamRoleFetcher, KeepsTheDiscoveredRoleForLaterFetches) {
   auto fetcher = MakeEcsRamRoleFetcher({}, transport);
   transport.PushResponse(200, "imds-token-1");
   transport.PushResponse(200, "EcsSasRole");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
   transport.PushResponse(200, "imds-token-2");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
 
   ExpectMetadataCredentials(fetcher->Fetch());
   ExpectMetadataCredentials(fetcher->Fetch());
@@ -502,7 +514,8 @@ TEST(EcsRamRoleFetcher, RediscoversTheRoleWhenItsCredentialsAreGone) {
   transport.PushResponse(404, "");
   transport.PushResponse(200, "t");
   transport.PushResponse(200, "NewRole");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
 
   CredentialsResult result = fetcher->Fetch();
   EXPECT_EQ(result.error_code, "MetadataServiceError");
@@ -522,7 +535,8 @@ TEST(EcsRamRoleFetcher, UsesTheConfiguredRoleWithoutDiscovery) {
   options.endpoint = {"http", "127.0.0.1", 8081};
   auto fetcher = MakeEcsRamRoleFetcher(options, transport);
   transport.PushResponse(200, "imds-token-1");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
 
   ExpectMetadataCredentials(fetcher->Fetch());
   std::vector<aliyun::HttpRequest> requests = transport.requests();
@@ -539,9 +553,11 @@ TEST(EcsRamRoleFetcher, FallsBackToImdsV1WhenTheTokenRequestFails) {
   auto fetcher = MakeEcsRamRoleFetcher({}, transport);
   transport.PushError(aliyun::TransportError::kTimeout);
   transport.PushResponse(200, "EcsSasRole");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
   transport.PushResponse(403, "forbidden");
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
 
   ExpectMetadataCredentials(fetcher->Fetch());
   ExpectMetadataCredentials(fetcher->Fetch());
@@ -584,7 +600,8 @@ TEST(EcsRamRoleFetcher, FailsWithoutATokenWhenImdsV1IsDisabled) {
     auto fetcher = MakeEcsRamRoleFetcher(options, transport);
     transport.PushResponse(200, "imds-token-1");
     transport.PushResponse(200, "EcsSasRole");
-    transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+    transport.PushResponse(
+        200, ReadFixture("credentials/metadata_credentials.json"));
     ExpectMetadataCredentials(fetcher->Fetch());
   }
 }
@@ -674,7 +691,8 @@ TEST(CredentialsUriFetcher, GetsTheUriAndReadsTheAnswer) {
   FakeTransport transport;
   auto fetcher = MakeCredentialsUriFetcher(
       "http://127.0.0.1:8080/v1/credentials?role=sas#frag", transport);
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
   ExpectMetadataCredentials(fetcher->Fetch());
   EXPECT_EQ(fetcher->Type(), "credentials_uri");
 
@@ -690,8 +708,10 @@ TEST(CredentialsUriFetcher, GetsTheUriAndReadsTheAnswer) {
 TEST(CredentialsUriFetcher, DefaultsThePathAndPort) {
   FakeTransport transport;
   auto fetcher = MakeCredentialsUriFetcher("HTTPS://creds.example", transport);
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
-  transport.PushResponse(200, ReadFixture("metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
+  transport.PushResponse(200,
+                         ReadFixture("credentials/metadata_credentials.json"));
   ExpectMetadataCredentials(fetcher->Fetch());
   EXPECT_EQ(transport.requests()[0].endpoint,
             (aliyun::Endpoint{"https", "creds.example", 443}));

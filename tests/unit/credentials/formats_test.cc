@@ -3,28 +3,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/fixture.h"
 #include "util/clock.h"
 
 namespace sas::credentials {
 namespace {
 
+using aliyun::Credentials;
+using aliyun::CredentialsResult;
+using ::sas::testing::ReadFixture;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::string(SAS_TESTDATA_DIR) + "/credentials/" + name,
-                   std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  EXPECT_FALSE(buffer.str().empty()) << name;
-  return buffer.str();
-}
 
 WallTime At(std::string_view iso8601) {
   WallTime t;
@@ -69,8 +62,8 @@ std::string IniError(std::string_view text) {
 TEST(ParseCliConfig, ReadsEveryModeOfTheCliFixture) {
   CliConfig config;
   std::string error;
-  ASSERT_TRUE(ParseCliConfig(ReadFixture("cli_config.json"), "config.json",
-                             &config, &error))
+  ASSERT_TRUE(ParseCliConfig(ReadFixture("credentials/cli_config.json"),
+                             "config.json", &config, &error))
       << error;
   EXPECT_EQ(config.current, "ak");
   ASSERT_EQ(config.profiles.size(), 7u);
@@ -159,7 +152,8 @@ TEST(ParseCliConfig, KeysWithEscapesAreRecognised) {
 }
 
 TEST(ParseCliConfig, ReportsTheLineOfMalformedJson) {
-  std::string error = CliError(ReadFixture("cli_config_malformed.json"));
+  std::string error =
+      CliError(ReadFixture("credentials/cli_config_malformed.json"));
   EXPECT_THAT(error, StartsWith("config.json:8: invalid JSON: "));
   EXPECT_THAT(error, Not(HasSubstr("last read")));
 }
@@ -186,7 +180,8 @@ TEST(ParseCliConfig, NeverQuotesASecretFromMalformedJson) {
 }
 
 TEST(ParseCliConfig, ReportsTheLineOfAnIllTypedField) {
-  std::string error = CliError(ReadFixture("cli_config_ill_typed.json"));
+  std::string error =
+      CliError(ReadFixture("credentials/cli_config_ill_typed.json"));
   EXPECT_EQ(error,
             "config.json:16: profile \"role\": field \"expired_seconds\": "
             "expected an integer, got string");
@@ -284,8 +279,8 @@ TEST(ParseCliConfig, RepeatedKeysUseTheLastOne) {
 TEST(ParseIniFile, ReadsTheCredentialsFixture) {
   std::vector<IniSection> sections;
   std::string error;
-  ASSERT_TRUE(ParseIniFile(ReadFixture("credentials.ini"), "credentials",
-                           &sections, &error))
+  ASSERT_TRUE(ParseIniFile(ReadFixture("credentials/credentials.ini"),
+                           "credentials", &sections, &error))
       << error;
   ASSERT_EQ(sections.size(), 4u);
 
@@ -356,7 +351,7 @@ TEST(ParseIniFile, AcceptsAnEmptyFile) {
 }
 
 TEST(ParseIniFile, ReportsTheLineOfAMalformedLine) {
-  EXPECT_EQ(IniError(ReadFixture("credentials_malformed.ini")),
+  EXPECT_EQ(IniError(ReadFixture("credentials/credentials_malformed.ini")),
             "credentials:4: expected [section], key = value or a comment");
 }
 
@@ -394,8 +389,8 @@ TEST(ParseIniFile, ReportsDuplicates) {
 // ---- ParseMetadataCredentials ----
 
 TEST(ParseMetadataCredentials, ReadsTheMetadataAnswer) {
-  CredentialsResult result =
-      ParseMetadataCredentials(ReadFixture("metadata_credentials.json"));
+  CredentialsResult result = ParseMetadataCredentials(
+      ReadFixture("credentials/metadata_credentials.json"));
   ASSERT_TRUE(result.credentials) << result.error_message;
   EXPECT_EQ(result.credentials->access_key_id, "STS.MetadataKeyId");
   EXPECT_EQ(result.credentials->access_key_secret, "MetadataSecretValue");
@@ -474,8 +469,8 @@ aliyun::HttpResponse Response(int status, std::string body) {
 }
 
 TEST(ParseStsCredentials, ReadsAnAssumeRoleAnswer) {
-  CredentialsResult result =
-      ParseStsCredentials(Response(200, ReadFixture("sts_assume_role.json")));
+  CredentialsResult result = ParseStsCredentials(
+      Response(200, ReadFixture("credentials/sts_assume_role.json")));
   ASSERT_TRUE(result.credentials) << result.error_message;
   EXPECT_EQ(result.credentials->access_key_id, "STS.StsKeyId");
   EXPECT_EQ(result.credentials->access_key_secret, "StsSecretValue");
@@ -485,7 +480,7 @@ TEST(ParseStsCredentials, ReadsAnAssumeRoleAnswer) {
 
 TEST(ParseStsCredentials, ReportsTheApiErrorOfANon2xxAnswer) {
   CredentialsResult result = ParseStsCredentials(
-      Response(403, ReadFixture("sts_error_no_permission.json")));
+      Response(403, ReadFixture("credentials/sts_error_no_permission.json")));
   EXPECT_FALSE(result.credentials);
   EXPECT_EQ(result.error_code, "NoPermission");
   EXPECT_EQ(result.error_message,

@@ -4,9 +4,15 @@
 
 #include <deque>
 
+#include "support/fake_clock.h"
+
 namespace sas::credentials {
 namespace {
 
+using ::sas::testing::FakeClock;
+
+using aliyun::Credentials;
+using aliyun::CredentialsResult;
 using std::chrono::seconds;
 
 // Answers from a script; records when it was asked.

@@ -12,9 +12,12 @@
 #include "discovery/task_file_watcher.h"
 #include "discovery/task_registry.h"
 #include "poll/poller.h"
+#include "support/fake_clock.h"
 
 namespace sas::discovery {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -240,7 +243,7 @@ TEST_F(RegistryTest, TaskFilesAreWatched) {
   ScratchDir dir;
   std::vector<std::string> errors;
   TaskFileWatcher watcher(
-      {dir.path() + "/*.json"}, registry_,
+      LocalFileSystem(), {dir.path() + "/*.json"}, registry_,
       [&](const std::string& file) { errors.push_back(file); });
   std::string file =
       dir.Write("a.json", R"([{"account": "prod", "export_id": 1}])");
@@ -269,8 +272,8 @@ class TaskApiTest : public RegistryTest {
     return api_->Handle({"POST", "/api/v1/tasks", {}, body});
   }
   ScratchDir dir_;
-  std::unique_ptr<TaskApi> api_ =
-      std::make_unique<TaskApi>(registry_, store_, dir_.path());
+  std::unique_ptr<TaskApi> api_ = std::make_unique<TaskApi>(
+      LocalFileSystem(), registry_, store_, dir_.path());
 };
 
 TEST_F(TaskApiTest, CreatesListsAndDeletes) {
@@ -328,7 +331,7 @@ TEST_F(TaskApiTest, RegisteredTasksSurviveARestart) {
   poll::TaskStore store(std::chrono::hours(1));
   poll::Poller poller(poll::PollerOptions{}, store, {}, clock_);
   TaskRegistry registry(store, poller, clock_, {"prod"}, 10);
-  TaskApi restarted(registry, store, dir_.path());
+  TaskApi restarted(LocalFileSystem(), registry, store, dir_.path());
   std::string error;
   ASSERT_TRUE(restarted.Load(&error)) << error;
   ASSERT_EQ(store.size(), 1u);

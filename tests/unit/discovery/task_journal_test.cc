@@ -16,10 +16,13 @@
 #include "discovery/task_api.h"
 #include "discovery/task_registry.h"
 #include "poll/poller.h"
+#include "support/fake_clock.h"
 #include "util/log.h"
 
 namespace sas::discovery {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -91,8 +94,8 @@ class LogCapture {
 class Instance {
  public:
   explicit Instance(const std::string& dir, TaskApiOptions options = Manual())
-      : api_(std::make_unique<TaskApi>(registry_, store_, dir,
-                                       std::move(options))) {
+      : api_(std::make_unique<TaskApi>(LocalFileSystem(), registry_, store_,
+                                       dir, std::move(options))) {
     loaded_ = api_->Load(&load_error_);
   }
   static TaskApiOptions Manual() {
@@ -397,14 +400,15 @@ TEST(TaskJournalGroupCommit, WaitersQueuedDuringAFlushShareTheNext) {
   TaskJournal* journal_ptr = nullptr;
   std::atomic<int> flushes{0};
   JournalOptions options;
-  options.sync = [&](int fd) {
+  options.sync = [&](WritableFile& file) {
     // Hold the first flush until every other thread has queued its line.
     if (flushes++ == 0) {
       while (journal_ptr->last_seq() < kThreads) std::this_thread::yield();
     }
-    return ::fdatasync(fd);
+    return file.Sync();
   };
-  TaskJournal journal(dir.path() + "/tasks.journal", options);
+  TaskJournal journal(LocalFileSystem(), dir.path() + "/tasks.journal",
+                      options);
   journal_ptr = &journal;
   std::string error;
   ASSERT_TRUE(journal.Open(0, &error)) << error;
@@ -473,8 +477,11 @@ TEST(TaskJournalFailure, AFailedFlushFailsItsBatchAndCutsTheFileBack) {
   ScratchDir dir;
   std::atomic<bool> fail{false};
   JournalOptions options;
-  options.sync = [&](int fd) { return fail ? EIO : ::fdatasync(fd); };
-  TaskJournal journal(dir.path() + "/tasks.journal", options);
+  options.sync = [&](WritableFile& file) {
+    return fail ? FileStatus::FromErrno(EIO) : file.Sync();
+  };
+  TaskJournal journal(LocalFileSystem(), dir.path() + "/tasks.journal",
+                      options);
   std::string error;
   ASSERT_TRUE(journal.Open(0, &error)) << error;
   ASSERT_TRUE(journal.WaitDurable(journal.Append(Add(1)), &error)) << error;
@@ -499,8 +506,8 @@ TEST(TaskJournalFailure, TheApiAnswers500AndUndoesTheChange) {
   ScratchDir dir;
   auto fail = std::make_shared<std::atomic<bool>>(false);
   TaskApiOptions options = Instance::Manual();
-  options.journal.sync = [fail](int fd) {
-    return *fail ? EIO : ::fdatasync(fd);
+  options.journal.sync = [fail](WritableFile& file) {
+    return *fail ? FileStatus::FromErrno(EIO) : file.Sync();
   };
   {
     Instance exporter(dir.path(), options);

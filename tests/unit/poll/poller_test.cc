@@ -5,56 +5,74 @@
 #include <atomic>
 #include <condition_variable>
 
-#include "support/fake_transport.h"
-#include "util/sleeper.h"
+#include "support/fake_clock.h"
+#include "support/wait.h"
 
 namespace sas::poll {
 namespace {
 
-using sas::testing::ErrorBody;
-using sas::testing::ExportInfoBody;
-using sas::testing::FakeTransport;
+using ::sas::testing::FakeClock;
+
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Answers DescribeExportInfo from a per-ExportId table of progress values.
-class PollerTest : public ::testing::Test {
- protected:
-  PollerTest() {
-    transport_.SetHandler([this](const aliyun::HttpRequest& request) {
-      std::lock_guard lock(mutex_);
-      ++calls_;
-      calls_at_.push_back(clock_.SteadyNow());
-      long id = std::stol(request.target.substr(request.target.find('=') + 1));
-      aliyun::TransportResult result;
-      result.response.status = 200;
-      auto it = progress_.find(id);
-      if (it == progress_.end()) {
-        result.response.status = 400;
-        result.response.body = ErrorBody("InvalidExportId.NotFound", "no");
-      } else {
-        int p = it->second;
-        result.response.body =
-            ExportInfoBody(id, p, p, 100, p >= 100 ? "success" : "exporting");
-      }
-      return result;
-    });
+// Describes exports from a per-ExportId table of progress values, as
+// "describe this export" is all the poller asks of an account.
+class TableDescriber : public aliyun::ExportDescriber {
+ public:
+  TableDescriber(const Clock& clock, std::mutex& mutex,
+                 std::map<long, int>& progress, int& calls,
+                 std::vector<SteadyTime>& calls_at)
+      : clock_(clock),
+        mutex_(mutex),
+        progress_(progress),
+        calls_(calls),
+        calls_at_(calls_at) {}
+
+  aliyun::CallResult DescribeExportInfo(const aliyun::ExportQuery& query,
+                                        SteadyTime) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    calls_at_.push_back(clock_.SteadyNow());
+    aliyun::CallResult result;
+    result.attempts = 1;
+    auto it = progress_.find(static_cast<long>(query.export_id));
+    if (it == progress_.end()) {
+      aliyun::ApiError error;
+      error.code = "InvalidExportId.NotFound";
+      error.message = "no";
+      error.http_status = 400;
+      result.outcome = error;
+    } else {
+      int p = it->second;
+      aliyun::ExportInfo info;
+      info.id = query.export_id;
+      info.progress = p;
+      info.current_count = p;
+      info.total_count = 100;
+      info.export_status = p >= 100 ? "success" : "exporting";
+      result.outcome = info;
+    }
+    return result;
   }
 
+ private:
+  const Clock& clock_;
+  std::mutex& mutex_;
+  std::map<long, int>& progress_;
+  int& calls_;
+  std::vector<SteadyTime>& calls_at_;
+};
+
+class PollerTest : public ::testing::Test {
+ protected:
   std::unique_ptr<Poller> MakePoller(double rate = 1000,
                                      Millis interval = Millis(60'000)) {
     bucket_ = std::make_unique<TokenBucket>(rate, rate, clock_);
-    aliyun::SasClientOptions options;
-    options.account = "prod";
-    options.endpoint = aliyun::Endpoint{"https", "h", 443};
-    client_ = std::make_unique<aliyun::SasClient>(
-        options, transport_, credentials_, clock_, nonces_, sleeper_,
-        bucket_.get(), nullptr);
-    return std::make_unique<Poller>(
-        PollerOptions{interval, 2}, store_,
-        std::map<std::string, AccountHandle>{
-            {"prod", {client_.get(), bucket_.get()}}},
-        clock_);
+    return std::make_unique<Poller>(PollerOptions{interval, 2}, store_,
+                                    std::map<std::string, AccountHandle>{
+                                        {"prod", {&describer_, bucket_.get()}}},
+                                    clock_);
   }
 
   int RunAllDue(Poller& poller) {
@@ -64,18 +82,13 @@ class PollerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  FakeSleeper sleeper_{clock_};
-  CountingNonceSource nonces_;
-  FakeTransport transport_;
-  credentials::StaticCredentialsProvider credentials_{
-      {"AKID", "SECRET", "", std::nullopt}, "access_key"};
   TaskStore store_{std::chrono::hours(1)};
   std::unique_ptr<TokenBucket> bucket_;
-  std::unique_ptr<aliyun::SasClient> client_;
   std::mutex mutex_;
   std::map<long, int> progress_;
   int calls_ = 0;
   std::vector<SteadyTime> calls_at_;
+  TableDescriber describer_{clock_, mutex_, progress_, calls_, calls_at_};
 };
 
 TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
@@ -178,11 +191,8 @@ TEST_F(PollerTest, WorkersPollInTheBackgroundAndStop) {
                      clock_.SteadyNow());
   }
   poller->Start();
-  auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (!store_.AllPolledOnce() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  testing::WaitUntil([&] { return store_.AllPolledOnce(); },
+                     testing::Seconds(10));
   EXPECT_TRUE(store_.AllPolledOnce());
   poller->Stop();
   EXPECT_EQ(calls_, 20);

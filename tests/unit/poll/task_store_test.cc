@@ -197,9 +197,9 @@ TEST(StateFile, RoundTripsAndSetsABrokenFileAside) {
   task.progress = 5;
   task.current_count = 50;
   std::string error;
-  ASSERT_TRUE(SaveStateFile(path, {task}, &error)) << error;
+  ASSERT_TRUE(SaveStateFile(LocalFileSystem(), path, {task}, &error)) << error;
   RememberedTasks loaded;
-  ASSERT_TRUE(LoadStateFile(path, &loaded, &error)) << error;
+  ASSERT_TRUE(LoadStateFile(LocalFileSystem(), path, &loaded, &error)) << error;
   ASSERT_EQ(loaded.size(), 1u);
   const RememberedTask& memory = loaded.at({"prod", 7, 99});
   EXPECT_EQ(memory.first_seen, task.first_seen);
@@ -208,12 +208,12 @@ TEST(StateFile, RoundTripsAndSetsABrokenFileAside) {
 
   std::ofstream(path, std::ios::trunc) << "{\"version\": 1, \"tasks\": [{}]}";
   loaded.clear();
-  EXPECT_FALSE(LoadStateFile(path, &loaded, &error));
+  EXPECT_FALSE(LoadStateFile(LocalFileSystem(), path, &loaded, &error));
   EXPECT_THAT(error, ::testing::HasSubstr("set aside as " + path + ".broken-"));
   EXPECT_TRUE(loaded.empty());
   EXPECT_FALSE(std::filesystem::exists(path));
   // Missing: an empty state, not an error.
-  EXPECT_TRUE(LoadStateFile(path, &loaded, &error));
+  EXPECT_TRUE(LoadStateFile(LocalFileSystem(), path, &loaded, &error));
   std::filesystem::remove_all(dir);
 }
 
@@ -259,7 +259,8 @@ TEST(StateFile, OutOfRangeOrIllTypedValuesSetTheFileAside) {
     std::ofstream(path, std::ios::trunc) << content;
     RememberedTasks loaded;
     std::string error;
-    EXPECT_FALSE(LoadStateFile(path, &loaded, &error)) << content;
+    EXPECT_FALSE(LoadStateFile(LocalFileSystem(), path, &loaded, &error))
+        << content;
     EXPECT_THAT(error, ::testing::HasSubstr(path + ": " + why)) << content;
     EXPECT_THAT(error, ::testing::HasSubstr("set aside as")) << content;
     EXPECT_TRUE(loaded.empty());

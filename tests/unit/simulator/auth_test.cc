@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.h"
 #include "test_requests.h"
 #include "util/strings.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using testing::DescribeExportInfo;
 using ::testing::HasSubstr;

@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "simulator/service.h"
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using nlohmann::json;
 using testing::kKeyId;
@@ -128,9 +131,8 @@ TEST_F(MetadataTest, TokenDance) {
 
 TEST_F(MetadataTest, CredentialsCarryTheInstanceRole) {
   json body = json::parse(Call("GET", kRolePath, WithToken(Token())).body);
-  credentials::Credentials credentials{body["AccessKeyId"],
-                                       body["AccessKeySecret"],
-                                       body["SecurityToken"], std::nullopt};
+  aliyun::Credentials credentials{body["AccessKeyId"], body["AccessKeySecret"],
+                                  body["SecurityToken"], std::nullopt};
   for (auto version :
        {aliyun::SignatureVersion::kV3, aliyun::SignatureVersion::kV1}) {
     ApiResponse ok = service_->Handle(testing::DescribeExportInfo(
@@ -169,9 +171,8 @@ TEST_F(MetadataTest, CredentialLifetimeAndExpiry) {
   json body = json::parse(Call("GET", kRolePath).body);
   EXPECT_EQ(body["Expiration"],
             FormatIso8601(clock_.Now() + std::chrono::seconds(30)));
-  credentials::Credentials credentials{body["AccessKeyId"],
-                                       body["AccessKeySecret"],
-                                       body["SecurityToken"], std::nullopt};
+  aliyun::Credentials credentials{body["AccessKeyId"], body["AccessKeySecret"],
+                                  body["SecurityToken"], std::nullopt};
   aliyun::RpcCall call{"DescribeExportInfo", "2018-12-03", {{"ExportId", "1"}}};
   EXPECT_EQ(
       service_->Handle(testing::Signed(call, credentials, clock_.Now(), "1"))

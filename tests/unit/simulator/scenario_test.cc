@@ -3,8 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/memory_file_system.h"
+
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::MemoryFileSystem;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;

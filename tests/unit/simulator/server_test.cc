@@ -176,9 +176,9 @@ id = 1001
 
   // The issued credentials on DescribeExportInfo, V3 with
   // x-acs-security-token.
-  credentials::Credentials temporary{issued["AccessKeyId"],
-                                     issued["AccessKeySecret"],
-                                     issued["SecurityToken"], std::nullopt};
+  aliyun::Credentials temporary{issued["AccessKeyId"],
+                                issued["AccessKeySecret"],
+                                issued["SecurityToken"], std::nullopt};
   aliyun::HttpRequest describe = aliyun::BuildSignedRequest(
       {"DescribeExportInfo", "2018-12-03", {{"ExportId", "1001"}}}, endpoint,
       temporary, aliyun::SignatureVersion::kV3, RealClock().Now(), "d-1",

@@ -5,10 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using nlohmann::json;
 using testing::DescribeExportInfo;

@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "simulator/service.h"
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using nlohmann::json;
 using testing::AssumeRole;
@@ -74,7 +77,7 @@ class StsTest : public ::testing::Test {
 
   ApiResponse Assume(
       const std::string& role_arn, aliyun::Params extra = {},
-      const credentials::Credentials& caller = LongLivedKey(),
+      const aliyun::Credentials& caller = LongLivedKey(),
       aliyun::SignatureVersion version = aliyun::SignatureVersion::kV1) {
     return service_->Handle(AssumeRole(role_arn, caller, clock_.Now(), Nonce(),
                                        std::move(extra), version));
@@ -105,7 +108,7 @@ class StsTest : public ::testing::Test {
   }
 
   // The credentials of a successful STS answer.
-  credentials::Credentials CredentialsOf(const ApiResponse& response) {
+  aliyun::Credentials CredentialsOf(const ApiResponse& response) {
     EXPECT_EQ(response.status, 200) << response.body;
     json c = json::parse(response.body)["Credentials"];
     return {c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"],
@@ -309,7 +312,7 @@ TEST_F(StsTest, WrongVersionIsAnUnknownApi) {
 }
 
 TEST_F(StsTest, IssuedCredentialsAssumeTheNextRoleOfAChain) {
-  credentials::Credentials admin = CredentialsOf(Assume(kAdmin));
+  aliyun::Credentials admin = CredentialsOf(Assume(kAdmin));
   for (auto version :
        {aliyun::SignatureVersion::kV1, aliyun::SignatureVersion::kV3}) {
     ApiResponse reader = Assume(kReader, {}, admin, version);
@@ -318,14 +321,14 @@ TEST_F(StsTest, IssuedCredentialsAssumeTheNextRoleOfAChain) {
               "acs:ram::1234567890123456:assumed-role/sas-reader/sim-session");
     // The reader may assume nothing: only the long-lived key is trusted by
     // admin, and the reader's credentials are the reader role.
-    credentials::Credentials next = CredentialsOf(reader);
+    aliyun::Credentials next = CredentialsOf(reader);
     EXPECT_EQ(Code(Assume(kAdmin, {}, next, version)), "NoPermission");
     EXPECT_EQ(Code(Assume(kReader, {}, next, version)), "NoPermission");
   }
   // The admin role's credentials are not the key that admin trusts.
   EXPECT_EQ(Code(Assume(kAdmin, {}, admin)), "NoPermission");
   // Issued credentials need their token here too.
-  credentials::Credentials tokenless = admin;
+  aliyun::Credentials tokenless = admin;
   tokenless.security_token.clear();
   EXPECT_EQ(Code(Assume(kReader, {}, tokenless)), "MissingSecurityToken");
   EXPECT_EQ(Stats()["by_access_key"][admin.access_key_id], 4);
@@ -333,7 +336,7 @@ TEST_F(StsTest, IssuedCredentialsAssumeTheNextRoleOfAChain) {
 
 TEST_F(StsTest, ChainedCallFailsOnceTheSourceExpired) {
   Reset("[sts]\ncredential_lifetime = \"20s\"\n");
-  credentials::Credentials admin = CredentialsOf(Assume(kAdmin));
+  aliyun::Credentials admin = CredentialsOf(Assume(kAdmin));
   clock_.Advance(std::chrono::seconds(20));
   ApiResponse response = Assume(kReader, {}, admin);
   EXPECT_EQ(response.status, 400);
@@ -412,8 +415,8 @@ TEST_F(StsTest, OidcRejections) {
 }
 
 TEST_F(StsTest, ErrorsNeverEchoTokens) {
-  credentials::Credentials admin = CredentialsOf(Assume(kAdmin));
-  credentials::Credentials wrong = admin;
+  aliyun::Credentials admin = CredentialsOf(Assume(kAdmin));
+  aliyun::Credentials wrong = admin;
   wrong.access_key_secret = "not-the-secret";
   ApiResponse response = Assume(kReader, {}, wrong);
   EXPECT_EQ(Code(response), "SignatureDoesNotMatch");

@@ -8,10 +8,13 @@
 
 #include "simulator/credential_store.h"
 #include "simulator/service.h"
+#include "support/fake_clock.h"
 #include "test_requests.h"
 
 namespace sas::simulator {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using aliyun::SignatureVersion;
 using nlohmann::json;
@@ -74,7 +77,7 @@ class TemporaryCredentialsTest : public ::testing::Test {
 
   std::string Nonce() { return "tc-nonce-" + std::to_string(++nonce_); }
 
-  credentials::Credentials Assume(const std::string& role_arn) {
+  aliyun::Credentials Assume(const std::string& role_arn) {
     ApiResponse response = service_->Handle(
         AssumeRole(role_arn, LongLivedKey(), clock_.Now(), Nonce()));
     EXPECT_EQ(response.status, 200) << response.body;
@@ -83,7 +86,7 @@ class TemporaryCredentialsTest : public ::testing::Test {
             std::nullopt};
   }
 
-  ApiResponse Describe(const credentials::Credentials& credentials,
+  ApiResponse Describe(const aliyun::Credentials& credentials,
                        SignatureVersion version = SignatureVersion::kV3,
                        const std::string& export_id = "1",
                        const std::string& rd_account = "") {
@@ -109,7 +112,7 @@ constexpr SignatureVersion kVersions[] = {SignatureVersion::kV3,
                                           SignatureVersion::kV1};
 
 TEST_F(TemporaryCredentialsTest, AcceptedOnDescribeExportInfo) {
-  credentials::Credentials reader = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
   for (SignatureVersion version : kVersions) {
     ApiResponse response = Describe(reader, version);
     EXPECT_EQ(response.status, 200) << response.body;
@@ -120,7 +123,7 @@ TEST_F(TemporaryCredentialsTest, AcceptedOnDescribeExportInfo) {
 }
 
 TEST_F(TemporaryCredentialsTest, MissingToken) {
-  credentials::Credentials reader = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
   reader.security_token.clear();
   for (SignatureVersion version : kVersions) {
     ApiResponse response = Describe(reader, version);
@@ -131,8 +134,8 @@ TEST_F(TemporaryCredentialsTest, MissingToken) {
 }
 
 TEST_F(TemporaryCredentialsTest, TokenOfOtherCredentialsIsAMismatch) {
-  credentials::Credentials reader = Assume(kReader);
-  credentials::Credentials other = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
+  aliyun::Credentials other = Assume(kReader);
   reader.security_token = other.security_token;
   for (SignatureVersion version : kVersions) {
     ApiResponse response = Describe(reader, version);
@@ -143,7 +146,7 @@ TEST_F(TemporaryCredentialsTest, TokenOfOtherCredentialsIsAMismatch) {
 }
 
 TEST_F(TemporaryCredentialsTest, UnknownTokenIsMalformed) {
-  credentials::Credentials reader = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
   std::string real_token = reader.security_token;
   for (std::string bad : {std::string("CAISnot-a-token"),
                           real_token.substr(0, real_token.size() - 1)}) {
@@ -158,7 +161,7 @@ TEST_F(TemporaryCredentialsTest, UnknownTokenIsMalformed) {
 }
 
 TEST_F(TemporaryCredentialsTest, ExpireOnTheInjectedClock) {
-  credentials::Credentials reader = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
   clock_.Advance(std::chrono::seconds(19));
   EXPECT_EQ(Describe(reader, SignatureVersion::kV3).status, 200);
   EXPECT_EQ(Describe(reader, SignatureVersion::kV1).status, 200);
@@ -180,7 +183,7 @@ TEST_F(TemporaryCredentialsTest, ExpireOnTheInjectedClock) {
 }
 
 TEST_F(TemporaryCredentialsTest, LongLivedKeyIgnoresAToken) {
-  credentials::Credentials key = LongLivedKey();
+  aliyun::Credentials key = LongLivedKey();
   key.security_token = "CAISunneeded";
   for (SignatureVersion version : kVersions) {
     EXPECT_EQ(Describe(key, version).status, 200);
@@ -188,8 +191,8 @@ TEST_F(TemporaryCredentialsTest, LongLivedKeyIgnoresAToken) {
 }
 
 TEST_F(TemporaryCredentialsTest, UnknownTemporaryKeyIsNotFound) {
-  credentials::Credentials made_up{"STS.NotIssuedByTheSimulator", "secret",
-                                   "CAIStoken", std::nullopt};
+  aliyun::Credentials made_up{"STS.NotIssuedByTheSimulator", "secret",
+                              "CAIStoken", std::nullopt};
   ApiResponse response = Describe(made_up);
   EXPECT_EQ(response.status, 404);
   EXPECT_EQ(Code(response), "InvalidAccessKeyId.NotFound");
@@ -197,8 +200,8 @@ TEST_F(TemporaryCredentialsTest, UnknownTemporaryKeyIsNotFound) {
 }
 
 TEST_F(TemporaryCredentialsTest, SignatureAndNonceStillChecked) {
-  credentials::Credentials reader = Assume(kReader);
-  credentials::Credentials wrong = reader;
+  aliyun::Credentials reader = Assume(kReader);
+  aliyun::Credentials wrong = reader;
   wrong.access_key_secret = "wrong";
   EXPECT_EQ(Code(Describe(wrong, SignatureVersion::kV3)),
             "SignatureDoesNotMatch");
@@ -214,7 +217,7 @@ TEST_F(TemporaryCredentialsTest, SignatureAndNonceStillChecked) {
 }
 
 TEST_F(TemporaryCredentialsTest, AccessRestrictsMemberAccountsOfARole) {
-  credentials::Credentials reader = Assume(kReader);
+  aliyun::Credentials reader = Assume(kReader);
   EXPECT_EQ(Describe(reader, SignatureVersion::kV3, "1").status, 200);
   EXPECT_EQ(Describe(reader, SignatureVersion::kV3, "1", "111").status, 200);
   ApiResponse other = Describe(reader, SignatureVersion::kV1, "1", "222");
@@ -231,7 +234,7 @@ TEST_F(TemporaryCredentialsTest, AccessRestrictsMemberAccountsOfARole) {
 }
 
 TEST_F(TemporaryCredentialsTest, AccessRestrictsALongLivedKey) {
-  credentials::Credentials other{kOtherKeyId, kOtherSecret, "", std::nullopt};
+  aliyun::Credentials other{kOtherKeyId, kOtherSecret, "", std::nullopt};
   EXPECT_EQ(Describe(other, SignatureVersion::kV3, "1", "222").status, 200);
   EXPECT_EQ(Code(Describe(other, SignatureVersion::kV3, "1", "111")),
             "RdCheckNoPermission");
@@ -242,15 +245,15 @@ TEST_F(TemporaryCredentialsTest, AccessRestrictsALongLivedKey) {
   ApiResponse assumed =
       service_->Handle(AssumeRole(kReader, other, clock_.Now(), Nonce()));
   json c = json::parse(assumed.body)["Credentials"];
-  credentials::Credentials reader{c["AccessKeyId"], c["AccessKeySecret"],
-                                  c["SecurityToken"], std::nullopt};
+  aliyun::Credentials reader{c["AccessKeyId"], c["AccessKeySecret"],
+                             c["SecurityToken"], std::nullopt};
   EXPECT_EQ(Describe(reader, SignatureVersion::kV3, "1", "111").status, 200);
   EXPECT_EQ(Code(Describe(reader, SignatureVersion::kV3, "1", "222")),
             "RdCheckNoPermission");
 }
 
 TEST_F(TemporaryCredentialsTest, AccessCanDenySecurityCenter) {
-  credentials::Credentials auditor = Assume(kAuditor);
+  aliyun::Credentials auditor = Assume(kAuditor);
   for (SignatureVersion version : kVersions) {
     ApiResponse response = Describe(auditor, version);
     EXPECT_EQ(response.status, 403);

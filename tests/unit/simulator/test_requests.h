@@ -31,7 +31,7 @@ inline ApiRequest DescribeExportInfo(
     call.params.emplace_back("ResourceDirectoryAccountId", rd_account);
   }
   aliyun::Endpoint endpoint{"http", "127.0.0.1", 8080};
-  credentials::Credentials credentials{key_id, secret, "", std::nullopt};
+  aliyun::Credentials credentials{key_id, secret, "", std::nullopt};
   return ToApiRequest(aliyun::BuildSignedRequest(
       call, endpoint, credentials, version, now, nonce, "simulator-test"));
 }
@@ -39,7 +39,7 @@ inline ApiRequest DescribeExportInfo(
 // `call` signed with `credentials` (their security_token, when set, travels
 // as x-acs-security-token / SecurityToken) at `now` with `nonce`.
 inline ApiRequest Signed(
-    const aliyun::RpcCall& call, const credentials::Credentials& credentials,
+    const aliyun::RpcCall& call, const aliyun::Credentials& credentials,
     WallTime now, const std::string& nonce,
     aliyun::SignatureVersion version = aliyun::SignatureVersion::kV1) {
   aliyun::Endpoint endpoint{"http", "127.0.0.1", 8080};
@@ -48,14 +48,14 @@ inline ApiRequest Signed(
 }
 
 // The long-lived test key.
-inline credentials::Credentials LongLivedKey() {
+inline aliyun::Credentials LongLivedKey() {
   return {kKeyId, kKeySecret, "", std::nullopt};
 }
 
 // STS AssumeRole of `role_arn` with the session name "sim-session" plus
 // `extra` parameters, signed (V1 by default) with `caller`.
 inline ApiRequest AssumeRole(
-    const std::string& role_arn, const credentials::Credentials& caller,
+    const std::string& role_arn, const aliyun::Credentials& caller,
     WallTime now, const std::string& nonce, aliyun::Params extra = {},
     aliyun::SignatureVersion version = aliyun::SignatureVersion::kV1) {
   aliyun::RpcCall call{"AssumeRole", "2015-04-01", {}};

@@ -7,8 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/fake_clock.h"
+
 namespace sas {
 namespace {
+
+using ::sas::testing::FakeClock;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;

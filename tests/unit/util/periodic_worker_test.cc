@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "support/wait.h"
+
 namespace sas {
 namespace {
 
@@ -13,10 +15,7 @@ using std::chrono::steady_clock;
 TEST(PeriodicWorker, RunsEveryPeriodUntilStopped) {
   std::atomic<int> runs{0};
   PeriodicWorker worker(Millis(5), [&] { ++runs; });
-  auto deadline = steady_clock::now() + std::chrono::seconds(10);
-  while (runs < 3 && steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
+  testing::WaitUntil([&] { return runs >= 3; }, testing::Seconds(10));
   EXPECT_GE(runs, 3);
   worker.Stop();
   int after_stop = runs;

@@ -2,12 +2,17 @@
 
 #include <set>
 
+#include "support/map_environment.h"
+#include "support/memory_file_system.h"
 #include "util/environment.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
 
 namespace sas {
 namespace {
+
+using ::sas::testing::MapEnvironment;
+using ::sas::testing::MemoryFileSystem;
 
 TEST(EnvironmentTest, MapEnvironment) {
   MapEnvironment env({{"A", "1"}, {"EMPTY", ""}});

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/raw_http_client.h"
+#include "support/wait.h"
 
 namespace sas::web {
 namespace {
@@ -238,14 +239,9 @@ TEST_F(HttpServerTest, AtTheCapWithNoIdleConnectionNewOnesWait) {
   RawClient first(port_), second(port_);
   ASSERT_TRUE(first.Send("GET /pa"));
   ASSERT_TRUE(second.Send("GET /pa"));
-  ASSERT_TRUE([&] {
-    auto deadline = SteadyClock::now() + milliseconds(2'000);
-    while (server_->Stats().open_connections < 2) {
-      if (SteadyClock::now() > deadline) return false;
-      std::this_thread::yield();
-    }
-    return true;
-  }());
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return server_->Stats().open_connections >= 2; },
+                         testing::Seconds(2)));
   RawClient third(port_);  // the kernel queues it
   ASSERT_TRUE(third.Send(Get("/page")));
   // Served once the half-sent requests time out.

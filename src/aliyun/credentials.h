@@ -5,7 +5,7 @@
 
 #include "util/clock.h"
 
-namespace sas::credentials {
+namespace sas::aliyun {
 
 // One set of credentials to sign with. Never log or expose any field but
 // access_key_id.
@@ -41,29 +41,4 @@ class CredentialsProvider {
   virtual CredentialsResult Refresh() { return Get(); }
 };
 
-// Obtains credentials once, blocking (files, STS, the metadata service).
-// A RefreshingProvider caches what it fetches. Thread-compatible: one Fetch
-// at a time.
-class CredentialsFetcher {
- public:
-  virtual ~CredentialsFetcher() = default;
-  virtual CredentialsResult Fetch() = 0;
-  // The credential type that produced the latest credentials, for the
-  // `provider` label ("ram_role_arn", "ecs_ram_role", ...).
-  virtual std::string Type() const = 0;
-};
-
-// Long-lived (or externally managed STS) keys that never change.
-class StaticCredentialsProvider : public CredentialsProvider {
- public:
-  StaticCredentialsProvider(Credentials credentials, std::string type)
-      : credentials_(std::move(credentials)), type_(std::move(type)) {}
-  CredentialsResult Get() override { return {credentials_, "", ""}; }
-  std::string Type() const override { return type_; }
-
- private:
-  const Credentials credentials_;
-  const std::string type_;
-};
-
-}  // namespace sas::credentials
+}  // namespace sas::aliyun

@@ -1,4 +1,4 @@
-#include "integration/harness.h"
+#include "support/harness.h"
 
 #include <fcntl.h>
 #include <httplib.h>
@@ -274,15 +274,6 @@ bool WaitForSample(const Exporter& exporter, const std::string& prefix,
         return value && ok(*value);
       },
       timeout);
-}
-
-bool WaitUntil(const std::function<bool()>& condition, Seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
 }
 
 }  // namespace sas::testing

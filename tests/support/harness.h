@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-namespace sas::testing {
+#include "support/wait.h"
 
-using Seconds = std::chrono::duration<double>;
+namespace sas::testing {
 
 // A child process whose stdout and stderr are collected in the background.
 class Process {
@@ -123,9 +123,5 @@ std::optional<double> FindSample(const std::string& exposition,
 bool WaitForSample(const Exporter& exporter, const std::string& prefix,
                    const std::function<bool(double)>& ok,
                    Seconds timeout = Seconds(20));
-
-// Calls `condition` until it returns true or the timeout passes.
-bool WaitUntil(const std::function<bool()>& condition,
-               Seconds timeout = Seconds(20));
 
 }  // namespace sas::testing
