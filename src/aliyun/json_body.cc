@@ -60,4 +60,16 @@ std::optional<nlohmann::json> ParseJsonObject(std::string_view text,
   return document;
 }
 
+std::string JsonTypeName(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      return "integer";
+    case nlohmann::json::value_t::number_float:
+      return "non-integer number";
+    default:
+      return value.type_name();
+  }
+}
+
 }  // namespace sas::aliyun

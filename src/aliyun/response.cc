@@ -28,18 +28,6 @@ ApiError MakeError(std::string code, std::string message, int http_status) {
 
 bool Is2xx(int status) { return status >= 200 && status <= 299; }
 
-std::string TypeName(const json& value) {
-  switch (value.type()) {
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    case json::value_t::number_float:
-      return "non-integer number";
-    default:
-      return value.type_name();
-  }
-}
-
 std::string FieldError(std::string_view field, std::string_view what) {
   return "field " + std::string(field) + ": " + std::string(what);
 }
@@ -66,7 +54,7 @@ bool ReadInteger(const json& object, std::string_view field, int64_t min,
   } else if (value.is_number_integer()) {
     number = value.get<int64_t>();
   } else {
-    *why = FieldError(field, "expected an integer, got " + TypeName(value));
+    *why = FieldError(field, "expected an integer, got " + JsonTypeName(value));
     return false;
   }
   if (number < min || number > max) {
@@ -87,7 +75,7 @@ bool ReadRequiredString(const json& object, std::string_view field,
     return false;
   }
   if (!it->is_string()) {
-    *why = FieldError(field, "expected a string, got " + TypeName(*it));
+    *why = FieldError(field, "expected a string, got " + JsonTypeName(*it));
     return false;
   }
   *out = it->get<std::string>();
@@ -101,7 +89,7 @@ bool ReadOptionalString(const json& object, std::string_view field,
   auto it = object.find(field);
   if (it == object.end() || it->is_null()) return true;
   if (!it->is_string()) {
-    *why = FieldError(field, "expected a string, got " + TypeName(*it));
+    *why = FieldError(field, "expected a string, got " + JsonTypeName(*it));
     return false;
   }
   if (out != nullptr) *out = it->get<std::string>();

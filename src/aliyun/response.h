@@ -39,7 +39,8 @@ struct ApiError {
 
 // Longer x-acs-retry-after values are held here: no poll waits longer than
 // its interval (at most 24h) anyway.
-inline constexpr std::chrono::milliseconds kMaxRetryAfter{24 * 3'600'000};
+inline constexpr std::chrono::milliseconds kMaxRetryAfter{
+    std::chrono::hours(24)};
 
 // Responses larger than this are refused as bad_response.
 inline constexpr size_t kMaxResponseBytes = 1 << 20;

@@ -25,11 +25,11 @@ using Diagnostic = ::sas::Diagnostic;
 // The bounds of the [exporter] durations. Values outside are refused at
 // load time, so no duration the poller adds to a clock can overflow it.
 inline constexpr Millis kMinPollInterval{100};
-inline constexpr Millis kMaxPollInterval{24 * 3'600'000};  // 24h
+inline constexpr Millis kMaxPollInterval{std::chrono::hours(24)};
 // request_timeout and connect_timeout: longer than 0s, at most 10m.
 inline constexpr Millis kMaxTimeout{10 * 60'000};
 // finished_retention: 0s up to 8760h (a year).
-inline constexpr Millis kMaxFinishedRetention{int64_t{8760} * 3'600'000};
+inline constexpr Millis kMaxFinishedRetention{std::chrono::hours(8760)};
 
 // [exporter]: global behaviour. Defaults as documented.
 struct ExporterConfig {
@@ -40,7 +40,7 @@ struct ExporterConfig {
   Millis connect_timeout{5'000};   // > 0, <= kMaxTimeout
   int max_retries = 2;  // extra attempts for retryable failures; 0..10
   // How long a finished export stays exposed; 0..kMaxFinishedRetention.
-  Millis finished_retention{3'600'000};
+  Millis finished_retention{std::chrono::hours(1)};
   // Paths or glob patterns of JSON task files (file_sd style), re-read when
   // they change.
   std::vector<std::string> task_files;

@@ -57,7 +57,7 @@ constexpr std::string_view kDefaultRoleSessionName = "aliyun_sas_exporter";
 
 // STS DurationSeconds: 900 s up to the longest role session allowed.
 constexpr Millis kMinRoleDuration{15 * 60'000};
-constexpr Millis kMaxRoleDuration{12 * 3'600'000};
+constexpr Millis kMaxRoleDuration{std::chrono::hours(12)};
 
 // "type", then `keys`, then the access key spellings when inline_keys, then
 // the endpoint overrides: the keys a type accepts, in the order messages

@@ -51,9 +51,9 @@ struct RamRoleArnCredentials {
   // 2-64 of [A-Za-z0-9.@_-]; default ALIBABA_CLOUD_ROLE_SESSION_NAME or
   // "aliyun_sas_exporter".
   std::string role_session_name = "aliyun_sas_exporter";
-  Millis duration{3'600'000};  // DurationSeconds, 15m..12h
-  std::string policy;          // a JSON object; "" = none
-  std::string external_id;     // "" = none
+  Millis duration{std::chrono::hours(1)};  // DurationSeconds, 15m..12h
+  std::string policy;                      // a JSON object; "" = none
+  std::string external_id;                 // "" = none
 };
 
 // type = "ecs_ram_role": the ECS instance's role from the metadata service.
@@ -70,7 +70,7 @@ struct OidcRoleArnCredentials {
   std::string oidc_provider_arn;  // "...:oidc-provider/<name>"
   std::string oidc_token_file;    // re-read at every refresh
   std::string role_session_name = "aliyun_sas_exporter";  // as above
-  Millis duration{3'600'000};  // DurationSeconds, 15m..12h
+  Millis duration{std::chrono::hours(1)};  // DurationSeconds, 15m..12h
 };
 
 // type = "cli_profile": a profile of the Alibaba Cloud CLI's config.json.

@@ -15,6 +15,11 @@ using aliyun::CredentialsResult;
 
 namespace {
 
+// CLI configuration and credentials files larger than this are refused.
+constexpr size_t kMaxCredentialFileBytes = 1 << 20;
+// DurationSeconds when a profile names none, as the official libraries use.
+constexpr Millis kDefaultRoleSession{std::chrono::hours(1)};
+
 constexpr Millis kMetadataTimeout{1'000};
 constexpr int kMaxProfileChain = 8;
 // A CLI profile's expired_seconds: STS's longest role session.
@@ -309,7 +314,7 @@ class Builder {
     }
     Millis duration = profile->expired_seconds > 0
                           ? Millis(profile->expired_seconds * 1000)
-                          : Millis(3'600'000);
+                          : kDefaultRoleSession;
     if (mode == "AK" || mode == "StsToken") {
       Credentials keys{profile->access_key_id, profile->access_key_secret,
                        mode == "StsToken" ? profile->sts_token : "",
@@ -350,7 +355,7 @@ class Builder {
       const AccountCredentials& account, const std::string& configured_path,
       const std::string& configured_profile, std::string* error) {
     std::string path = CliConfigPath(configured_path);
-    FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
+    FileReadResult read = deps_.files.ReadFile(path, kMaxCredentialFileBytes);
     if (!read.ok) {
       *error = path + ": cannot read: " + read.error;
       return nullptr;
@@ -371,7 +376,7 @@ class Builder {
       const AccountCredentials& account, const std::string& configured_path,
       const std::string& configured_section, std::string* error) {
     std::string path = CredentialsFilePath(configured_path);
-    FileReadResult read = deps_.files.ReadFile(path, 1 << 20);
+    FileReadResult read = deps_.files.ReadFile(path, kMaxCredentialFileBytes);
     if (!read.ok) {
       *error = path + ": cannot read: " + read.error;
       return nullptr;
@@ -411,12 +416,12 @@ class Builder {
       fetcher =
           AssumeRole(account, StaticSource(account.name, keys),
                      value("role_arn"), SessionName(value("role_session_name")),
-                     Millis(3'600'000), value("policy"), "");
+                     kDefaultRoleSession, value("policy"), "");
     } else if (type == "oidc_role_arn") {
       fetcher =
           Oidc(account, value("role_arn"), value("oidc_provider_arn"),
                value("oidc_token_file"),
-               SessionName(value("role_session_name")), Millis(3'600'000));
+               SessionName(value("role_session_name")), kDefaultRoleSession);
     } else {
       *error = where + ": type \"" + type +
                "\" is not one of access_key, ecs_ram_role, ram_role_arn, "
@@ -457,7 +462,7 @@ class Builder {
     auto token = env.Get("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
     if (role && provider && token) {
       steps[1].fetcher = Oidc(account, *role, *provider, *token,
-                              SessionName(""), Millis(3'600'000));
+                              SessionName(""), kDefaultRoleSession);
     } else {
       steps[1].why =
           "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
@@ -466,7 +471,7 @@ class Builder {
 
     steps[2].type = "cli_profile";
     if (std::string path = CliConfigPath("");
-        deps_.files.ReadFile(path, 1 << 20).ok) {
+        deps_.files.ReadFile(path, kMaxCredentialFileBytes).ok) {
       steps[2].fetcher = CliProfileFetcher(account, "", "", &steps[2].why);
     } else {
       steps[2].why = path + " does not exist";
@@ -474,7 +479,7 @@ class Builder {
 
     steps[3].type = "credentials_file";
     if (std::string path = CredentialsFilePath("");
-        deps_.files.ReadFile(path, 1 << 20).ok) {
+        deps_.files.ReadFile(path, kMaxCredentialFileBytes).ok) {
       steps[3].fetcher = CredentialsFileFetcher(account, "", "", &steps[3].why);
     } else {
       steps[3].why = path + " does not exist";

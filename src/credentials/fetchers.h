@@ -29,9 +29,9 @@ struct StsOptions {
   aliyun::Endpoint endpoint{"https", "sts.aliyuncs.com", 443};
   std::string role_arn;  // acs:ram::<account id>:role/<name>
   std::string role_session_name = "aliyun_sas_exporter";
-  Millis duration{3'600'000};  // DurationSeconds
-  std::string policy;          // "" = none
-  std::string external_id;     // "" = none
+  Millis duration{std::chrono::hours(1)};  // DurationSeconds
+  std::string policy;                      // "" = none
+  std::string external_id;                 // "" = none
   std::string user_agent;
 };
 
@@ -49,7 +49,7 @@ struct OidcOptions {
   std::string oidc_provider_arn;
   std::string oidc_token_file;  // re-read at every fetch (RRSA rotates it)
   std::string role_session_name = "aliyun_sas_exporter";
-  Millis duration{3'600'000};
+  Millis duration{std::chrono::hours(1)};
   std::string user_agent;
 };
 

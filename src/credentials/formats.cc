@@ -12,6 +12,7 @@
 
 namespace sas::credentials {
 
+using aliyun::JsonTypeName;
 using aliyun::Credentials;
 using aliyun::CredentialsResult;
 
@@ -32,18 +33,6 @@ int LineOf(std::string_view text, size_t offset) {
 std::string Located(const std::string& path, int line,
                     std::string_view message) {
   return path + ":" + std::to_string(line) + ": " + std::string(message);
-}
-
-std::string TypeName(const json& value) {
-  switch (value.type()) {
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    case json::value_t::number_float:
-      return "non-integer number";
-    default:
-      return value.type_name();
-  }
 }
 
 std::string Quoted(std::string_view text) {
@@ -258,7 +247,7 @@ CredentialsResult ReadCredentialFields(const json& object,
     }
     if (!it->is_string()) {
       return Invalid(std::string(where) + ": " + std::string(name) +
-                     ": expected a string, got " + TypeName(*it));
+                     ": expected a string, got " + JsonTypeName(*it));
     }
     *out = it->get<std::string>();
     if (Trim(*out).empty()) {
@@ -316,15 +305,16 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
   CliPositions positions = LocateCliParts(text);
   if (!document.is_object()) {
     return fail(positions.root,
-                "expected a JSON object, got " + TypeName(document));
+                "expected a JSON object, got " + JsonTypeName(document));
   }
 
   CliConfig config;
   if (auto it = document.find("current");
       it != document.end() && !it->is_null()) {
     if (!it->is_string()) {
-      return fail(positions.root_keys["current"],
-                  "field \"current\": expected a string, got " + TypeName(*it));
+      return fail(
+          positions.root_keys["current"],
+          "field \"current\": expected a string, got " + JsonTypeName(*it));
     }
     config.current = it->get<std::string>();
   }
@@ -332,9 +322,9 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
   auto profiles = document.find("profiles");
   if (profiles != document.end() && !profiles->is_null()) {
     if (!profiles->is_array()) {
-      return fail(
-          positions.root_keys["profiles"],
-          "field \"profiles\": expected an array, got " + TypeName(*profiles));
+      return fail(positions.root_keys["profiles"],
+                  "field \"profiles\": expected an array, got " +
+                      JsonTypeName(*profiles));
     }
     for (size_t i = 0; i < profiles->size(); ++i) {
       const json& item = (*profiles)[i];
@@ -344,7 +334,7 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
       std::string label = "profiles[" + std::to_string(i) + "]";
       if (!item.is_object()) {
         return fail(where.start,
-                    label + ": expected an object, got " + TypeName(item));
+                    label + ": expected an object, got " + JsonTypeName(item));
       }
       auto field_offset = [&](std::string_view key) {
         auto it = where.keys.find(std::string(key));
@@ -357,7 +347,7 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
         if (!it->is_string()) {
           return fail(field_offset("name"),
                       label + ": field \"name\": expected a string, got " +
-                          TypeName(*it));
+                          JsonTypeName(*it));
         }
         profile.name = it->get<std::string>();
         label = "profile " + Quoted(profile.name);
@@ -368,7 +358,7 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
         if (!it->is_string()) {
           return fail(field_offset(field.key),
                       label + ": field " + Quoted(field.key) +
-                          ": expected a string, got " + TypeName(*it));
+                          ": expected a string, got " + JsonTypeName(*it));
         }
         profile.*field.member = it->get<std::string>();
       }
@@ -383,7 +373,7 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
         } else if (it->is_number_integer()) {
           if (it->get<int64_t>() < 0) problem = "must not be negative";
         } else {
-          problem = "expected an integer, got " + TypeName(*it);
+          problem = "expected an integer, got " + JsonTypeName(*it);
         }
         if (!problem.empty()) {
           return fail(field_offset("expired_seconds"),

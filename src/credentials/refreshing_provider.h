@@ -64,8 +64,6 @@ class RefreshingProvider : public aliyun::CredentialsProvider {
   // time of the next fetch due (far future for long-lived keys).
   WallTime RefreshIfDue();
 
-  const std::string& account() const { return account_; }
-
  private:
   // Requires fetch_mutex_ held.
   aliyun::CredentialsResult FetchAndStore();

@@ -29,10 +29,10 @@ constexpr std::string_view kAccessKeys[] = {"principal", "rd_account_ids",
                                             "allow_sas"};
 
 constexpr Millis kMinRoleDuration{15 * 60'000};
-constexpr Millis kMaxRoleDuration{12 * 3'600'000};
+constexpr Millis kMaxRoleDuration{std::chrono::hours(12)};
 // Longer waits would only stall tests, and the server's timed waits must not
 // overflow the steady clock.
-constexpr Millis kMaxRetryAfter{24 * 3'600'000};
+constexpr Millis kMaxRetryAfter{std::chrono::hours(24)};
 constexpr Millis kMaxLatency{10 * 60'000};
 
 constexpr std::string_view kExportKeys[] = {"id",
@@ -109,7 +109,7 @@ class Parser {
 
  private:
   // Issued lifetimes are capped at a day, like any sensible STS.
-  static constexpr Millis kMaxLifetime{24 * 3'600'000};
+  static constexpr Millis kMaxLifetime{std::chrono::hours(24)};
 
   static TomlField Get(const toml::table& table, std::string_view key) {
     return TomlReader::Get(table, "", key);

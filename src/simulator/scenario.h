@@ -55,7 +55,7 @@ struct RoleSpec {
   RamArn parsed;  // account id and name of `arn`
   // `max_duration`: the longest DurationSeconds allowed; 15m..12h, whole
   // seconds; default 1h.
-  Millis max_duration{3'600'000};
+  Millis max_duration{std::chrono::hours(1)};
   // `trusted_principals`: who may AssumeRole it: long-lived AccessKeyIds and
   // role ARNs (of scenario roles; callers holding credentials issued for
   // that role). Default none.
@@ -75,8 +75,9 @@ struct MetadataSpec {
   // `role_arn`: required, a scenario role: the principal of the issued
   // credentials (for [[access]] and trust checks).
   std::string role_arn;
-  Millis credential_lifetime{6 * 3'600'000};  // `credential_lifetime`: >= 1s
-  bool require_token = false;                 // `require_token`: IMDSv2 only
+  Millis credential_lifetime{
+      std::chrono::hours(6)};  // `credential_lifetime`: >= 1s
+  bool require_token = false;  // `require_token`: IMDSv2 only
 };
 
 // One `[[access]]`: what a principal may do on Security Center.

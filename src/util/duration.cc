@@ -6,6 +6,12 @@
 #include <cstdio>
 
 namespace sas {
+namespace {
+
+constexpr int64_t kMillisPerMinute = 60'000;
+constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
+
+}  // namespace
 
 std::optional<Millis> ParseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -36,10 +42,10 @@ std::optional<Millis> ParseDuration(std::string_view text) {
       unit_ms = 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'm') {
-      unit_ms = 60'000;
+      unit_ms = kMillisPerMinute;
       ++i;
     } else if (i < text.size() && text[i] == 'h') {
-      unit_ms = 3'600'000;
+      unit_ms = kMillisPerHour;
       ++i;
     } else {
       return std::nullopt;
@@ -56,10 +62,10 @@ std::string FormatDuration(Millis d) {
   if (ms == 0) return "0s";
   std::string out;
   if (ms < 1000) return std::to_string(ms) + "ms";
-  int64_t hours = ms / 3'600'000;
-  ms %= 3'600'000;
-  int64_t minutes = ms / 60'000;
-  ms %= 60'000;
+  int64_t hours = ms / kMillisPerHour;
+  ms %= kMillisPerHour;
+  int64_t minutes = ms / kMillisPerMinute;
+  ms %= kMillisPerMinute;
   if (hours) out += std::to_string(hours) + "h";
   if (minutes) out += std::to_string(minutes) + "m";
   if (ms) {
