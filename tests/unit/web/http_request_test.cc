@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <random>
+
 namespace sas::web {
 namespace {
 
@@ -254,6 +256,51 @@ TEST(RequestParser, AsksForContinueWhenTheClientExpectsIt) {
   input = "ok";
   ASSERT_EQ(parser.Parse(&input), Result::kComplete);
   EXPECT_EQ(parser.request().body, "ok");
+}
+
+TEST(RequestParser, MutatedRequestsInRandomPiecesStayWithinTheLimits) {
+  // Valid requests with random bytes flipped, fed in random pieces: every
+  // outcome is an answer or a refusal, and the unconsumed input never
+  // exceeds one head plus one piece.
+  const std::vector<std::string> seeds = {
+      "GET /metrics HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n",
+      "POST /api/v1/tasks HTTP/1.1\r\nContent-Length: 11\r\n\r\n{\"a\": 1}  ",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello"
+      "\r\n0\r\nT: 1\r\n\r\n",
+      "POST / HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: " +
+          std::to_string(Gzip("payload").size()) + "\r\n\r\n" +
+          Gzip("payload")};
+  std::mt19937 random(20261202);
+  HttpLimits limits;
+  int completed = 0, refused = 0;
+  for (int round = 0; round < 20'000; ++round) {
+    std::string text = seeds[round % seeds.size()];
+    int flips = static_cast<int>(random() % 4);
+    for (int i = 0; i < flips; ++i) {
+      text[random() % text.size()] = static_cast<char>(random() % 256);
+    }
+    RequestParser parser(limits);
+    std::string input;
+    RequestParser::Result result = RequestParser::Result::kIncomplete;
+    size_t at = 0;
+    while (at < text.size() && result == RequestParser::Result::kIncomplete) {
+      size_t piece = 1 + random() % 16;
+      input += text.substr(at, piece);
+      at += piece;
+      result = parser.Parse(&input);
+      ASSERT_LE(input.size(), limits.max_header_bytes + 16);
+    }
+    if (result == RequestParser::Result::kComplete) {
+      ++completed;
+      EXPECT_LE(parser.request().body.size(), limits.max_body_bytes);
+    } else if (result == RequestParser::Result::kError) {
+      ++refused;
+      EXPECT_GE(parser.error().status, 400);
+      EXPECT_FALSE(parser.error().message.empty());
+    }
+  }
+  EXPECT_GT(completed, 0);
+  EXPECT_GT(refused, 0);
 }
 
 TEST(HttpRequest, AcceptsGzipHonoursQValues) {
