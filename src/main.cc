@@ -18,6 +18,15 @@
 
 namespace {
 
+// The platform in Go's spelling, as Prometheus programs print it.
+#if defined(__x86_64__)
+constexpr const char* kArch = "amd64";
+#elif defined(__aarch64__)
+constexpr const char* kArch = "arm64";
+#else
+constexpr const char* kArch = "unknown";
+#endif
+
 constexpr const char* kDescription =
     "Prometheus exporter for Alibaba Cloud Security Center export tasks: "
     "polls DescribeExportInfo in the background and serves the results on "
@@ -134,7 +143,11 @@ int main(int argc, char** argv) {
   }
   if (flags.version) {
     std::cout << "aliyun_sas_exporter, version " << sas::kVersion
-              << " (revision: " << sas::kRevision << ")\n";
+              << " (branch: " << sas::kBranch
+              << ", revision: " << sas::kRevision << ")\n"
+              << "  build date:       " << sas::kBuildDate << "\n"
+              << "  compiler:         " << sas::kCompiler << "\n"
+              << "  platform:         linux/" << kArch << "\n";
     return 0;
   }
   auto level = sas::log::ParseLevel(flags.log_level);

@@ -12,13 +12,20 @@ namespace sas::metrics {
 
 void AppendBuildInfo(std::string& out) {
   AppendHeader(out, "aliyun_sas_exporter_build_info",
-               "A metric with a constant '1' value labeled by version and "
-               "revision of aliyun_sas_exporter.",
+               "A metric with a constant '1' value labeled by version, "
+               "revision, branch, build date and compiler from which "
+               "aliyun_sas_exporter was built.",
                "gauge");
   out += "aliyun_sas_exporter_build_info{version=\"";
   AppendLabelValue(out, kVersion);
   out += "\",revision=\"";
   AppendLabelValue(out, kRevision);
+  out += "\",branch=\"";
+  AppendLabelValue(out, kBranch);
+  out += "\",build_date=\"";
+  AppendLabelValue(out, kBuildDate);
+  out += "\",compiler=\"";
+  AppendLabelValue(out, kCompiler);
   out += "\"} 1\n";
 }
 

@@ -28,7 +28,8 @@ class Exposition {
   const poll::TaskStore& store_;
 };
 
-// aliyun_sas_exporter_build_info{version, revision} 1.
+// aliyun_sas_exporter_build_info{version, revision, branch, build_date,
+// compiler} 1.
 void AppendBuildInfo(std::string& out);
 
 }  // namespace sas::metrics

@@ -479,6 +479,9 @@ TEST(ExporterCommandLine, VersionHelpAndBadFlags) {
   Process version({ExporterBinary(), "--version"});
   EXPECT_EQ(version.Wait(), 0);
   EXPECT_THAT(version.output(), HasSubstr("aliyun_sas_exporter, version "));
+  EXPECT_THAT(version.output(), HasSubstr("branch: "));
+  EXPECT_THAT(version.output(), HasSubstr("build date:"));
+  EXPECT_THAT(version.output(), HasSubstr("compiler:"));
   Process help({ExporterBinary(), "--help"});
   EXPECT_EQ(help.Wait(), 0);
   EXPECT_THAT(help.output(), HasSubstr("--web.listen-address"));

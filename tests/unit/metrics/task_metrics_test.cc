@@ -100,6 +100,10 @@ TEST(Exposition, BuildInfoNamesVersionAndRevision) {
   AppendBuildInfo(out);
   EXPECT_NE(out.find("aliyun_sas_exporter_build_info{version=\""),
             std::string::npos);
+  for (const char* label :
+       {"revision=\"", "branch=\"", "build_date=\"", "compiler=\""}) {
+    EXPECT_NE(out.find(label), std::string::npos) << label;
+  }
   EXPECT_NE(out.find("\",revision=\""), std::string::npos);
 }
 
