@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `cmake --install` into a scratch root puts every file where the systemd
+# unit and README say it is.
+#   check_install.sh BUILD_DIR
+set -euo pipefail
+build=$1
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+DESTDIR=$root cmake --install "$build" --prefix /usr > /dev/null
+missing=0
+for file in \
+    usr/bin/aliyun_sas_exporter \
+    usr/share/aliyun_sas_exporter/prometheus/alerts.yml \
+    usr/share/aliyun_sas_exporter/dashboards/aliyun-sas-exports.json \
+    usr/lib/systemd/system/aliyun_sas_exporter.service \
+    usr/share/doc/aliyun_sas_exporter/LICENSE; do
+  if [[ ! -f $root/$file ]]; then
+    echo "not installed: /$file" >&2
+    missing=1
+  fi
+done
+# The example configuration goes under the configured sysconfdir.
+if [[ -z $(find "$root" -path '*/aliyun_sas_exporter/aliyun_sas_exporter.toml') ]]; then
+  echo "not installed: aliyun_sas_exporter.toml" >&2
+  missing=1
+fi
+"$root/usr/bin/aliyun_sas_exporter" --version > /dev/null
+exit $missing
