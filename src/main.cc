@@ -120,11 +120,13 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   return std::nullopt;
 }
 
-// Blocks SIGINT and SIGTERM in every thread so that main can wait for them.
+// Blocks SIGINT, SIGTERM and SIGHUP in every thread so that main can wait
+// for them.
 sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
@@ -206,7 +208,14 @@ int main(int argc, char** argv) {
                  {{"version", sas::kVersion}, {"config", flags.config_file}});
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    // A reload must never stop a monitor: until the configuration can be
+    // re-read in place, say so and keep running.
+    sas::log::Warn(
+        "SIGHUP: reloading the configuration is not supported yet; restart "
+        "the exporter to apply changes");
+  }
   sas::log::Info("Stopping",
                  {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
   app->Stop();

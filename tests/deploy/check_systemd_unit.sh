@@ -20,7 +20,7 @@ for flag in $(grep -o -- '--[a-z][a-z.-]*' "$unit" | sort -u); do
     exit 1
   fi
 done
-for key in ExecReload StateDirectory ProtectSystem NoNewPrivileges; do
+for key in StateDirectory ProtectSystem NoNewPrivileges; do
   grep -q "^$key=" "$unit" || { echo "$unit: no $key=" >&2; exit 1; }
 done
 echo "$unit: OK"

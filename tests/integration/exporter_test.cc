@@ -296,6 +296,17 @@ TEST(Exporter, UnknownExportIdIsReportedByCode) {
               HasSubstr("code=\"InvalidExportId.NotFound\""));
 }
 
+TEST(Exporter, SighupDoesNotStopTheExporter) {
+  Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n");
+  Exporter exporter(Config(sim, Task(1)));
+  ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }));
+  exporter.process().Signal(SIGHUP);
+  ASSERT_TRUE(exporter.process().WaitForOutput("SIGHUP"));
+  EXPECT_EQ(exporter.Get("/-/healthy").first, 200);
+  exporter.process().Signal(SIGTERM);
+  EXPECT_EQ(exporter.process().Wait(), 0);
+}
+
 TEST(Exporter, WrongSecretIsSignatureErrorWithoutLeakingAnything) {
   Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n");
   Exporter exporter(Config(sim, Task(1), "", "", "WRONG-SECRET-VALUE"));
