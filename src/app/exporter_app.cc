@@ -2,6 +2,7 @@
 
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -73,6 +74,8 @@ struct ExporterApp::Impl {
   const std::string telemetry_path;
   std::string state_file;
   std::unique_ptr<PeriodicWorker> saver;
+  // Latched by the readiness handler.
+  std::atomic<bool> ready{false};
 
   void SaveState();
   web::WebServer web;
@@ -96,7 +99,14 @@ void ExporterApp::Impl::SaveState() {
 web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api) {
   web::WebHandlers handlers;
   handlers.metrics = [this] { return exposition.Render(); };
-  handlers.ready = [this] { return store.AllPolledOnce(); };
+  // Ready once the tasks known at start have all been polled, and from then
+  // on: a registration later must not make a readiness probe flap.
+  handlers.ready = [this] {
+    if (ready.load(std::memory_order_relaxed)) return true;
+    if (!store.AllPolledOnce()) return false;
+    ready.store(true, std::memory_order_relaxed);
+    return true;
+  };
   handlers.status_page = [this] {
     return web::RenderStatusPage(store.Snapshot(), seams.clock.Now(),
                                  telemetry_path);

@@ -190,6 +190,26 @@ TEST(Discovery, EveryAcknowledgedChangeSurvivesSigkill) {
               ::testing::Not(HasSubstr("set aside")));
 }
 
+TEST(Discovery, ReadinessStaysUpWhenATaskIsRegistered) {
+  // Export 2 answers only after 3 s, so the registered task is certainly
+  // not polled yet when readiness is asked.
+  Simulator sim(
+      "[[export]]\nid = 1\nduration = \"1h\"\n[[export]]\nid = 2\n"
+      "duration = \"1h\"\nlatency = \"3s\"\n");
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/tasks");
+  Exporter exporter(
+      Config(sim, dir.path() + "/tasks") +
+          "\n[[task]]\naccount = \"sim\"\nexport_id = 1\n",
+      {}, {"--web.enable-task-api", "--storage.path", dir.path() + "/data"});
+  ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }));
+  Api api(exporter.port());
+  auto created = api.Post(R"({"account": "sim", "export_id": 2})");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201);
+  EXPECT_EQ(exporter.Get("/-/ready").first, 200);
+}
+
 TEST(Discovery, TaskApiIsOffByDefault) {
   Simulator sim("[[export]]\nid = 1\n");
   TempDir dir;
