@@ -116,13 +116,18 @@ using CredentialsConfig =
 // The kType of the alternative credentials holds ("access_key", ...).
 std::string_view CredentialsTypeName(const CredentialsConfig& credentials);
 
-// sts_endpoint and metadata_endpoint of [account.credentials], which every
-// type accepts: overrides of the STS and metadata service endpoints (tests
-// point them at the simulator; http:// allowed). nullopt = from the region
-// and the network.
+// sts_endpoint, metadata_endpoint and sts_region of [account.credentials],
+// which every type accepts: overrides of the STS and metadata service endpoints
+// (tests point them at the simulator; http:// allowed). nullopt = from the
+// region and the network.
 struct CredentialEndpoints {
   std::optional<aliyun::Endpoint> sts;
   std::optional<aliyun::Endpoint> metadata;
+  // sts_region: the region of the STS endpoint ("sts.<region>.aliyuncs.com",
+  // as the official libraries' stsRegionId); "" = a CLI profile's
+  // sts_region, else ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com. Not
+  // together with sts_endpoint.
+  std::string sts_region;
 };
 
 // Reads the [account.credentials] tables of one configuration through
