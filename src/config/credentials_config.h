@@ -26,7 +26,8 @@ struct TomlField;
 
 namespace sas::config {
 
-// [[account]] network: which endpoints of Security Center and STS are used.
+// [[account]] network: which endpoint of Security Center is used (STS's is
+// chosen by sts_region and the environment; see credentials::ProviderSet).
 enum class Network {
   kPublic,  // "public" (default): the Internet endpoints
   kVpc,     // "vpc": the VPC endpoints
@@ -117,9 +118,9 @@ using CredentialsConfig =
 std::string_view CredentialsTypeName(const CredentialsConfig& credentials);
 
 // sts_endpoint, metadata_endpoint and sts_region of [account.credentials],
-// which every type accepts: overrides of the STS and metadata service endpoints
-// (tests point them at the simulator; http:// allowed). nullopt = from the
-// region and the network.
+// which every type accepts: overrides of the STS and metadata service
+// endpoints (tests point them at the simulator; http:// allowed). nullopt =
+// the official libraries' defaults (see credentials::ProviderSet::Build).
 struct CredentialEndpoints {
   std::optional<aliyun::Endpoint> sts;
   std::optional<aliyun::Endpoint> metadata;
