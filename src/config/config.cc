@@ -289,6 +289,12 @@ void Loader::LoadEndpoint(const toml::table& table, const std::string& path,
     account.endpoint.host = aliyun::SasHostForRegion(
         account.region, account.network == Network::kVpc);
     account.endpoint.port = 443;
+    if (account.endpoint.host.empty()) {
+      reader_.Error(reader_.At(*region_field.node),
+                    region_field.path + ": region " + Quoted(account.region) +
+                        " has no Security Center VPC endpoint; set network = "
+                        "\"public\", or set endpoint to the host to use");
+    }
   }
 }
 

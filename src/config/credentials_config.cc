@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "aliyun/endpoints.h"
 #include "config/secret_source.h"
 #include "util/environment.h"
 #include "util/file_system.h"
@@ -78,7 +79,8 @@ std::vector<std::string_view> AllowedKeys(
     }();
     allowed.insert(allowed.end(), spellings.begin(), spellings.end());
   }
-  allowed.insert(allowed.end(), {"sts_endpoint", "metadata_endpoint"});
+  allowed.insert(allowed.end(),
+                 {"sts_endpoint", "sts_region", "metadata_endpoint"});
   return allowed;
 }
 
@@ -599,6 +601,22 @@ CredentialsLoader::Loaded CredentialsLoader::Load(
   loaded.endpoints.sts = table_loader.LoadEndpointOverride("sts_endpoint");
   loaded.endpoints.metadata =
       table_loader.LoadEndpointOverride("metadata_endpoint");
+  TomlField sts_region = TomlReader::Get(*table, field.path, "sts_region");
+  if (auto region = reader_.NonEmptyString(
+          sts_region, "remove the key to use sts.aliyuncs.com")) {
+    if (!aliyun::IsValidRegionId(*region)) {
+      reader_.Error(reader_.At(*sts_region.node),
+                    sts_region.path + ": invalid region id " + Quoted(*region) +
+                        "; expected a region id such as \"cn-hangzhou\"");
+    } else if (const toml::node* endpoint = table->get("sts_endpoint")) {
+      reader_.Error(reader_.At(*sts_region.node),
+                    sts_region.path + ": conflicts with sts_endpoint at line " +
+                        std::to_string(endpoint->source().begin.line) +
+                        "; set only one of them");
+    } else {
+      loaded.endpoints.sts_region = std::move(*region);
+    }
+  }
   return loaded;
 }
 

@@ -26,7 +26,8 @@ struct TomlField;
 
 namespace sas::config {
 
-// [[account]] network: which endpoints of Security Center and STS are used.
+// [[account]] network: which endpoint of Security Center is used (STS's is
+// chosen by sts_region and the environment; see credentials::ProviderSet).
 enum class Network {
   kPublic,  // "public" (default): the Internet endpoints
   kVpc,     // "vpc": the VPC endpoints
@@ -116,13 +117,18 @@ using CredentialsConfig =
 // The kType of the alternative credentials holds ("access_key", ...).
 std::string_view CredentialsTypeName(const CredentialsConfig& credentials);
 
-// sts_endpoint and metadata_endpoint of [account.credentials], which every
-// type accepts: overrides of the STS and metadata service endpoints (tests
-// point them at the simulator; http:// allowed). nullopt = from the region
-// and the network.
+// sts_endpoint, metadata_endpoint and sts_region of [account.credentials],
+// which every type accepts: overrides of the STS and metadata service
+// endpoints (tests point them at the simulator; http:// allowed). nullopt =
+// the official libraries' defaults (see credentials::ProviderSet::Build).
 struct CredentialEndpoints {
   std::optional<aliyun::Endpoint> sts;
   std::optional<aliyun::Endpoint> metadata;
+  // sts_region: the region of the STS endpoint ("sts.<region>.aliyuncs.com",
+  // as the official libraries' stsRegionId); "" = a CLI profile's
+  // sts_region, else ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com. Not
+  // together with sts_endpoint.
+  std::string sts_region;
 };
 
 // Reads the [account.credentials] tables of one configuration through

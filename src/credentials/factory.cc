@@ -109,6 +109,33 @@ bool IsTrue(const std::optional<std::string>& value) {
   return value && ToLower(*value) == "true";
 }
 
+// The CLI profile modes, as aliyun-cli's config/profile.go spells them.
+constexpr std::string_view kCliModes[] = {"AK",         "StsToken",
+                                          "RamRoleArn", "EcsRamRole",
+                                          "OIDC",       "ChainableRamRoleArn",
+                                          "External",   "CredentialsURI",
+                                          "CloudSSO",   "OAuth"};
+
+// The canonical spelling of a mode written in any case ("ak" -> "AK"), or
+// the mode as written when it is none of kCliModes.
+std::string CanonicalMode(const std::string& mode) {
+  for (std::string_view known : kCliModes) {
+    if (ToLower(known) == ToLower(mode)) return std::string(known);
+  }
+  return mode;
+}
+
+// What a role assumption needs besides its source and its account.
+struct RoleSpec {
+  std::string role_arn;
+  std::string session;  // "" = ALIBABA_CLOUD_ROLE_SESSION_NAME or default
+  Millis duration = kDefaultRoleSession;
+  std::string policy;       // "" = none
+  std::string external_id;  // AssumeRole only; "" = none
+  std::string sts_region;   // a CLI profile's; "" = none
+  bool enable_vpc = false;  // a CLI profile's
+};
+
 }  // namespace
 
 // Builds a ProviderSet; see ProviderSet::Build.
@@ -161,14 +188,16 @@ class Builder {
     return *set_.transports_.back();
   }
 
-  // The STS endpoint: the configured override, else ALIBABA_CLOUD_STS_REGION
-  // and ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, else the account's region and
-  // network.
-  aliyun::Endpoint StsEndpoint(const AccountCredentials& account) const {
+  // The STS endpoint; see ProviderSet::Build.
+  aliyun::Endpoint StsEndpoint(const AccountCredentials& account,
+                               const RoleSpec& role) const {
     if (account.endpoints.sts) return *account.endpoints.sts;
-    std::string region =
-        deps_.env.Get("ALIBABA_CLOUD_STS_REGION").value_or(account.region);
-    bool vpc = account.network == config::Network::kVpc ||
+    std::string region = account.endpoints.sts_region;
+    if (region.empty()) region = role.sts_region;
+    if (region.empty()) {
+      region = deps_.env.Get("ALIBABA_CLOUD_STS_REGION").value_or("");
+    }
+    bool vpc = role.enable_vpc ||
                IsTrue(deps_.env.Get("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"));
     return aliyun::Endpoint{"https", aliyun::StsHostForRegion(region, vpc),
                             443};
@@ -207,50 +236,50 @@ class Builder {
   // The options every role assumption shares (StsOptions, OidcOptions).
   template <typename Options>
   Options RoleOptions(const AccountCredentials& account,
-                      const std::string& role_arn, const std::string& session,
-                      Millis duration) const {
+                      const RoleSpec& role) const {
     Options options;
-    options.endpoint = StsEndpoint(account);
-    options.role_arn = role_arn;
-    options.role_session_name = session;
-    options.duration = duration;
+    options.endpoint = StsEndpoint(account, role);
+    options.role_arn = role.role_arn;
+    options.role_session_name = SessionName(role.session);
+    options.duration = role.duration;
+    options.policy = role.policy;
     options.user_agent = deps_.user_agent;
     return options;
   }
 
   std::unique_ptr<CredentialsFetcher> AssumeRole(
       const AccountCredentials& account, CredentialsProvider& source,
-      const std::string& role_arn, const std::string& session, Millis duration,
-      const std::string& policy, const std::string& external_id) {
-    auto options =
-        RoleOptions<StsOptions>(account, role_arn, session, duration);
-    options.policy = policy;
-    options.external_id = external_id;
+      const RoleSpec& role) {
+    auto options = RoleOptions<StsOptions>(account, role);
+    options.external_id = role.external_id;
     return MakeAssumeRoleFetcher(options, source, StsTransport(), deps_.clock,
                                  deps_.nonces);
   }
 
   std::unique_ptr<CredentialsFetcher> Oidc(const AccountCredentials& account,
-                                           const std::string& role_arn,
+                                           const RoleSpec& role,
                                            const std::string& provider_arn,
-                                           const std::string& token_file,
-                                           const std::string& session,
-                                           Millis duration) {
-    auto options =
-        RoleOptions<OidcOptions>(account, role_arn, session, duration);
+                                           const std::string& token_file) {
+    auto options = RoleOptions<OidcOptions>(account, role);
     options.oidc_provider_arn = provider_arn;
     options.oidc_token_file = token_file;
     return MakeOidcFetcher(options, deps_.files, StsTransport(), deps_.clock,
                            deps_.nonces);
   }
 
+  // An ECS RAM role source; the environment fills in what the source
+  // leaves open (see ProviderSet::Build).
   std::unique_ptr<CredentialsFetcher> EcsRole(const AccountCredentials& account,
                                               const std::string& role_name,
                                               bool v1_disabled) {
     EcsMetadataOptions options;
     options.endpoint = MetadataEndpoint(account);
-    options.role_name = role_name;
-    options.imds_v1_disabled = v1_disabled;
+    options.role_name =
+        role_name.empty()
+            ? deps_.env.Get("ALIBABA_CLOUD_ECS_METADATA").value_or("")
+            : role_name;
+    options.imds_v1_disabled =
+        v1_disabled || IsTrue(deps_.env.Get("ALIBABA_CLOUD_IMDSV1_DISABLED"));
     return MakeEcsRamRoleFetcher(
         options, NewTransport(kMetadataTimeout, kMetadataTimeout));
   }
@@ -301,7 +330,7 @@ class Builder {
     }
     const std::string where = path + ":" + std::to_string(profile->line) +
                               ": profile \"" + name + "\"";
-    const std::string& mode = profile->mode;
+    const std::string mode = CanonicalMode(profile->mode);
     // The role modes' session length (DurationSeconds); default 1h.
     bool role_mode =
         mode == "RamRoleArn" || mode == "OIDC" || mode == "ChainableRamRoleArn";
@@ -312,9 +341,15 @@ class Builder {
                std::to_string(profile->expired_seconds);
       return nullptr;
     }
-    Millis duration = profile->expired_seconds > 0
-                          ? Millis(profile->expired_seconds * 1000)
-                          : kDefaultRoleSession;
+    RoleSpec role;
+    role.role_arn = profile->ram_role_arn;
+    role.session = profile->ram_session_name;
+    if (profile->expired_seconds > 0) {
+      role.duration = Millis(profile->expired_seconds * 1000);
+    }
+    role.policy = profile->policy;
+    role.sts_region = profile->sts_region;
+    role.enable_vpc = profile->enable_vpc;
     if (mode == "AK" || mode == "StsToken") {
       Credentials keys{profile->access_key_id, profile->access_key_secret,
                        mode == "StsToken" ? profile->sts_token : "",
@@ -324,30 +359,68 @@ class Builder {
     if (mode == "RamRoleArn") {
       Credentials keys{profile->access_key_id, profile->access_key_secret,
                        profile->sts_token, std::nullopt};
-      return AssumeRole(
-          account, StaticSource(account.name, keys), profile->ram_role_arn,
-          SessionName(profile->ram_session_name), duration, "", "");
+      role.external_id = profile->external_id;
+      return AssumeRole(account, StaticSource(account.name, keys), role);
     }
     if (mode == "EcsRamRole") {
       return EcsRole(account, profile->ram_role_name, false);
     }
     if (mode == "OIDC") {
-      return Oidc(account, profile->ram_role_arn, profile->oidc_provider_arn,
-                  profile->oidc_token_file,
-                  SessionName(profile->ram_session_name), duration);
+      return Oidc(account, role, profile->oidc_provider_arn,
+                  profile->oidc_token_file);
     }
     if (mode == "ChainableRamRoleArn") {
       auto source = FromCliProfile(account, cli, path, profile->source_profile,
                                    depth + 1, error);
       if (!source) return nullptr;
+      role.external_id = profile->external_id;
       return AssumeRole(account, Intermediate(account.name, std::move(source)),
-                        profile->ram_role_arn,
-                        SessionName(profile->ram_session_name), duration, "",
-                        "");
+                        role);
     }
-    *error = where + ": mode \"" + mode +
+    if (mode == "External" || mode == "CredentialsURI") {
+      if (std::optional<std::string> disabled =
+              deps_.env.Get("ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS");
+          disabled && (*disabled == "1" || ToLower(*disabled) == "true")) {
+        *error = where + ": mode " + mode +
+                 " is disabled by ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS";
+        return nullptr;
+      }
+    }
+    if (mode == "External") {
+      ExternalOptions options;
+      std::string why;
+      if (!SplitCommandLine(profile->process_command, &options.argv, &why)) {
+        *error = where + ": field \"process_command\": " + why;
+        return nullptr;
+      }
+      return MakeExternalFetcher(std::move(options), *set_.processes_);
+    }
+    if (mode == "CredentialsURI") {
+      std::string uri = profile->credentials_uri;
+      if (uri.empty()) {
+        uri = deps_.env.Get("ALIBABA_CLOUD_CREDENTIALS_URI").value_or("");
+      }
+      if (uri.empty()) {
+        *error = where +
+                 ": mode CredentialsURI needs credentials_uri (or "
+                 "ALIBABA_CLOUD_CREDENTIALS_URI)";
+        return nullptr;
+      }
+      return Uri(uri);
+    }
+    if (mode == "CloudSSO" || mode == "OAuth") {
+      *error = where + ": mode " + mode +
+               " is not supported: it needs an interactive sign-in "
+               "(aliyun configure) and writes refreshed tokens back to the "
+               "CLI's file; use a profile in mode External whose "
+               "process_command prints credentials, or RamRoleArn, OIDC or "
+               "EcsRamRole, or another [account.credentials] type";
+      return nullptr;
+    }
+    *error = where + ": mode \"" + profile->mode +
              "\" is not supported (AK, StsToken, RamRoleArn, EcsRamRole, "
-             "OIDC, ChainableRamRoleArn)";
+             "OIDC, ChainableRamRoleArn, External, CredentialsURI; in any "
+             "case)";
     return nullptr;
   }
 
@@ -413,15 +486,43 @@ class Builder {
     } else if (type == "ram_role_arn") {
       Credentials keys{value("access_key_id"), value("access_key_secret"), "",
                        std::nullopt};
-      fetcher =
-          AssumeRole(account, StaticSource(account.name, keys),
-                     value("role_arn"), SessionName(value("role_session_name")),
-                     kDefaultRoleSession, value("policy"), "");
+      RoleSpec role;
+      role.role_arn = value("role_arn");
+      role.session = value("role_session_name");
+      role.policy = value("policy");
+      fetcher = AssumeRole(account, StaticSource(account.name, keys), role);
     } else if (type == "oidc_role_arn") {
-      fetcher =
-          Oidc(account, value("role_arn"), value("oidc_provider_arn"),
-               value("oidc_token_file"),
-               SessionName(value("role_session_name")), kDefaultRoleSession);
+      // As credentials-python (alibabacloud_credentials/provider/
+      // profile.py): the token file is oidc_token_file_path, and empty
+      // values fall back to the OIDC environment variables.
+      if (section->values.contains("oidc_token_file") &&
+          !section->values.contains("oidc_token_file_path")) {
+        *error = path + ":" +
+                 std::to_string(section->lines.at("oidc_token_file")) + ": [" +
+                 name + "]: the OIDC token file's key is oidc_token_file_path";
+        return nullptr;
+      }
+      auto or_env = [&](const char* key, const char* variable) {
+        std::string v = value(key);
+        return v.empty() ? deps_.env.Get(variable).value_or("") : v;
+      };
+      RoleSpec role;
+      role.role_arn = or_env("role_arn", "ALIBABA_CLOUD_ROLE_ARN");
+      role.session = value("role_session_name");
+      role.policy = value("policy");
+      std::string provider_arn =
+          or_env("oidc_provider_arn", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN");
+      std::string token_file =
+          or_env("oidc_token_file_path", "ALIBABA_CLOUD_OIDC_TOKEN_FILE");
+      if (role.role_arn.empty() || provider_arn.empty() || token_file.empty()) {
+        *error = where +
+                 ": oidc_role_arn needs role_arn, oidc_provider_arn and "
+                 "oidc_token_file_path (or ALIBABA_CLOUD_ROLE_ARN, "
+                 "ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
+                 "ALIBABA_CLOUD_OIDC_TOKEN_FILE)";
+        return nullptr;
+      }
+      fetcher = Oidc(account, role, provider_arn, token_file);
     } else {
       *error = where + ": type \"" + type +
                "\" is not one of access_key, ecs_ram_role, ram_role_arn, "
@@ -461,8 +562,9 @@ class Builder {
     auto provider = env.Get("ALIBABA_CLOUD_OIDC_PROVIDER_ARN");
     auto token = env.Get("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
     if (role && provider && token) {
-      steps[1].fetcher = Oidc(account, *role, *provider, *token,
-                              SessionName(""), kDefaultRoleSession);
+      RoleSpec spec;
+      spec.role_arn = *role;
+      steps[1].fetcher = Oidc(account, spec, *provider, *token);
     } else {
       steps[1].why =
           "ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and "
@@ -470,8 +572,10 @@ class Builder {
     }
 
     steps[2].type = "cli_profile";
-    if (std::string path = CliConfigPath("");
-        deps_.files.ReadFile(path, kMaxCredentialFileBytes).ok) {
+    if (IsTrue(env.Get("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"))) {
+      steps[2].why = "disabled by ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+    } else if (std::string path = CliConfigPath("");
+               deps_.files.ReadFile(path, kMaxCredentialFileBytes).ok) {
       steps[2].fetcher = CliProfileFetcher(account, "", "", &steps[2].why);
     } else {
       steps[2].why = path + " does not exist";
@@ -489,9 +593,7 @@ class Builder {
     if (IsTrue(env.Get("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))) {
       steps[4].why = "disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED";
     } else {
-      steps[4].fetcher =
-          EcsRole(account, env.Get("ALIBABA_CLOUD_ECS_METADATA").value_or(""),
-                  IsTrue(env.Get("ALIBABA_CLOUD_IMDSV1_DISABLED")));
+      steps[4].fetcher = EcsRole(account, "", false);
     }
 
     steps[5].type = "credentials_uri";
@@ -526,9 +628,13 @@ class Builder {
       *why = "source_account \"" + c.source_account + "\" is not defined";
     }
     if (source == nullptr) return nullptr;
-    return AssumeRole(account, *source, c.role_arn,
-                      SessionName(c.role_session_name), c.duration, c.policy,
-                      c.external_id);
+    RoleSpec role;
+    role.role_arn = c.role_arn;
+    role.session = c.role_session_name;
+    role.duration = c.duration;
+    role.policy = c.policy;
+    role.external_id = c.external_id;
+    return AssumeRole(account, *source, role);
   }
 
   std::unique_ptr<CredentialsFetcher> FetcherOf(
@@ -540,8 +646,11 @@ class Builder {
   std::unique_ptr<CredentialsFetcher> FetcherOf(
       const AccountCredentials& account,
       const config::OidcRoleArnCredentials& c, std::string*) {
-    return Oidc(account, c.role_arn, c.oidc_provider_arn, c.oidc_token_file,
-                SessionName(c.role_session_name), c.duration);
+    RoleSpec role;
+    role.role_arn = c.role_arn;
+    role.session = c.role_session_name;
+    role.duration = c.duration;
+    return Oidc(account, role, c.oidc_provider_arn, c.oidc_token_file);
   }
 
   std::unique_ptr<CredentialsFetcher> FetcherOf(
@@ -579,6 +688,12 @@ std::unique_ptr<ProviderSet> ProviderSet::Build(
     std::span<const AccountCredentials> accounts, const ProviderDeps& deps,
     std::string* error) {
   std::unique_ptr<ProviderSet> set(new ProviderSet());
+  if (deps.processes != nullptr) {
+    set->processes_ = deps.processes;
+  } else {
+    set->own_processes_ = MakeSystemProcessRunner();
+    set->processes_ = set->own_processes_.get();
+  }
   Builder builder(accounts, deps, *set);
   if (!builder.BuildAll(error)) return nullptr;
   return set;
@@ -597,6 +712,7 @@ std::vector<RefreshingProvider*> ProviderSet::All() const {
 
 void ProviderSet::CancelAll() {
   for (auto& transport : transports_) transport->CancelAll();
+  processes_->CancelAll();
 }
 
 }  // namespace sas::credentials

@@ -14,14 +14,15 @@
 #include "util/environment.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
+#include "util/process.h"
 
 namespace sas::credentials {
 
 // What building one account's provider needs to know of the account.
 struct AccountCredentials {
   std::string name;  // the account's name; unique
-  // The region and network that choose the STS endpoint; region "" when
-  // the account names only an endpoint.
+  // The account's Security Center region and network. Neither chooses the
+  // STS endpoint (see ProviderSet::Build).
   std::string region;
   config::Network network = config::Network::kPublic;
   config::CredentialsConfig credentials;
@@ -43,6 +44,9 @@ struct ProviderDeps {
       make_transport;
   Millis connect_timeout{5'000};
   Millis request_timeout{10'000};
+  // Runs External CLI profiles' commands; nullptr = the real one, owned by
+  // the ProviderSet. ProviderSet::CancelAll cancels it.
+  ProcessRunner* processes = nullptr;
 };
 
 // Every account's credentials provider, built from the configuration, with
@@ -52,7 +56,27 @@ class ProviderSet {
  public:
   ~ProviderSet();
 
-  // Builds one RefreshingProvider per account. Accounts whose credentials
+  // Builds one RefreshingProvider per account, resolving sources as the
+  // official credentials libraries do (aliyun/credentials-go, providers/):
+  //
+  // STS endpoint of role assumptions: the account's sts_endpoint; else
+  // "sts[-vpc].<region>.aliyuncs.com" with the first region of the
+  // account's sts_region, the CLI profile's sts_region and
+  // ALIBABA_CLOUD_STS_REGION, "-vpc" when the CLI profile's enable_vpc or
+  // ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true; else "sts.aliyuncs.com".
+  //
+  // Every ECS RAM role source (type ecs_ram_role, the default chain, a CLI
+  // EcsRamRole profile, an INI ecs_ram_role section) takes its role from
+  // ALIBABA_CLOUD_ECS_METADATA when it names none, and refuses IMDSv1 when
+  // ALIBABA_CLOUD_IMDSV1_DISABLED=true.
+  //
+  // The default chain leaves out the CLI profile when
+  // ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true.
+  //
+  // CLI profile modes match in any case. External and CredentialsURI are
+  // refused when ALIBABA_CLOUD_DISABLE_EXTERNAL_PROCESS is 1 or true (as
+  // the aliyun CLI); CloudSSO and OAuth are refused by name.
+  // Accounts whose credentials
   // come from another account (source_account) are built after it. nullptr
   // with *error when a file named by cli_profile or credentials_file cannot
   // be read or parsed, or names no such profile, or a source_account names
@@ -72,6 +96,8 @@ class ProviderSet {
   ProviderSet() = default;
 
   std::vector<std::unique_ptr<aliyun::HttpTransport>> transports_;
+  std::unique_ptr<ProcessRunner> own_processes_;
+  ProcessRunner* processes_ = nullptr;
   // Caches of role sources that belong to no account (inline source keys,
   // CLI source profiles), and the on-demand views roles fetch through.
   std::vector<std::unique_ptr<RefreshingProvider>> caches_;

@@ -153,6 +153,8 @@ class OidcFetcher : public CredentialsFetcher {
         {"RoleSessionName", options_.role_session_name},
         {"DurationSeconds", Seconds(options_.duration)},
     };
+    if (!options_.policy.empty())
+      params.emplace_back("Policy", options_.policy);
     aliyun::HttpRequest request;
     request.method = "POST";
     request.endpoint = options_.endpoint;
@@ -368,7 +370,75 @@ class CredentialsUriFetcher : public CredentialsFetcher {
   std::string invalid_reason_;
 };
 
+// Printable ASCII of text (others become '?'), at most max bytes, trimmed.
+std::string Printable(std::string_view text, size_t max) {
+  text = Trim(text);
+  std::string out;
+  for (char c : text.substr(0, max)) {
+    bool ok = (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t';
+    out += ok ? (c == '\n' ? ' ' : c) : '?';
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+// Thread-compatible (the runner is thread-safe).
+class ExternalFetcher : public CredentialsFetcher {
+ public:
+  ExternalFetcher(ExternalOptions options, ProcessRunner& processes)
+      : options_(std::move(options)), processes_(processes) {}
+
+  CredentialsResult Fetch() override {
+    const std::string what =
+        "External process_command " + (options_.argv.empty()
+                                           ? std::string()
+                                           : "\"" + options_.argv[0] + "\"");
+    ProcessResult run =
+        processes_.Run(options_.argv, options_.timeout, options_.max_output);
+    std::string why;
+    switch (run.end) {
+      case ProcessResult::End::kExited:
+        if (run.exit_code != 0) {
+          why = "exited with status " + std::to_string(run.exit_code);
+        }
+        break;
+      case ProcessResult::End::kSignalled:
+        why = "was killed by signal " + std::to_string(run.signal);
+        break;
+      case ProcessResult::End::kTimedOut:
+        why = "did not finish within " + Seconds(options_.timeout) + " s";
+        break;
+      case ProcessResult::End::kTooMuch:
+        why =
+            "wrote more than " + std::to_string(options_.max_output) + " bytes";
+        break;
+      case ProcessResult::End::kCancelled:
+        return Failure("cancelled", what + ": cancelled");
+      case ProcessResult::End::kNotStarted:
+        why = "could not be started: " + run.error;
+        break;
+    }
+    if (!why.empty()) {
+      std::string stderr_text = Printable(run.stderr_text, 512);
+      if (!stderr_text.empty()) why += "; stderr: " + stderr_text;
+      return Failure("ExternalProcessFailed", what + " " + why);
+    }
+    return Prefixed(what, ParseExternalCredentials(run.stdout_text));
+  }
+
+  std::string Type() const override { return "external"; }
+
+ private:
+  const ExternalOptions options_;
+  ProcessRunner& processes_;
+};
+
 }  // namespace
+
+std::unique_ptr<CredentialsFetcher> MakeExternalFetcher(
+    ExternalOptions options, ProcessRunner& processes) {
+  return std::make_unique<ExternalFetcher>(std::move(options), processes);
+}
 
 std::unique_ptr<CredentialsFetcher> MakeStaticFetcher(Credentials credentials,
                                                       std::string type) {

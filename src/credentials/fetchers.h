@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aliyun/credentials.h"
 #include "aliyun/http.h"
@@ -18,6 +19,7 @@
 #include "util/duration.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
+#include "util/process.h"
 
 namespace sas::credentials {
 
@@ -50,6 +52,7 @@ struct OidcOptions {
   std::string oidc_token_file;  // re-read at every fetch (RRSA rotates it)
   std::string role_session_name = "aliyun_sas_exporter";
   Millis duration{std::chrono::hours(1)};
+  std::string policy;  // "" = none
   std::string user_agent;
 };
 
@@ -84,5 +87,21 @@ std::unique_ptr<CredentialsFetcher> MakeEcsRamRoleFetcher(
 // with "InvalidCredentialsUri". Type "credentials_uri".
 std::unique_ptr<CredentialsFetcher> MakeCredentialsUriFetcher(
     std::string uri, aliyun::HttpTransport& transport);
+
+struct ExternalOptions {
+  std::vector<std::string> argv;  // the split process_command
+  Millis timeout{60'000};         // as credentials-go's default
+  size_t max_output = 64 << 10;   // bytes of stdout and of stderr
+};
+
+// An External CLI profile: runs argv through `processes` (no shell) at
+// every fetch and reads its stdout as ParseExternalCredentials. Without
+// an expiration in the output the credentials are kept until an API call
+// finds them rejected. Failures ("ExternalProcessFailed"): could not start,
+// timed out, killed, too much output, non-zero exit; their messages name
+// argv[0] and quote up to 512 bytes of stderr, never stdout or the other
+// arguments. Type "external".
+std::unique_ptr<CredentialsFetcher> MakeExternalFetcher(
+    ExternalOptions options, ProcessRunner& processes);
 
 }  // namespace sas::credentials

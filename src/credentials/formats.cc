@@ -12,9 +12,9 @@
 
 namespace sas::credentials {
 
-using aliyun::JsonTypeName;
 using aliyun::Credentials;
 using aliyun::CredentialsResult;
+using aliyun::JsonTypeName;
 
 namespace {
 
@@ -224,6 +224,10 @@ constexpr StringField kStringFields[] = {
     {"oidc_token_file", &CliProfile::oidc_token_file},
     {"oidc_provider_arn", &CliProfile::oidc_provider_arn},
     {"source_profile", &CliProfile::source_profile},
+    {"policy", &CliProfile::policy},
+    {"external_id", &CliProfile::external_id},
+    {"process_command", &CliProfile::process_command},
+    {"credentials_uri", &CliProfile::credentials_uri},
 };
 
 CredentialsResult Invalid(std::string message) {
@@ -362,6 +366,16 @@ bool ParseCliConfig(std::string_view text, const std::string& path,
         }
         profile.*field.member = it->get<std::string>();
       }
+      if (auto it = item.find("enable_vpc");
+          it != item.end() && !it->is_null()) {
+        if (!it->is_boolean()) {
+          return fail(field_offset("enable_vpc"),
+                      label +
+                          ": field \"enable_vpc\": expected a boolean, got " +
+                          JsonTypeName(*it));
+        }
+        profile.enable_vpc = it->get<bool>();
+      }
       if (auto it = item.find("expired_seconds");
           it != item.end() && !it->is_null()) {
         std::string problem;
@@ -491,6 +505,67 @@ CredentialsResult ParseMetadataCredentials(std::string_view body) {
                    ", not \"Success\"");
   }
   return ReadCredentialFields(*object, "credentials answer");
+}
+
+CredentialsResult ParseExternalCredentials(std::string_view output) {
+  constexpr std::string_view kWhere = "the command's output";
+  json object = json::parse(output, nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded()) {
+    return Invalid(std::string(kWhere) + " is not JSON");
+  }
+  if (!object.is_object()) {
+    return Invalid(std::string(kWhere) + " is not a JSON object but " +
+                   JsonTypeName(object));
+  }
+  auto text = [&](std::string_view key, std::string* out) -> std::string {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return "";
+    if (!it->is_string()) {
+      return std::string(kWhere) + ": " + std::string(key) +
+             ": expected a string, got " + JsonTypeName(*it);
+    }
+    *out = it->get<std::string>();
+    return "";
+  };
+  std::string mode;
+  Credentials credentials;
+  std::string expiration;
+  for (auto [key, out] : {std::pair{"mode", &mode},
+                          {"access_key_id", &credentials.access_key_id},
+                          {"access_key_secret", &credentials.access_key_secret},
+                          {"sts_token", &credentials.security_token},
+                          {"expiration", &expiration}}) {
+    if (std::string problem = text(key, out); !problem.empty()) {
+      return Invalid(problem);
+    }
+  }
+  std::string lower = ToLower(mode);
+  if (lower != "ak" && lower != "ststoken") {
+    return Invalid(std::string(kWhere) +
+                   (mode.empty()
+                        ? " lacks \"mode\" (\"AK\" or \"StsToken\")"
+                        : ": mode is neither \"AK\" nor \"StsToken\""));
+  }
+  if (Trim(credentials.access_key_id).empty() ||
+      Trim(credentials.access_key_secret).empty()) {
+    return Invalid(std::string(kWhere) +
+                   " lacks access_key_id or access_key_secret");
+  }
+  if (lower == "ststoken" && Trim(credentials.security_token).empty()) {
+    return Invalid(std::string(kWhere) + ": mode StsToken lacks sts_token");
+  }
+  if (lower == "ak") credentials.security_token.clear();
+  if (!expiration.empty()) {
+    WallTime when;
+    if (!ParseIso8601(expiration, &when)) {
+      return Invalid(std::string(kWhere) +
+                     ": expiration is not of the form yyyy-MM-ddTHH:mm:ssZ "
+                     "within " +
+                     std::string(kWallTimeRangeText));
+    }
+    credentials.expiration = when;
+  }
+  return {std::move(credentials), "", ""};
 }
 
 CredentialsResult ParseStsCredentials(const aliyun::HttpResponse& response) {

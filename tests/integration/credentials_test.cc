@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -308,6 +309,78 @@ role_arn = acs:ram::1234567890123456:role/admin
               HasSubstr("account=\"ini\",provider=\"credentials_file\""));
   EXPECT_THAT(metrics,
               HasSubstr("account=\"uri\",provider=\"credentials_uri\""));
+}
+
+TEST(Credentials, IniOidcProfileAndCliExternalProfile) {
+  Simulator sim(Scenario(), {"ADMINKEY:ADMINSECRET"});
+  TempDir dir;
+  std::string token = dir.Write("token", std::string(kOidcToken) + "\n");
+  std::string ini = dir.Write("credentials", R"(
+[rrsa]
+type = oidc_role_arn
+role_arn = acs:ram::1234567890123456:role/sas-reader
+oidc_provider_arn = acs:ram::1234567890123456:oidc-provider/ack-rrsa
+oidc_token_file_path = )" + token + R"(
+role_session_name = ini-oidc
+)");
+  // The External commands: one prints the admin key, one fails.
+  std::string good = dir.Write("creds.sh", R"(#!/bin/sh
+echo "creds for $1" >&2
+printf '{"mode": "AK", "access_key_id": "ADMINKEY", "access_key_secret": "ADMINSECRET"}\n'
+)");
+  std::string bad = dir.Write("fail.sh", R"(#!/bin/sh
+printf '{"access_key_secret": "ADMINSECRET"}'
+echo "session expired, run login" >&2
+exit 2
+)");
+  ASSERT_EQ(::chmod(good.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(bad.c_str(), 0700), 0);
+  std::string cli = dir.Write("config.json", R"({
+  "current": "external",
+  "profiles": [
+    {"name": "external", "mode": "external",
+     "process_command": ")" + good + R"( 'some arg'"},
+    {"name": "admin", "mode": "ChainableRamRoleArn",
+     "source_profile": "external",
+     "ram_role_arn": "acs:ram::1234567890123456:role/admin"},
+    {"name": "broken", "mode": "External", "process_command": ")" +
+                                                 bad + R"("}
+  ]
+})");
+  std::string sts = "sts_endpoint = \"" + sim.url() + "\"\n";
+  sas::testing::Exporter exporter(Exporter(
+      Account(sim, "ini-oidc",
+              "type = \"credentials_file\"\nprofile = \"rrsa\"\nfile = \"" +
+                  ini + "\"\n" + sts) +
+          Account(sim, "external",
+                  "type = \"cli_profile\"\nfile = \"" + cli + "\"\n") +
+          Account(sim, "external-admin",
+                  "type = \"cli_profile\"\nprofile = \"admin\"\nfile = \"" +
+                      cli + "\"\n" + sts) +
+          Account(sim, "broken",
+                  "type = \"cli_profile\"\nprofile = \"broken\"\nfile = \"" +
+                      cli + "\"\n"),
+      Task("ini-oidc", 2, 222) + Task("external", 1) +
+          Task("external-admin", 1, 111) + Task("broken", 1)));
+  EXPECT_TRUE(WaitUp(exporter, Up("ini-oidc", 2, 222)))
+      << exporter.process().output();
+  EXPECT_TRUE(WaitUp(exporter, Up("external", 1)))
+      << exporter.process().output();
+  EXPECT_TRUE(WaitUp(exporter, Up("external-admin", 1, 111)))
+      << exporter.process().output();
+  EXPECT_TRUE(WaitUntil([&] {
+    return exporter.process().output().find(
+               "exited with status 2; stderr: session expired, run login") !=
+           std::string::npos;
+  })) << exporter.process().output();
+  std::string metrics = exporter.Metrics();
+  EXPECT_THAT(metrics,
+              HasSubstr("account=\"ini-oidc\",provider=\"credentials_file\""));
+  EXPECT_NE(FindSample(metrics, Up("broken", 1)), 1);
+  exporter.process().Signal(SIGTERM);
+  exporter.process().Wait();
+  ExpectNoSecrets(exporter.process().output());
+  ExpectNoSecrets(metrics);
 }
 
 TEST(Credentials, DefaultChainFromTheEnvironmentAndItsErrors) {

@@ -1324,6 +1324,57 @@ metadata_endpoint = "http://100.100.100.200/latest"
                           "expected string, found integer"));
 }
 
+TEST_F(ConfigTest, StsRegionChoosesTheStsEndpointsRegion) {
+  Config config = Load(WithCredentials(
+      "type = \"ecs_ram_role\"\nsts_region = \"ap-southeast-1\"\n"));
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts_region,
+            "ap-southeast-1");
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts, std::nullopt);
+  config = Load(WithCredentials("type = \"default\"\n"));
+  EXPECT_EQ(config.accounts[0].credential_endpoints.sts_region, "");
+}
+
+TEST_F(ConfigTest, RejectsBadStsRegion) {
+  EXPECT_THAT(
+      Errors(WithCredentials("type = \"default\"\nsts_region = \"CN_X\"\n")),
+      ElementsAre("c.toml:6:14: account[1].credentials.sts_region: invalid "
+                  "region id \"CN_X\"; expected a region id such as "
+                  "\"cn-hangzhou\""));
+  EXPECT_THAT(
+      Errors(WithCredentials("type = \"default\"\nsts_endpoint = "
+                             "\"https://sts.aliyuncs.com\"\nsts_region = "
+                             "\"cn-hangzhou\"\n")),
+      ElementsAre("c.toml:7:14: account[1].credentials.sts_region: conflicts "
+                  "with sts_endpoint at line 6; set only one of them"));
+}
+
+TEST_F(ConfigTest, VpcRegionWithoutAVpcEndpointIsRefused) {
+  EXPECT_THAT(Errors(Cat({R"([[account]]
+name = "prod"
+region = "cn-nanjing"
+network = "vpc"
+)",
+                          kTask})),
+              ElementsAre("c.toml:3:10: account[1].region: region "
+                          "\"cn-nanjing\" has no Security Center VPC "
+                          "endpoint; set network = \"public\", or set "
+                          "endpoint to the host to use"));
+  Config config = Load(Cat({R"([[account]]
+name = "prod"
+region = "ap-southeast-2"
+network = "vpc"
+[[account]]
+name = "new"
+region = "xx-new-1"
+network = "vpc"
+)",
+                            kTask}));
+  EXPECT_EQ(config.accounts[0].endpoint.Url(),
+            "https://tds-vpc.ap-southeast-2.aliyuncs.com");
+  EXPECT_EQ(config.accounts[1].endpoint.Url(),
+            "https://sas-vpc.xx-new-1.aliyuncs.com");
+}
+
 TEST_F(ConfigTest, RamRoleArnRequiresRoleArn) {
   EXPECT_THAT(Errors(WithCredentials(R"(type = "ram_role_arn"
 access_key_id = "id"
@@ -1564,7 +1615,7 @@ TEST_F(ConfigTest, RejectsUnknownKeyPerTypeWithSuggestion) {
       {"type = \"credentials_file\"\npath = \"x\"\n",
        "c.toml:6:1: account[1].credentials.path: unknown key for type "
        "\"credentials_file\"; valid keys here: \"type\", \"profile\", "
-       "\"file\", \"sts_endpoint\", \"metadata_endpoint\""},
+       "\"file\", \"sts_endpoint\", \"sts_region\", \"metadata_endpoint\""},
       {"type = \"credentials_uri\"\nuri = \"http://h/c\"\nurl = \"x\"\n",
        "c.toml:7:1: account[1].credentials.url: unknown key for type "
        "\"credentials_uri\"; did you mean \"uri\"?"},
@@ -1575,7 +1626,8 @@ TEST_F(ConfigTest, RejectsUnknownKeyPerTypeWithSuggestion) {
       {"type = \"ecs_ram_role\"\nuri = \"http://h/c\"\n",
        "c.toml:6:1: account[1].credentials.uri: unknown key for type "
        "\"ecs_ram_role\"; valid keys here: \"type\", \"role_name\", "
-       "\"imds_v1_disabled\", \"sts_endpoint\", \"metadata_endpoint\""},
+       "\"imds_v1_disabled\", \"sts_endpoint\", \"sts_region\", "
+       "\"metadata_endpoint\""},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(Errors(WithCredentials(c.keys)), ElementsAre(c.expected))
@@ -1611,7 +1663,7 @@ network = "public"
             "https://tds.vpc-proxy.aliyuncs.com");
   EXPECT_EQ(config.accounts[1].endpoint.Url(),
             "https://tds-intl.vpc-proxy.aliyuncs.com");
-  // An explicit endpoint wins; network still applies to STS.
+  // An explicit endpoint wins.
   EXPECT_EQ(config.accounts[2].network, Network::kVpc);
   EXPECT_EQ(config.accounts[2].endpoint.Url(),
             "https://tds.cn-shanghai.aliyuncs.com");

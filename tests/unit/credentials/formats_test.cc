@@ -534,5 +534,76 @@ TEST(ParseStsCredentials, RejectsAnUnusable2xxAnswer) {
   }
 }
 
+TEST(ParseCliConfig, ReadsTheOfficialLibrariesExtraFields) {
+  CliConfig config;
+  std::string error;
+  ASSERT_TRUE(ParseCliConfig(R"({"profiles": [{"name": "r",
+    "mode": "RamRoleArn", "sts_region": "cn-beijing", "enable_vpc": true,
+    "policy": "{}", "external_id": "ext", "process_command": "a b",
+    "credentials_uri": "http://h/c"}]})",
+                             "cli.json", &config, &error))
+      << error;
+  const CliProfile& profile = config.profiles[0];
+  EXPECT_EQ(profile.sts_region, "cn-beijing");
+  EXPECT_TRUE(profile.enable_vpc);
+  EXPECT_EQ(profile.policy, "{}");
+  EXPECT_EQ(profile.external_id, "ext");
+  EXPECT_EQ(profile.process_command, "a b");
+  EXPECT_EQ(profile.credentials_uri, "http://h/c");
+
+  EXPECT_FALSE(ParseCliConfig(
+      "{\"profiles\": [{\"name\": \"r\",\n \"enable_vpc\": \"yes\"}]}",
+      "cli.json", &config, &error));
+  EXPECT_EQ(error,
+            "cli.json:2: profile \"r\": field \"enable_vpc\": expected a "
+            "boolean, got string");
+}
+
+TEST(ParseExternalCredentials, ReadsAkAndStsTokenAnswers) {
+  CredentialsResult result = ParseExternalCredentials(
+      R"({"mode": "AK", "access_key_id": "LTAI", "access_key_secret": "s"})");
+  ASSERT_TRUE(result.credentials) << result.error_message;
+  EXPECT_EQ(result.credentials->access_key_id, "LTAI");
+  EXPECT_EQ(result.credentials->access_key_secret, "s");
+  EXPECT_EQ(result.credentials->security_token, "");
+  EXPECT_FALSE(result.credentials->expiration);
+
+  result = ParseExternalCredentials(
+      R"({"mode": "ststoken", "access_key_id": "STS.x",
+          "access_key_secret": "s", "sts_token": "t",
+          "expiration": "2030-01-02T03:04:05Z"})");
+  ASSERT_TRUE(result.credentials) << result.error_message;
+  EXPECT_EQ(result.credentials->security_token, "t");
+  ASSERT_TRUE(result.credentials->expiration);
+}
+
+TEST(ParseExternalCredentials, RefusesBadAnswersWithoutQuotingThem) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json secret1", "the command's output is not JSON"},
+      {"[\"secret1\"]", "the command's output is not a JSON object but array"},
+      {R"({"access_key_id": "a", "access_key_secret": "secret1"})",
+       "the command's output lacks \"mode\" (\"AK\" or \"StsToken\")"},
+      {R"({"mode": "RamRoleArn", "access_key_secret": "secret1"})",
+       "the command's output: mode is neither \"AK\" nor \"StsToken\""},
+      {R"({"mode": "AK", "access_key_secret": "secret1"})",
+       "the command's output lacks access_key_id or access_key_secret"},
+      {R"({"mode": "StsToken", "access_key_id": "a",
+           "access_key_secret": "secret1"})",
+       "the command's output: mode StsToken lacks sts_token"},
+      {R"({"mode": "AK", "access_key_id": 1, "access_key_secret": "secret1"})",
+       "the command's output: access_key_id: expected a string, got integer"},
+      {R"({"mode": "AK", "access_key_id": "a", "access_key_secret": "secret1",
+           "expiration": "tomorrow"})",
+       "the command's output: expiration is not of the form"},
+  };
+  for (const auto& [output, expected] : cases) {
+    CredentialsResult result = ParseExternalCredentials(output);
+    EXPECT_FALSE(result.credentials) << output;
+    EXPECT_EQ(result.error_code, "InvalidCredentials");
+    EXPECT_THAT(result.error_message, HasSubstr(expected)) << output;
+    EXPECT_THAT(result.error_message, Not(HasSubstr("secret1")));
+  }
+}
+
 }  // namespace
 }  // namespace sas::credentials
