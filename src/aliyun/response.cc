@@ -18,8 +18,10 @@ using nlohmann::json;
 constexpr size_t kMaxSanitizedMessageBytes = 256;
 // ExportStatus, FileName and Message as exposed: at most this many bytes.
 constexpr size_t kMaxAnswerText = 1024;
-ApiError MakeError(std::string code, std::string message, int http_status) {
+ApiError MakeError(ApiErrorKind kind, std::string code, std::string message,
+                   int http_status) {
   ApiError error;
+  error.kind = kind;
   error.code = std::move(code);
   error.message = std::move(message);
   error.http_status = http_status;
@@ -143,7 +145,7 @@ std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
   std::string why;
   std::optional<json> object = ParseJsonObject(response.body, "body", &why);
   if (!object) {
-    return MakeError("bad_response",
+    return MakeError(ApiErrorKind::kBadResponse, "bad_response",
                      "DescribeExportInfo answer unusable: " + why,
                      response.status);
   }
@@ -169,9 +171,9 @@ std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
       ReadOptionalString(*object, "Message", &info.message, &why) &&
       ReadOptionalString(*object, "Link", nullptr, &why);
   if (!ok) {
-    ApiError error =
-        MakeError("bad_response", "DescribeExportInfo answer unusable: " + why,
-                  response.status);
+    ApiError error = MakeError(ApiErrorKind::kBadResponse, "bad_response",
+                               "DescribeExportInfo answer unusable: " + why,
+                               response.status);
     error.request_id = SanitizeErrorMessage("", info.request_id);
     return error;
   }
@@ -198,8 +200,8 @@ ApiError ParseErrorResponse(const HttpResponse& response) {
   }
   std::string status = std::to_string(response.status);
   ApiError error =
-      MakeError("http_" + status, "HTTP " + status + " without an error code",
-                response.status);
+      MakeError(ApiErrorKind::kHttp, "http_" + status,
+                "HTTP " + status + " without an error code", response.status);
   if (object) {
     std::string message =
         SanitizeErrorMessage("", StringMember(*object, "Message"));
@@ -214,21 +216,26 @@ ApiError ParseErrorResponse(const HttpResponse& response) {
 ApiError TransportFailure(TransportError error, std::string_view detail) {
   std::string code;
   std::string summary;
+  ApiErrorKind kind = ApiErrorKind::kConnection;
   switch (error) {
     case TransportError::kTimeout:
+      kind = ApiErrorKind::kTimeout;
       code = "timeout";
       summary = "request timed out";
       break;
     case TransportError::kTls:
+      kind = ApiErrorKind::kTls;
       code = "tls";
       summary = "TLS handshake or certificate verification failed";
       break;
     case TransportError::kBodyTooLarge:
+      kind = ApiErrorKind::kBadResponse;
       code = "bad_response";
       summary = "response body exceeded " + std::to_string(kMaxResponseBytes) +
                 " bytes";
       break;
     case TransportError::kCancelled:
+      kind = ApiErrorKind::kCancelled;
       code = "cancelled";
       summary = "request cancelled at shutdown";
       break;
@@ -240,7 +247,7 @@ ApiError TransportFailure(TransportError error, std::string_view detail) {
   }
   std::string clean = SanitizeErrorMessage(code, detail);
   if (!clean.empty()) summary += ": " + clean;
-  return MakeError(std::move(code), std::move(summary), 0);
+  return MakeError(kind, std::move(code), std::move(summary), 0);
 }
 
 bool IsRetryable(const ApiError& error) {
@@ -249,7 +256,8 @@ bool IsRetryable(const ApiError& error) {
   if (StartsWith(code, "Throttling")) return true;
   if (code == "InternalError" || code == "ServerError" ||
       code == "ServiceUnavailable" || code == "RdCheckInnerError" ||
-      code == "timeout" || code == "connection") {
+      error.kind == ApiErrorKind::kTimeout ||
+      error.kind == ApiErrorKind::kConnection) {
     return true;
   }
   return error.http_status >= 500;

@@ -22,6 +22,19 @@ struct ExportInfo {
   std::string request_id;
 };
 
+// What kind of failure an ApiError is: for code that must tell failures
+// apart (retries, shutdown) without comparing metric codes.
+enum class ApiErrorKind {
+  kApi,          // the service answered with an error Code
+  kHttp,         // a non-2xx answer without a Code ("http_<status>")
+  kTimeout,      // "timeout"
+  kConnection,   // "connection"
+  kTls,          // "tls"
+  kBadResponse,  // "bad_response": not an answer the API documents
+  kCancelled,    // "cancelled": the exporter is stopping
+  kCredentials,  // "credentials": nothing to sign with
+};
+
 // A failed API call, from any layer.
 struct ApiError {
   // The metric's `code`: the API's Code, or "timeout", "connection", "tls",
@@ -35,6 +48,7 @@ struct ApiError {
   int http_status = 0;  // 0 when there was no HTTP response
   // The server's x-acs-retry-after, if it sent one; at most kMaxRetryAfter.
   std::chrono::milliseconds retry_after{0};
+  ApiErrorKind kind = ApiErrorKind::kApi;
 };
 
 // Longer x-acs-retry-after values are held here: no poll waits longer than

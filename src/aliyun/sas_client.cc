@@ -46,7 +46,12 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
   while (true) {
     CredentialsResult creds = credentials_.Get();
     if (!creds.credentials) {
-      result.outcome = ApiError{"credentials", creds.error_message, "", 0, {}};
+      result.outcome = ApiError{"credentials",
+                                creds.error_message,
+                                "",
+                                0,
+                                {},
+                                ApiErrorKind::kCredentials};
       return result;
     }
     HttpRequest request = BuildSignedRequest(
@@ -63,7 +68,7 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
     }
     const ApiError* error = std::get_if<ApiError>(&result.outcome);
     if (observer_ != nullptr &&
-        (error == nullptr || error->code != "cancelled")) {
+        (error == nullptr || error->kind != ApiErrorKind::kCancelled)) {
       observer_->OnAttempt(options_.account, kAction, elapsed, error);
     }
     if (error != nullptr && error->code == "InvalidSecurityToken.Expired" &&
@@ -84,7 +89,8 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
     if (bucket_ != nullptr) resume = std::max(resume, bucket_->Reserve());
     if (resume >= deadline) return result;  // the last error stands
     if (!sleeper_.SleepUntil(resume)) {
-      result.outcome = ApiError{"cancelled", "shutting down", "", 0, {}};
+      result.outcome = ApiError{"cancelled", "shutting down",         "", 0,
+                                {},          ApiErrorKind::kCancelled};
       return result;
     }
   }

@@ -164,7 +164,7 @@ void Poller::Poll(const Entry& entry) {
                 {"progress", std::to_string(result.info().progress)}});
   } else {
     const aliyun::ApiError& error = result.error();
-    if (error.code == "cancelled") return;
+    if (error.kind == aliyun::ApiErrorKind::kCancelled) return;
     std::optional<std::string> previous =
         store_.RecordFailure(entry.id, error, now);
     // Warn when a task starts failing or fails differently; repeats of the

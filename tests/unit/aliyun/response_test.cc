@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -474,6 +475,22 @@ TEST(SanitizeErrorMessage, LimitsLengthOnUtf8Boundary) {
   EXPECT_EQ(cut.substr(0, 3), "中");
 }
 
+TEST(ApiErrorKind, SaysWhatFailedWithoutReadingTheCode) {
+  using enum ApiErrorKind;
+  EXPECT_EQ(TransportFailure(TransportError::kTimeout, "").kind, kTimeout);
+  EXPECT_EQ(TransportFailure(TransportError::kConnection, "").kind,
+            kConnection);
+  EXPECT_EQ(TransportFailure(TransportError::kTls, "").kind, kTls);
+  EXPECT_EQ(TransportFailure(TransportError::kCancelled, "").kind, kCancelled);
+  EXPECT_EQ(TransportFailure(TransportError::kBodyTooLarge, "").kind,
+            kBadResponse);
+  EXPECT_EQ(ParseErrorResponse(Response(503, "")).kind, kHttp);
+  EXPECT_EQ(
+      ParseErrorResponse(Response(400, R"({"Code": "Throttling.User"})")).kind,
+      kApi);
+  EXPECT_EQ(ExpectError(Response(200, "not json")).kind, kBadResponse);
+}
+
 TEST(TransportFailure, MapsEachErrorToItsCode) {
   const std::pair<TransportError, const char*> cases[] = {
       {TransportError::kTimeout, "timeout"},
@@ -544,10 +561,23 @@ TEST(IsRetryable, Table) {
       // A permanent auth code stays permanent whatever the status.
       {"SignatureDoesNotMatch", 500, false},
   };
+  // The kind each non-API code comes with, as the client makes them.
+  const std::map<std::string, ApiErrorKind> kinds = {
+      {"timeout", ApiErrorKind::kTimeout},
+      {"connection", ApiErrorKind::kConnection},
+      {"tls", ApiErrorKind::kTls},
+      {"bad_response", ApiErrorKind::kBadResponse},
+      {"cancelled", ApiErrorKind::kCancelled},
+      {"credentials", ApiErrorKind::kCredentials},
+      {"http_404", ApiErrorKind::kHttp},
+      {"http_429", ApiErrorKind::kHttp}};
   for (const RetryCase& c : cases) {
     ApiError error;
     error.code = c.code;
     error.http_status = c.http_status;
+    if (auto kind = kinds.find(c.code); kind != kinds.end()) {
+      error.kind = kind->second;
+    }
     EXPECT_EQ(IsRetryable(error), c.retryable)
         << c.code << " " << c.http_status;
   }
