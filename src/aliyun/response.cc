@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,81 +32,138 @@ ApiError MakeError(ApiErrorKind kind, std::string code, std::string message,
 
 bool Is2xx(int status) { return status >= 200 && status <= 299; }
 
-std::string FieldError(std::string_view field, std::string_view what) {
-  return "field " + std::string(field) + ": " + std::string(what);
-}
-
-// Reads a required integer field within [min, max]. Only JSON integers are
-// accepted: 16.0 and "16" are ill-typed.
-bool ReadInteger(const json& object, std::string_view field, int64_t min,
-                 int64_t max, int64_t* out, std::string* why) {
+// A field as an integer, read leniently: a JSON integer, an integral number
+// (16.0) or a string holding a decimal integer (" 16 "), within int64.
+// nullopt for anything else, including absent and null.
+std::optional<int64_t> LenientInteger(const json& object,
+                                      std::string_view field) {
   auto it = object.find(field);
-  if (it == object.end()) {
-    *why = FieldError(field, "missing");
-    return false;
-  }
+  if (it == object.end()) return std::nullopt;
   const json& value = *it;
-  int64_t number = 0;
   if (value.is_number_unsigned()) {
-    uint64_t unsigned_number = value.get<uint64_t>();
-    if (unsigned_number >
-        static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      *why = FieldError(field, "integer out of range");
-      return false;
+    uint64_t number = value.get<uint64_t>();
+    if (number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return std::nullopt;
     }
-    number = static_cast<int64_t>(unsigned_number);
-  } else if (value.is_number_integer()) {
-    number = value.get<int64_t>();
-  } else {
-    *why = FieldError(field, "expected an integer, got " + JsonTypeName(value));
-    return false;
+    return static_cast<int64_t>(number);
   }
-  if (number < min || number > max) {
-    *why =
-        FieldError(field, std::to_string(number) + " is out of range " +
-                              std::to_string(min) + ".." + std::to_string(max));
-    return false;
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (value.is_number_float()) {
+    double number = value.get<double>();
+    // 2^63 as a double: the first value beyond int64.
+    constexpr double kLimit = 9223372036854775808.0;
+    if (std::isfinite(number) && std::trunc(number) == number &&
+        number >= -kLimit && number < kLimit) {
+      return static_cast<int64_t>(number);
+    }
+    return std::nullopt;
   }
-  *out = number;
-  return true;
+  if (value.is_string()) {
+    std::string_view text = Trim(value.get_ref<const std::string&>());
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    int64_t number = 0;
+    auto parsed =
+        std::from_chars(text.data(), text.data() + text.size(), number);
+    if (text.empty() || parsed.ec != std::errc() ||
+        parsed.ptr != text.data() + text.size()) {
+      return std::nullopt;
+    }
+    return number;
+  }
+  return std::nullopt;
 }
 
-bool ReadRequiredString(const json& object, std::string_view field,
-                        std::string* out, std::string* why) {
+// A field as text: a string as it is, an integer in decimal (a status such
+// as DescribeReportExport's 2). Printable and bounded. nullopt for anything
+// else.
+std::optional<std::string> LenientText(const json& object,
+                                       std::string_view field,
+                                       bool numbers_too) {
   auto it = object.find(field);
-  if (it == object.end()) {
-    *why = FieldError(field, "missing");
-    return false;
+  if (it == object.end()) return std::nullopt;
+  if (it->is_string()) {
+    return PrintableText(it->get_ref<const std::string&>(), kMaxAnswerText);
   }
-  if (!it->is_string()) {
-    *why = FieldError(field, "expected a string, got " + JsonTypeName(*it));
-    return false;
+  if (numbers_too && (it->is_number_integer() || it->is_number_unsigned())) {
+    return it->dump();
   }
-  *out = it->get<std::string>();
-  return true;
+  return std::nullopt;
 }
 
-// An optional string: absent or null leaves *out empty. out may be null to
-// check the type only.
-bool ReadOptionalString(const json& object, std::string_view field,
-                        std::string* out, std::string* why) {
+// Where each action's answer keeps what ExportInfo holds; "" = the action's
+// answer has no such field. Field names from the official Go SDK
+// alibabacloud-go/sas-20181203, client/<action>_response_body_model.go.
+struct AnswerShape {
+  std::string_view status;
+  std::string_view id;
+  std::string_view progress;
+  std::string_view current_count;
+  std::string_view total_count;
+  std::string_view file_name;
+  std::string_view message;
+  // Other declared fields, which make a body recognisable (not kept).
+  std::initializer_list<std::string_view> others;
+};
+
+const AnswerShape& ShapeOf(ExportAction action) {
+  static const AnswerShape kExportInfo{"ExportStatus", "Id",         "Progress",
+                                       "CurrentCount", "TotalCount", "FileName",
+                                       "Message",      {"Link"}};
+  static const AnswerShape kHc{
+      "ResultStatus", "Id",       "Progress", "CurrentCount",
+      "TotalCount",   "FileName", "",         {"Link", "GmtCreate"}};
+  static const AnswerShape kSuspEvent{
+      "ExportStatus",
+      "Id",
+      "Progress",
+      "",
+      "TotalCount",
+      "FileName",
+      "",
+      {"Link", "GmtCreate", "GmtModified", "Properties", "Type"}};
+  static const AnswerShape kReport{
+      "ExportStatus",
+      "ExportId",
+      "",
+      "",
+      "",
+      "",
+      "",
+      {"DownloadUrl", "ExportDate", "ReportId", "UrlExpiredTime"}};
+  switch (action) {
+    case ExportAction::kDescribeHcExportInfo:
+      return kHc;
+    case ExportAction::kDescribeSuspEventExportInfo:
+      return kSuspEvent;
+    case ExportAction::kDescribeReportExport:
+      return kReport;
+    default:
+      return kExportInfo;
+  }
+}
+
+bool Declares(const json& object, std::string_view field) {
+  if (field.empty()) return false;
   auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return true;
-  if (!it->is_string()) {
-    *why = FieldError(field, "expected a string, got " + JsonTypeName(*it));
-    return false;
+  return it != object.end() && !it->is_null();
+}
+
+// The first of `fields` that is a non-empty string, or "".
+std::string FirstStringMember(const json& object,
+                              std::initializer_list<std::string_view> fields) {
+  for (std::string_view field : fields) {
+    auto it = object.find(field);
+    if (it != object.end() && it->is_string() &&
+        !Trim(it->get_ref<const std::string&>()).empty()) {
+      return it->get<std::string>();
+    }
   }
-  if (out != nullptr) *out = it->get<std::string>();
-  return true;
+  return {};
 }
 
-// The string member field, or "" when absent or not a string.
-std::string StringMember(const json& object, std::string_view field) {
-  auto it = object.find(field);
-  if (it == object.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
+// x-acs-retry-after in milliseconds when it is a positive integer (at most
+// kMaxRetryAfter), else 0: the official client's GetThrottlingTimeLeft
+// (aliyun/darabonba-openapi, golang/utils/client.go).
 std::chrono::milliseconds RetryAfter(const HttpResponse& response) {
   std::optional<std::string> header = response.Header("x-acs-retry-after");
   if (!header) return std::chrono::milliseconds(0);
@@ -112,20 +171,21 @@ std::chrono::milliseconds RetryAfter(const HttpResponse& response) {
   int64_t millis = 0;
   auto parsed = std::from_chars(text.data(), text.data() + text.size(), millis);
   if (text.empty() || parsed.ec != std::errc() ||
-      parsed.ptr != text.data() + text.size() || millis < 0) {
+      parsed.ptr != text.data() + text.size() || millis <= 0) {
     return std::chrono::milliseconds(0);
   }
   return std::min(std::chrono::milliseconds(millis), kMaxRetryAfter);
 }
 
-// The error carried by an already parsed object (Code known to be usable).
+// The error carried by an already parsed object (code known to be usable).
 ApiError ErrorFromObject(const json& object, const HttpResponse& response,
                          std::string code) {
   ApiError error;
-  error.message = SanitizeErrorMessage(code, StringMember(object, "Message"));
+  error.message = SanitizeErrorMessage(
+      code, FirstStringMember(object, {"Message", "message"}));
   error.code = std::move(code);
-  error.request_id =
-      SanitizeErrorMessage("", StringMember(object, "RequestId"));
+  error.request_id = SanitizeErrorMessage(
+      "", FirstStringMember(object, {"RequestId", "requestId"}));
   error.http_status = response.status;
   error.retry_after = RetryAfter(response);
   return error;
@@ -138,54 +198,61 @@ bool IsCodeOrChild(std::string_view code, std::string_view base) {
 
 }  // namespace
 
-std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
-    const HttpResponse& response) {
+std::variant<ExportInfo, ApiError> ParseExportAnswer(
+    ExportAction action, const HttpResponse& response) {
   if (!Is2xx(response.status)) return ParseErrorResponse(response);
 
+  std::string_view name = ExportActionName(action);
   std::string why;
   std::optional<json> object = ParseJsonObject(response.body, "body", &why);
   if (!object) {
     return MakeError(ApiErrorKind::kBadResponse, "bad_response",
-                     "DescribeExportInfo answer unusable: " + why,
+                     std::string(name) + " answer unusable: " + why,
                      response.status);
   }
-  std::string code = StringMember(*object, "Code");
-  if (!code.empty() && !object->contains("ExportStatus")) {
+  const AnswerShape& shape = ShapeOf(action);
+  std::string code =
+      std::string(Trim(FirstStringMember(*object, {"Code", "code"})));
+  if (!code.empty() && !Declares(*object, shape.status)) {
     return ErrorFromObject(*object, response, std::move(code));
   }
 
   ExportInfo info;
-  int64_t id = 0, progress = 0, current_count = 0, total_count = 0;
-  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
-  constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
-  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-  bool ok =
-      ReadRequiredString(*object, "RequestId", &info.request_id, &why) &&
-      ReadInteger(*object, "Id", kInt64Min, kInt64Max, &id, &why) &&
-      ReadInteger(*object, "Progress", 0, 100, &progress, &why) &&
-      ReadInteger(*object, "CurrentCount", 0, kInt32Max, &current_count,
-                  &why) &&
-      ReadInteger(*object, "TotalCount", 0, kInt32Max, &total_count, &why) &&
-      ReadRequiredString(*object, "ExportStatus", &info.export_status, &why) &&
-      ReadOptionalString(*object, "FileName", &info.file_name, &why) &&
-      ReadOptionalString(*object, "Message", &info.message, &why) &&
-      ReadOptionalString(*object, "Link", nullptr, &why);
-  if (!ok) {
-    ApiError error = MakeError(ApiErrorKind::kBadResponse, "bad_response",
-                               "DescribeExportInfo answer unusable: " + why,
-                               response.status);
-    error.request_id = SanitizeErrorMessage("", info.request_id);
+  info.request_id = SanitizeErrorMessage(
+      "", FirstStringMember(*object, {"RequestId", "requestId"}));
+  bool known = Declares(*object, shape.status);
+  for (std::string_view field :
+       {shape.id, shape.progress, shape.current_count, shape.total_count,
+        shape.file_name, shape.message}) {
+    known = known || Declares(*object, field);
+  }
+  for (std::string_view field : shape.others) {
+    known = known || Declares(*object, field);
+  }
+  if (!known) {
+    ApiError error = MakeError(
+        ApiErrorKind::kBadResponse, "bad_response",
+        std::string(name) + " answer unusable: neither " +
+            std::string(shape.status) + " nor any other field of the answer",
+        response.status);
+    error.request_id = info.request_id;
     return error;
   }
-  // Strings a peer chose become label values and page text: printable and
-  // bounded.
-  info.export_status = PrintableText(info.export_status, kMaxAnswerText);
-  info.file_name = PrintableText(info.file_name, kMaxAnswerText);
-  info.message = PrintableText(info.message, kMaxAnswerText);
-  info.id = id;
-  info.progress = static_cast<int32_t>(progress);
-  info.current_count = static_cast<int32_t>(current_count);
-  info.total_count = static_cast<int32_t>(total_count);
+  auto integer = [&](std::string_view field) -> std::optional<int64_t> {
+    if (field.empty()) return std::nullopt;
+    return LenientInteger(*object, field);
+  };
+  auto text = [&](std::string_view field) -> std::optional<std::string> {
+    if (field.empty()) return std::nullopt;
+    return LenientText(*object, field, /*numbers_too=*/false);
+  };
+  info.id = integer(shape.id);
+  info.progress = integer(shape.progress);
+  info.current_count = integer(shape.current_count);
+  info.total_count = integer(shape.total_count);
+  info.export_status = LenientText(*object, shape.status, /*numbers_too=*/true);
+  info.file_name = text(shape.file_name);
+  info.message = text(shape.message);
   return info;
 }
 
@@ -193,8 +260,8 @@ ApiError ParseErrorResponse(const HttpResponse& response) {
   std::string why;
   std::optional<json> object = ParseJsonObject(response.body, "body", &why);
   if (object) {
-    std::string code = StringMember(*object, "Code");
-    if (!Trim(code).empty()) {
+    std::string code = FirstStringMember(*object, {"Code", "code"});
+    if (!code.empty()) {
       return ErrorFromObject(*object, response, std::string(Trim(code)));
     }
   }
@@ -203,11 +270,11 @@ ApiError ParseErrorResponse(const HttpResponse& response) {
       MakeError(ApiErrorKind::kHttp, "http_" + status,
                 "HTTP " + status + " without an error code", response.status);
   if (object) {
-    std::string message =
-        SanitizeErrorMessage("", StringMember(*object, "Message"));
+    std::string message = SanitizeErrorMessage(
+        "", FirstStringMember(*object, {"Message", "message"}));
     if (!message.empty()) error.message += ": " + message;
-    error.request_id =
-        SanitizeErrorMessage("", StringMember(*object, "RequestId"));
+    error.request_id = SanitizeErrorMessage(
+        "", FirstStringMember(*object, {"RequestId", "requestId"}));
   }
   error.retry_after = RetryAfter(response);
   return error;
@@ -250,10 +317,18 @@ ApiError TransportFailure(TransportError error, std::string_view detail) {
   return MakeError(kind, std::move(code), std::move(summary), 0);
 }
 
+bool IsThrottling(const ApiError& error) {
+  if (error.retry_after.count() > 0 && error.http_status >= 400 &&
+      error.http_status <= 599) {
+    return true;
+  }
+  return StartsWith(error.code, "Throttling");
+}
+
 bool IsRetryable(const ApiError& error) {
   const std::string& code = error.code;
+  if (IsThrottling(error)) return true;
   if (IsPermanentAuthError(code)) return false;
-  if (StartsWith(code, "Throttling")) return true;
   if (code == "InternalError" || code == "ServerError" ||
       code == "ServiceUnavailable" || code == "RdCheckInnerError" ||
       error.kind == ApiErrorKind::kTimeout ||

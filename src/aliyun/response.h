@@ -2,24 +2,37 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
+#include "aliyun/export_action.h"
 #include "aliyun/http.h"
 
 namespace sas::aliyun {
 
-// The fields of a DescribeExportInfo answer the exporter uses. The download
-// Link is deliberately not kept: it is a secret (a signed OSS URL).
+// The fields of a progress answer the exporter uses, in the shape common to
+// every ExportAction. Like the official SDK's models, which declare every
+// body field optional, each field is nullopt when the answer left it out,
+// sent null or sent a value that cannot be read as the field's type; the
+// metrics then omit its series rather than invent a value. The download
+// link (Link, DownloadUrl) is deliberately not kept: it is a secret (a signed
+// OSS URL).
 struct ExportInfo {
-  int64_t id = 0;
-  int32_t progress = 0;  // percent, 0..100
-  int32_t current_count = 0;
-  int32_t total_count = 0;
-  std::string export_status;  // "init", "exporting", "success" or other
-  std::string file_name;
-  std::string message;
-  std::string request_id;
+  // Id; DescribeReportExport: ExportId.
+  std::optional<int64_t> id;
+  // Progress in percent, as given: values above 100 are kept. Numbers given
+  // as strings ("16") are read as numbers, here and in the counts.
+  std::optional<int64_t> progress;
+  std::optional<int64_t> current_count;  // CurrentCount
+  std::optional<int64_t> total_count;    // TotalCount
+  // The status field as text: ExportStatus (DescribeHcExportInfo:
+  // ResultStatus); a number, such as DescribeReportExport's 2, in decimal.
+  // Printable, at most 1 KiB.
+  std::optional<std::string> export_status;
+  std::optional<std::string> file_name;  // FileName
+  std::optional<std::string> message;    // Message
+  std::string request_id;                // RequestId, "" when absent
 };
 
 // What kind of failure an ApiError is: for code that must tell failures
@@ -46,39 +59,55 @@ struct ApiError {
   std::string message;
   std::string request_id;
   int http_status = 0;  // 0 when there was no HTTP response
-  // The server's x-acs-retry-after, if it sent one; at most kMaxRetryAfter.
+  // The server's x-acs-retry-after when it is a positive number of
+  // milliseconds, at most kMaxRetryAfter; 0 otherwise.
   std::chrono::milliseconds retry_after{0};
   ApiErrorKind kind = ApiErrorKind::kApi;
 };
 
-// Longer x-acs-retry-after values are held here: no poll waits longer than
-// its interval (at most 24h) anyway.
-inline constexpr std::chrono::milliseconds kMaxRetryAfter{
-    std::chrono::hours(24)};
+// Longer x-acs-retry-after values are held here: the official client's
+// MAX_DELAY_TIME (the darabonba tea library, dara/retry.go: 120 * 1000 ms).
+inline constexpr std::chrono::milliseconds kMaxRetryAfter{120'000};
 
 // Responses larger than this are refused as bad_response.
 inline constexpr size_t kMaxResponseBytes = 1 << 20;
 
-// Interprets a DescribeExportInfo HTTP response. 2xx: every field read with
-// its type (a missing or ill-typed field, non-JSON, or a body over
-// kMaxResponseBytes -> ApiError{"bad_response"}). Non-2xx: see
+// Interprets the HTTP response to a progress request of `action`.
+// 2xx: a JSON object read as leniently as the SDK reads it: every field is
+// optional (see ExportInfo), unknown fields are ignored. It is
+// ApiError{"bad_response"} only when the body is not a JSON object (or is
+// over kMaxResponseBytes), or has neither the action's status field nor any
+// other field the action's answer declares (RequestId does not count). A 2xx
+// body with a Code (or code) and no status field is that error. Non-2xx: see
 // ParseErrorResponse.
-std::variant<ExportInfo, ApiError> ParseDescribeExportInfo(
-    const HttpResponse& response);
+std::variant<ExportInfo, ApiError> ParseExportAnswer(
+    ExportAction action, const HttpResponse& response);
 
-// The error carried by a non-2xx response: Code, Message (sanitised),
-// RequestId, the HTTP status and x-acs-retry-after. A body without a Code
-// gives code "http_<status>".
+// The error carried by a non-2xx response: Code, Message (sanitised) and
+// RequestId, each also read in lower case (code, message, requestId) as the
+// official client darabonba-openapi does; the HTTP status and
+// x-acs-retry-after. A body without a code gives code "http_<status>".
 ApiError ParseErrorResponse(const HttpResponse& response);
 
 // Maps a transport failure to its ApiError ("timeout", "connection", "tls",
 // "bad_response" for an oversized body, "cancelled").
 ApiError TransportFailure(TransportError error, std::string_view detail);
 
-// Throttling codes, 5xx, InternalError/ServerError/ServiceUnavailable,
-// timeouts and connection errors are retryable; signature, key, permission,
-// parameter, tls, bad_response and cancelled are not. A permanent auth error
-// (IsPermanentAuthError) is never retryable, whatever its HTTP status.
+// Throttling, the rule of the official client (darabonba-openapi, the
+// multi-language source aliyun/darabonba-openapi, golang/client/client.go,
+// commit "fix: detect throttling by x-acs-retry-after header (#283)"): any
+// 4xx or 5xx answer with a positive x-acs-retry-after is throttling, whatever
+// its code; so is a code Throttling, Throttling.User or Throttling.Api (or any
+// other starting with "Throttling"), the rule of darabonba-openapi v2.1.16.
+bool IsThrottling(const ApiError& error);
+
+// The retry rule. Throttling (IsThrottling) is retried, after the server's
+// x-acs-retry-after when it gave one (see BackoffDelay); it comes first, so
+// even an answer with a permission code is retried when the server asked for
+// a retry. Otherwise 5xx, InternalError/ServerError/ServiceUnavailable/
+// RdCheckInnerError, timeouts and connection errors are retryable;
+// signature, key, permission (IsPermanentAuthError, whatever the HTTP
+// status), parameter, tls, bad_response and cancelled are not.
 bool IsRetryable(const ApiError& error);
 
 // Errors that need a person: signature, key, permission (the

@@ -5,12 +5,6 @@
 #include "util/version.h"
 
 namespace sas::aliyun {
-namespace {
-
-constexpr std::string_view kAction = "DescribeExportInfo";
-
-}  // namespace
-
 SasClient::SasClient(SasClientOptions options, HttpTransport& transport,
                      CredentialsProvider& credentials, const Clock& clock,
                      NonceSource& nonces, Sleeper& sleeper, TokenBucket* bucket,
@@ -30,13 +24,14 @@ double SasClient::Jitter() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
 }
 
-CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
-                                         SteadyTime deadline) {
+CallResult SasClient::DescribeExport(const ExportQuery& query,
+                                     SteadyTime deadline) {
+  const std::string_view action = ExportActionName(query.action);
   RpcCall call;
-  call.action = std::string(kAction);
+  call.action = std::string(action);
   call.version = std::string(kSasApiVersion);
   call.params.emplace_back("ExportId", std::to_string(query.export_id));
-  if (query.rd_account_id) {
+  if (query.rd_account_id && HasMemberAccountParameter(query.action)) {
     call.params.emplace_back("ResourceDirectoryAccountId",
                              std::to_string(*query.rd_account_id));
   }
@@ -64,12 +59,12 @@ CallResult SasClient::DescribeExportInfo(const ExportQuery& query,
     if (sent.error != TransportError::kNone) {
       result.outcome = TransportFailure(sent.error, sent.detail);
     } else {
-      result.outcome = ParseDescribeExportInfo(sent.response);
+      result.outcome = ParseExportAnswer(query.action, sent.response);
     }
     const ApiError* error = std::get_if<ApiError>(&result.outcome);
     if (observer_ != nullptr &&
         (error == nullptr || error->kind != ApiErrorKind::kCancelled)) {
-      observer_->OnAttempt(options_.account, kAction, elapsed, error);
+      observer_->OnAttempt(options_.account, action, elapsed, error);
     }
     if (error != nullptr && error->code == "InvalidSecurityToken.Expired" &&
         !token_refreshed) {

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "aliyun/credentials.h"
+#include "aliyun/export_action.h"
 #include "aliyun/http.h"
 #include "aliyun/request.h"
 #include "aliyun/response.h"
@@ -37,7 +38,11 @@ struct SasClientOptions {
   std::string user_agent;
 };
 
+// One progress request: `action` with ExportId, and ResourceDirectoryAccountId
+// when rd_account_id is set (only actions with HasMemberAccountParameter
+// send it).
 struct ExportQuery {
+  ExportAction action = kDefaultExportAction;
   int64_t export_id = 0;
   std::optional<int64_t> rd_account_id;
 };
@@ -55,9 +60,10 @@ struct CallResult {
 class ExportDescriber {
  public:
   virtual ~ExportDescriber() = default;
-  // Never throws; failures are values (ApiError with a code).
-  virtual CallResult DescribeExportInfo(const ExportQuery& query,
-                                        SteadyTime deadline) = 0;
+  // Asks query.action for the export's progress. Never throws; failures are
+  // values (ApiError with a code).
+  virtual CallResult DescribeExport(const ExportQuery& query,
+                                    SteadyTime deadline) = 0;
 };
 
 // Calls Security Center for one account: signs each attempt afresh (date,
@@ -74,8 +80,8 @@ class SasClient : public ExportDescriber {
 
   // Never throws. When the deadline leaves no room for a retry's wait, the
   // last attempt's error stands; "cancelled" when the sleeper was stopped.
-  CallResult DescribeExportInfo(const ExportQuery& query,
-                                SteadyTime deadline) override;
+  CallResult DescribeExport(const ExportQuery& query,
+                            SteadyTime deadline) override;
 
  private:
   double Jitter();

@@ -218,7 +218,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
       static_cast<size_t>(exporter.max_tasks));
   for (const config::TaskConfig& task : config.tasks) {
     discovery::TaskEntry entry{task.account, task.export_id, task.rd_account_id,
-                               task.name, std::nullopt};
+                               task.name,    std::nullopt,   task.action};
     if (app.tasks->Add("config", entry) ==
         discovery::TaskRegistry::AddResult::kTooMany) {
       *error = "more [[task]] entries than max_tasks (" +
@@ -228,7 +228,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     Account& account = app.accounts.at(task.account);
     if (!account.first_task) {
       account.first_task =
-          aliyun::ExportQuery{task.export_id, task.rd_account_id};
+          aliyun::ExportQuery{task.action, task.export_id, task.rd_account_id};
     }
   }
   if (!exporter.task_files.empty()) {
@@ -307,19 +307,21 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
     } else if (!account.first_task) {
       row.result = "ok (credentials only: no task to call with)";
     } else {
-      aliyun::CallResult call = account.client->DescribeExportInfo(
+      aliyun::CallResult call = account.client->DescribeExport(
           *account.first_task,
           impl_->seams.clock.SteadyNow() +
               impl_->exporter_config.request_timeout *
                   (impl_->exporter_config.max_retries + 1));
       if (!call.ok()) {
-        row.result = "DescribeExportInfo failed";
+        row.result =
+            std::string(aliyun::ExportActionName(account.first_task->action)) +
+            " failed";
         row.code = call.error().code;
         row.message = call.error().message;
       } else {
         row.message = "export " +
                       std::to_string(account.first_task->export_id) + ": " +
-                      call.info().export_status;
+                      call.info().export_status.value_or("(no status)");
       }
     }
     if (!row.code.empty()) all_ok = false;

@@ -24,7 +24,7 @@ constexpr std::string_view kAccountKeys[] = {"name",
                                              "max_requests_per_second",
                                              "ca_file",
                                              "credentials"};
-constexpr std::string_view kTaskKeys[] = {"account", "export_id",
+constexpr std::string_view kTaskKeys[] = {"account", "action", "export_id",
                                           "rd_account_id", "name"};
 
 constexpr int kMaxConcurrency = 256;
@@ -82,8 +82,10 @@ class Loader {
   Config config_;
   // Valid account names -> the line of their first definition.
   std::map<std::string, int> account_lines_;
-  // (account, rd_account_id, export_id) -> index and line of the first task.
-  std::map<std::tuple<std::string, std::optional<int64_t>, int64_t>,
+  // (account, rd_account_id, action, export_id) -> index and line of the
+  // first task.
+  std::map<std::tuple<std::string, std::optional<int64_t>, aliyun::ExportAction,
+                      int64_t>,
            std::pair<size_t, int>>
       task_lines_;
 };
@@ -327,12 +329,54 @@ void Loader::LoadTask(const toml::table& table, const std::string& path) {
     account.reset();
   }
 
-  std::optional<int64_t> export_id = PositiveInteger(reader_.Require(
-      table, path, "export_id",
-      "set the id of the export task, e.g. export_id = 131231"));
+  field = Get(table, path, "action");
+  std::optional<std::string> action_name = reader_.String(field);
+  aliyun::ExportAction action = aliyun::kDefaultExportAction;
+  // False when the key is there but names no action (already reported).
+  bool action_ok = field.node == nullptr || action_name.has_value();
+  if (action_name) {
+    if (auto parsed = aliyun::ParseExportAction(*action_name)) {
+      action = *parsed;
+    } else {
+      action_ok = false;
+      std::vector<std::string_view> actions;
+      for (aliyun::ExportAction a : aliyun::kExportActions) {
+        actions.push_back(aliyun::ExportActionName(a));
+      }
+      std::string message =
+          field.path + ": unknown action " + Quoted(*action_name);
+      std::string nearest = NearestWord(*action_name, actions);
+      if (!nearest.empty())
+        message += "; did you mean " + Quoted(nearest) + "?";
+      message += " (valid: " + aliyun::ExportActionNames() +
+                 "; remove the key for DescribeExportInfo)";
+      reader_.Error(reader_.At(*field.node), std::move(message));
+    }
+  }
+
+  field =
+      reader_.Require(table, path, "export_id",
+                      "set the id of the export task, e.g. export_id = 131231");
+  std::optional<int64_t> export_id = PositiveInteger(field);
+  int64_t export_value = export_id.value_or(0);
+  if (export_value > aliyun::MaxExportId(action)) {
+    reader_.Error(reader_.At(*field.node),
+                  field.path + ": " +
+                      std::string(aliyun::ExportActionName(action)) +
+                      " takes an ExportId of at most " +
+                      std::to_string(aliyun::MaxExportId(action)) + ", not " +
+                      std::to_string(export_value));
+    export_value = 0;
+  }
   field = Get(table, path, "rd_account_id");
   std::optional<int64_t> rd_account_id = PositiveInteger(field);
   bool rd_ok = field.node == nullptr || rd_account_id.has_value();
+  if (rd_account_id && action_ok &&
+      !aliyun::HasMemberAccountParameter(action)) {
+    reader_.Error(reader_.At(*field.node),
+                  field.path + ": " + aliyun::MemberAccountRefusal(action));
+    rd_ok = false;
+  }
 
   field = Get(table, path, "name");
   std::optional<std::string> name = reader_.String(field);
@@ -352,21 +396,24 @@ void Loader::LoadTask(const toml::table& table, const std::string& path) {
   }
 
   task.account = account.value_or("");
-  task.export_id = export_id.value_or(0);
+  task.action = action;
+  task.export_id = export_value;
   task.rd_account_id = rd_account_id;
   task.name = name ? *name : std::to_string(task.export_id);
 
-  if (account && export_id && rd_ok) {
+  if (account && export_value > 0 && rd_ok && action_ok) {
     size_t index = config_.tasks.size();
-    auto [it, inserted] =
-        task_lines_.emplace(std::tuple{*account, rd_account_id, *export_id},
-                            std::pair{index, task.position.line});
+    auto [it, inserted] = task_lines_.emplace(
+        std::tuple{*account, rd_account_id, task.action, task.export_id},
+        std::pair{index, task.position.line});
     if (!inserted) {
       std::string message = path + ": duplicate task; task[" +
                             std::to_string(it->second.first + 1) +
                             "] at line " + std::to_string(it->second.second) +
                             " already polls account " + Quoted(*account) +
-                            ", export_id " + std::to_string(*export_id);
+                            ", action " +
+                            std::string(aliyun::ExportActionName(task.action)) +
+                            ", export_id " + std::to_string(task.export_id);
       if (rd_account_id) {
         message += ", rd_account_id " + std::to_string(*rd_account_id);
       }

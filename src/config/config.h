@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "aliyun/export_action.h"
 #include "aliyun/http.h"
 #include "aliyun/request.h"
 #include "config/credentials_config.h"
@@ -70,10 +71,15 @@ struct AccountConfig {
 
 // One [[task]].
 struct TaskConfig {
-  std::string account;                   // names an [[account]]
-  int64_t export_id = 0;                 // > 0
-  std::optional<int64_t> rd_account_id;  // ResourceDirectoryAccountId, > 0
-  std::string name;                      // default: the export id in decimal
+  std::string account;  // names an [[account]]
+  // The progress API to poll (`action = "DescribeVulExportInfo"`); default
+  // DescribeExportInfo.
+  aliyun::ExportAction action = aliyun::kDefaultExportAction;
+  int64_t export_id = 0;  // > 0
+  // ResourceDirectoryAccountId, > 0; only for actions with
+  // HasMemberAccountParameter.
+  std::optional<int64_t> rd_account_id;
+  std::string name;  // default: the export id in decimal
   SourcePosition position;
 };
 

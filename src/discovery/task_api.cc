@@ -40,7 +40,9 @@ ApiResponse Error(int status, const std::string& message) {
 }
 
 json EntryJson(const TaskEntry& entry) {
-  json object = {{"account", entry.account}, {"export_id", entry.export_id}};
+  json object = {{"account", entry.account},
+                 {"action", aliyun::ExportActionName(entry.action)},
+                 {"export_id", entry.export_id}};
   object["rd_account_id"] =
       entry.rd_account_id ? json(*entry.rd_account_id) : json(nullptr);
   object["name"] = entry.Definition().name;
@@ -269,6 +271,9 @@ ApiResponse TaskApi::Create(const std::string& body) {
   TaskEntry entry;
   std::string why;
   if (!ParseTaskObject(body, &entry, &why)) return Error(400, why);
+  if (std::string problem = MemberAccountProblem(entry); !problem.empty()) {
+    return Error(422, problem);
+  }
   TaskRegistry::AddResult result;
   uint64_t seq;
   {
@@ -309,6 +314,7 @@ ApiResponse TaskApi::List() const {
     const poll::TaskKey& key = task.definition.key;
     json object = {
         {"account", key.account},
+        {"action", aliyun::ExportActionName(key.action)},
         {"export_id", key.export_id},
         {"rd_account_id",
          key.rd_account_id ? json(*key.rd_account_id) : json(nullptr)},
@@ -319,11 +325,17 @@ ApiResponse TaskApi::List() const {
         {"first_seen", FormatIso8601(task.first_seen)},
         {"last_progress", FormatIso8601(task.last_progress)}};
     if (task.has_data) {
-      object["status"] = task.status;
-      object["progress"] = task.progress;
-      object["current_count"] = task.current_count;
-      object["total_count"] = task.total_count;
-      object["file_name"] = task.file_name;
+      // A field the latest answer lacked is null.
+      auto optional = [](const auto& value) {
+        return value ? json(*value) : json(nullptr);
+      };
+      object["status"] = optional(task.status);
+      object["state"] =
+          task.state ? json(poll::ExportStateName(*task.state)) : json(nullptr);
+      object["progress"] = optional(task.progress);
+      object["current_count"] = optional(task.current_count);
+      object["total_count"] = optional(task.total_count);
+      object["file_name"] = optional(task.file_name);
       object["last_success"] = FormatIso8601(task.last_success);
     }
     if (task.polled) object["last_poll"] = FormatIso8601(task.last_poll);
@@ -358,6 +370,13 @@ ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
     if (!value) return Error(400, "rd_account_id must be a positive integer");
     key.rd_account_id = *value;
   }
+  if (auto action = query.find("action"); action != query.end()) {
+    auto parsed = aliyun::ParseExportAction(action->second);
+    if (!parsed) {
+      return Error(400, "action must be one of " + aliyun::ExportActionNames());
+    }
+    key.action = *parsed;
+  }
   uint64_t seq;
   {
     std::lock_guard lock(mutex_);
@@ -388,6 +407,7 @@ ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
     removed.account = key.account;
     removed.export_id = key.export_id;
     removed.rd_account_id = key.rd_account_id;
+    removed.action = key.action;
     seq = journal_.Append(JournalLine({JournalRecord::Op::kRemove, removed}));
     unsynced_.push_back({seq, key, before ? before : removed, true});
   }

@@ -46,11 +46,16 @@ struct TaskApiOptions {
 
 // The task API (off unless --web.enable-task-api):
 //   POST /api/v1/tasks            one task object; 201 created, 200 exists
-//   GET /api/v1/tasks             every tracked task with its latest state
-//   DELETE /api/v1/tasks/{account}/{export_id}[?rd_account_id=N]   204
-// Errors: 400 malformed JSON, wrong types, a path segment that is not valid
-// percent-encoded UTF-8 or an account with control characters; 404 unknown
-// task or path; 409 a task other sources also define; 422 unknown account;
+//   GET /api/v1/tasks             every tracked task with its action and
+//                                 latest state
+//   DELETE /api/v1/tasks/{account}/{export_id}[?rd_account_id=N]
+//          [&action=DescribeVulExportInfo]   204; action defaults to
+//                                 DescribeExportInfo
+// Errors: 400 malformed JSON, wrong types, an unknown action, a path segment
+// that is not valid percent-encoded UTF-8 or an account with control
+// characters; 404 unknown task or path; 409 a task other sources also
+// define; 422 unknown account, or rd_account_id on an action without the
+// member-account parameter;
 // 429 max_tasks reached; 500 the storage cannot be written (the change is
 // undone). Every answer is JSON built by the JSON library; Handle never
 // throws.

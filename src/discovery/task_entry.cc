@@ -12,8 +12,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kKeys[] = {"account", "export_id", "rd_account_id",
-                                      "name", "created_at"};
+constexpr std::string_view kKeys[] = {"account",       "action", "export_id",
+                                      "rd_account_id", "name",   "created_at"};
 
 // The 1-based line and column of byte `offset` in text.
 std::pair<int, int> LineColumn(std::string_view text, size_t offset) {
@@ -72,7 +72,7 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
       *error = "unknown field \"" + key +
-               "\" (valid: account, export_id, rd_account_id, name, "
+               "\" (valid: account, action, export_id, rd_account_id, name, "
                "created_at)";
       return false;
     }
@@ -92,12 +92,30 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
     *error = "\"account\" " + problem + "; it must name a configured account";
     return false;
   }
+  if (auto action = object.find("action");
+      action != object.end() && !action->is_null()) {
+    std::optional<aliyun::ExportAction> parsed;
+    if (action->is_string()) {
+      parsed = aliyun::ParseExportAction(action->get<std::string>());
+    }
+    if (!parsed) {
+      *error = "\"action\" must be one of " + aliyun::ExportActionNames() +
+               " (the progress API of the export; default DescribeExportInfo)";
+      return false;
+    }
+    entry.action = *parsed;
+  }
   auto export_id = object.find("export_id");
   if (export_id == object.end() ||
-      !PositiveInteger(*export_id, &entry.export_id)) {
+      !PositiveInteger(*export_id, &entry.export_id) ||
+      entry.export_id > aliyun::MaxExportId(entry.action)) {
     *error =
-        "\"export_id\" must be a positive integer (the Id ExportRecord "
-        "returned)";
+        "\"export_id\" must be a positive integer" +
+        std::string(entry.action ==
+                            aliyun::ExportAction::kDescribeSuspEventExportInfo
+                        ? " of at most 2147483647"
+                        : "") +
+        " (the id the export API returned)";
     return false;
   }
   if (auto rd = object.find("rd_account_id");
@@ -233,9 +251,13 @@ bool ParseTaskFile(std::string_view text, const std::string& path,
       *error = where + why;
       return false;
     }
+    if (std::string problem = MemberAccountProblem(entry); !problem.empty()) {
+      *error = where + problem;
+      return false;
+    }
     if (!seen.insert(entry.Key()).second) {
       *error = where +
-               "the same task (account, rd_account_id, export_id) "
+               "the same task (account, rd_account_id, action, export_id) "
                "is listed twice";
       return false;
     }
@@ -255,10 +277,22 @@ bool ParseTaskObject(std::string_view text, TaskEntry* out,
   return ReadTask(document, out, error);
 }
 
+std::string MemberAccountProblem(const TaskEntry& entry) {
+  if (!entry.rd_account_id || aliyun::HasMemberAccountParameter(entry.action)) {
+    return {};
+  }
+  return aliyun::MemberAccountRefusal(entry.action);
+}
+
 std::string TaskEntriesToJson(const std::vector<TaskEntry>& entries) {
   json array = json::array();
   for (const TaskEntry& entry : entries) {
     json object = {{"account", entry.account}, {"export_id", entry.export_id}};
+    // Written only when not the default, so files stay readable by the
+    // version before actions.
+    if (entry.action != aliyun::kDefaultExportAction) {
+      object["action"] = aliyun::ExportActionName(entry.action);
+    }
     if (entry.rd_account_id) object["rd_account_id"] = *entry.rd_account_id;
     if (!entry.name.empty()) object["name"] = entry.name;
     if (entry.created_at)

@@ -24,7 +24,8 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
                     .Register(registry)),
       errors_(prometheus::BuildCounter()
                   .Name("aliyun_sas_api_request_errors_total")
-                  .Help("Failed HTTP attempts by error code: the API's Code, "
+                  .Help("Failed HTTP attempts by error code: the API's Code "
+                        "(Throttling for any answer with x-acs-retry-after), "
                         "or timeout, connection, tls, bad_response, "
                         "http_<status>; other past 32 codes per account.")
                   .Register(registry)),
@@ -51,7 +52,13 @@ void ApiMetrics::OnAttempt(std::string_view account, std::string_view action,
   requests_.Add(labels).Increment();
   durations_.Add(labels, DurationBuckets()).Observe(elapsed.count());
   if (error == nullptr) return;
-  std::string code = error->code;
+  // An answer that is throttling only by its x-acs-retry-after header counts
+  // as code "Throttling", so the throttling alert (code=~"Throttling.*")
+  // sees it.
+  std::string code =
+      aliyun::IsThrottling(*error) && !error->code.starts_with("Throttling")
+          ? std::string("Throttling")
+          : error->code;
   {
     std::lock_guard lock(mutex_);
     auto& codes = codes_[std::string(account)];

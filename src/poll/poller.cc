@@ -152,16 +152,29 @@ void Poller::Poll(const Entry& entry) {
   const AccountHandle& account = accounts_.at(definition->key.account);
   SteadyTime deadline =
       SaturatingAdd(clock_.SteadyNow(), options_.poll_interval);
-  aliyun::CallResult result = account.client->DescribeExportInfo(
-      {definition->key.export_id, definition->key.rd_account_id}, deadline);
+  const TaskKey& key = definition->key;
+  aliyun::CallResult result = account.client->DescribeExport(
+      {key.action, key.export_id, key.rd_account_id}, deadline);
 
   WallTime now = clock_.Now();
   if (result.ok()) {
-    store_.RecordSuccess(entry.id, result.info(), now);
+    const aliyun::ExportInfo& info = result.info();
+    bool new_unknown_status = false;
+    store_.RecordSuccess(entry.id, info, now, &new_unknown_status);
+    std::string status = info.export_status.value_or("");
+    if (new_unknown_status) {
+      log::Warn(
+          "Export status not documented for the action; shown as "
+          "unknown",
+          {{"task", key.ToString()},
+           {"action", std::string(aliyun::ExportActionName(key.action))},
+           {"status", status}});
+    }
     log::Debug("Polled export",
-               {{"task", definition->key.ToString()},
-                {"status", result.info().export_status},
-                {"progress", std::to_string(result.info().progress)}});
+               {{"task", key.ToString()},
+                {"status", status},
+                {"progress", info.progress ? std::to_string(*info.progress)
+                                           : std::string("absent")}});
   } else {
     const aliyun::ApiError& error = result.error();
     if (error.kind == aliyun::ApiErrorKind::kCancelled) return;

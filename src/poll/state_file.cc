@@ -65,7 +65,7 @@ bool ReadTime(const json& value, const char* field, WallTime* out,
 
 bool ReadTask(const json& object, TaskKey* key, RememberedTask* task,
               std::string* why) {
-  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+  constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
   constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
   if (!object.is_object()) {
     *why = "expected an object";
@@ -83,6 +83,18 @@ bool ReadTask(const json& object, TaskKey* key, RememberedTask* task,
     return false;
   }
   key->export_id = number;
+  // Files written before actions existed have none: DescribeExportInfo.
+  if (!field("action").is_null()) {
+    std::optional<aliyun::ExportAction> action;
+    if (field("action").is_string()) {
+      action = aliyun::ParseExportAction(field("action").get<std::string>());
+    }
+    if (!action) {
+      *why = "\"action\" must be one of " + aliyun::ExportActionNames();
+      return false;
+    }
+    key->action = *action;
+  }
   if (!field("rd_account_id").is_null()) {
     if (!ReadInteger(field("rd_account_id"), "rd_account_id", 1, kInt64Max,
                      &number, why)) {
@@ -102,16 +114,24 @@ bool ReadTask(const json& object, TaskKey* key, RememberedTask* task,
     }
     task->completed_at = completed;
   }
-  if (!field("progress").is_null()) {
-    if (!ReadInteger(field("progress"), "progress", 0, 100, &number, why)) {
-      return false;
+  // "progress" (a number, or null when the answer had none) marks a task
+  // that was polled successfully; "current_count" may then be absent.
+  if (object.contains("progress")) {
+    task->progress_known = true;
+    if (!field("progress").is_null()) {
+      if (!ReadInteger(field("progress"), "progress", kInt64Min, kInt64Max,
+                       &number, why)) {
+        return false;
+      }
+      task->progress = number;
     }
-    task->progress = static_cast<int32_t>(number);
-    if (!ReadInteger(field("current_count"), "current_count", 0, kInt32Max,
-                     &number, why)) {
-      return false;
+    if (!field("current_count").is_null()) {
+      if (!ReadInteger(field("current_count"), "current_count", kInt64Min,
+                       kInt64Max, &number, why)) {
+        return false;
+      }
+      task->current_count = number;
     }
-    task->current_count = static_cast<int32_t>(number);
   }
   return true;
 }
@@ -168,10 +188,14 @@ bool SaveStateFile(FileSystem& fs, const std::string& path,
                    {"first_seen", Seconds(task.first_seen)},
                    {"last_progress", Seconds(task.last_progress)}};
     if (key.rd_account_id) object["rd_account_id"] = *key.rd_account_id;
+    if (key.action != aliyun::kDefaultExportAction) {
+      object["action"] = aliyun::ExportActionName(key.action);
+    }
     if (task.completed_at) object["completed_at"] = Seconds(*task.completed_at);
     if (task.has_data) {
-      object["progress"] = task.progress;
-      object["current_count"] = task.current_count;
+      object["progress"] = task.progress ? json(*task.progress) : json(nullptr);
+      object["current_count"] =
+          task.current_count ? json(*task.current_count) : json(nullptr);
     }
     list.push_back(std::move(object));
   }

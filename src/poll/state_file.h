@@ -16,10 +16,12 @@ struct RememberedTask {
   WallTime first_seen{};
   WallTime last_progress{};
   std::optional<WallTime> completed_at;
-  // The Progress and CurrentCount last_progress refers to; nullopt when no
-  // poll had succeeded.
-  std::optional<int32_t> progress;
-  std::optional<int32_t> current_count;
+  // A poll had succeeded: progress and current_count are the Progress and
+  // CurrentCount last_progress refers to (each nullopt when the answer did
+  // not carry it).
+  bool progress_known = false;
+  std::optional<int64_t> progress;
+  std::optional<int64_t> current_count;
 };
 
 using RememberedTasks = std::map<TaskKey, RememberedTask>;

@@ -6,20 +6,25 @@
 #include <string>
 #include <string_view>
 
+#include "aliyun/export_action.h"
 #include "util/clock.h"
 
 namespace sas::poll {
 
-// A task's identity: the same (account, rd_account_id, export_id) from two
-// sources is one task.
+// A task's identity: the same (account, rd_account_id, action, export_id)
+// from two sources is one task. The action is part of it because each
+// progress API numbers its exports in its own space.
 struct TaskKey {
   std::string account;
   int64_t export_id = 0;
   std::optional<int64_t> rd_account_id;
+  aliyun::ExportAction action = aliyun::kDefaultExportAction;
 
   auto operator<=>(const TaskKey&) const = default;
   bool operator==(const TaskKey&) const = default;
-  // "prod/131231" or "prod/16670360956/131231", for logs.
+  // For logs: "prod/131231" or "prod/16670360956/131231" for
+  // DescribeExportInfo, the action before the id for the others:
+  // "prod/DescribeVulExportInfo/131231".
   std::string ToString() const;
 };
 
@@ -29,12 +34,30 @@ struct TaskDefinition {
   std::string name;
 };
 
-// ExportStatus as a bounded state set: the documented values and "unknown"
-// for anything else.
-enum class ExportState { kInit = 0, kExporting, kSuccess, kUnknown };
-inline constexpr int kExportStateCount = 4;
-ExportState ClassifyExportStatus(std::string_view status);
+// The status of an export as a bounded state set, the same for every action:
+// each action's documented values mapped onto pending, init, exporting,
+// success and failed, and "unknown" for any other value. success and failed
+// are final: the task is finished.
+enum class ExportState {
+  kPending = 0,
+  kInit,
+  kExporting,
+  kSuccess,
+  kFailed,
+  kUnknown
+};
+inline constexpr int kExportStateCount = 6;
+// The documented values, as the official Go SDK alibabacloud-go/sas-20181203
+// comments them: DescribeExportInfo, DescribeVulExportInfo and
+// DescribeWarningExportInfo ExportStatus init/exporting/success;
+// DescribeHcExportInfo ResultStatus exporting/success;
+// DescribeSuspEventExportInfo ExportStatus pending/exporting/success/failed;
+// DescribeReportExport ExportStatus -1 (failed), 0 (init), 1 (exporting),
+// 2 (success). Matching is exact.
+ExportState ClassifyExportStatus(aliyun::ExportAction action,
+                                 std::string_view status);
 std::string_view ExportStateName(ExportState state);
+bool IsFinal(ExportState state);
 
 // Everything known about one task at one moment: the unit of a snapshot.
 struct TaskSnapshot {
@@ -43,14 +66,16 @@ struct TaskSnapshot {
   bool polled = false;
   // The latest poll succeeded.
   bool up = false;
-  // At least one poll has succeeded: the export fields below are set.
+  // At least one poll has succeeded: the export fields below are as the
+  // latest successful poll gave them, each nullopt when that answer did not
+  // carry it (its series is then left out).
   bool has_data = false;
-  int32_t progress = 0;  // percent
-  int32_t current_count = 0;
-  int32_t total_count = 0;
-  ExportState state = ExportState::kUnknown;
-  std::string status;  // ExportStatus as the API said it
-  std::string file_name;
+  std::optional<int64_t> progress;  // percent, as given (may exceed 100)
+  std::optional<int64_t> current_count;
+  std::optional<int64_t> total_count;
+  std::optional<ExportState> state;
+  std::optional<std::string> status;  // the status as the API said it
+  std::optional<std::string> file_name;
   WallTime last_success{};
   WallTime last_poll{};
   // The error code and sanitised message of the latest failed poll; empty
@@ -63,7 +88,7 @@ struct TaskSnapshot {
   // The last time Progress or CurrentCount changed (first_seen until the
   // first successful poll).
   WallTime last_progress{};
-  // When `success` was first seen.
+  // When a final status (success or failed) was first seen.
   std::optional<WallTime> completed_at;
 };
 

@@ -17,9 +17,11 @@ TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
     record.snapshot.first_seen = memory.first_seen;
     record.snapshot.last_progress = memory.last_progress;
     record.snapshot.completed_at = memory.completed_at;
-    if (memory.progress) {
-      record.snapshot.progress = *memory.progress;
-      record.snapshot.current_count = memory.current_count.value_or(0);
+    if (memory.progress_known) {
+      record.snapshot.progress = memory.progress;
+      record.snapshot.current_count = memory.current_count;
+      record.known_progress = memory.progress;
+      record.known_count = memory.current_count;
       record.progress_known = true;
     }
   }
@@ -53,17 +55,20 @@ std::optional<TaskDefinition> TaskStore::Definition(TaskId id) const {
 }
 
 bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
-                              WallTime now) {
+                              WallTime now, bool* new_unknown_status) {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
   if (it == records_.end()) return false;
-  TaskSnapshot& s = it->second.snapshot;
+  Record& record = it->second;
+  TaskSnapshot& s = record.snapshot;
   if (!s.polled) --unpolled_;
-  if (!it->second.progress_known || s.progress != info.progress ||
-      s.current_count != info.current_count) {
-    s.last_progress = now;
-  }
-  it->second.progress_known = true;
+  bool moved = !record.progress_known ||
+               (info.progress && info.progress != record.known_progress) ||
+               (info.current_count && info.current_count != record.known_count);
+  if (moved) s.last_progress = now;
+  record.progress_known = true;
+  if (info.progress) record.known_progress = info.progress;
+  if (info.current_count) record.known_count = info.current_count;
   s.polled = true;
   s.up = true;
   s.has_data = true;
@@ -71,13 +76,21 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
   s.current_count = info.current_count;
   s.total_count = info.total_count;
   s.status = info.export_status;
-  s.state = ClassifyExportStatus(info.export_status);
+  s.state.reset();
+  if (info.export_status) {
+    s.state =
+        ClassifyExportStatus(s.definition.key.action, *info.export_status);
+  }
+  if (s.state == ExportState::kUnknown && !record.unknown_reported) {
+    record.unknown_reported = true;
+    if (new_unknown_status != nullptr) *new_unknown_status = true;
+  }
   s.file_name = info.file_name;
   s.last_success = now;
   s.last_poll = now;
   s.last_error_code.clear();
   s.last_error_message.clear();
-  if (s.state == ExportState::kSuccess) {
+  if (s.state && IsFinal(*s.state)) {
     if (!s.completed_at) s.completed_at = now;
     // Also a task remembered as completed: its retention runs from then.
     if (std::none_of(finished_.begin(), finished_.end(),

@@ -17,9 +17,9 @@ namespace sas::poll {
 using TaskId = uint64_t;
 
 // The state of every tracked task. Writers are the poll workers; readers
-// take snapshots for /metrics and pages. A finished task (status success)
-// stays for the retention period after completion, then is forgotten.
-// Thread-safe.
+// take snapshots for /metrics and pages. A finished task (a final status:
+// success or failed) stays for the retention period after completion, then is
+// forgotten. Thread-safe.
 class TaskStore {
  public:
   explicit TaskStore(Millis finished_retention)
@@ -38,10 +38,14 @@ class TaskStore {
   std::optional<TaskDefinition> Definition(TaskId id) const;
 
   // Record a poll's outcome. Returns false when the task is no longer
-  // tracked. A success whose status is "success" completes the task; one
-  // whose Progress or CurrentCount differs from the last (or the first
-  // success) moves last_progress.
-  bool RecordSuccess(TaskId id, const aliyun::ExportInfo& info, WallTime now);
+  // tracked. A success whose status is final (success, failed) finishes the
+  // task; the first success, and one that carries a Progress or CurrentCount
+  // different from the last one seen, moves last_progress. A field the
+  // answer lacks is dropped from the snapshot. *new_unknown_status (when
+  // given) is set true the first time this task shows a status its action
+  // does not document, so the caller logs it once per task.
+  bool RecordSuccess(TaskId id, const aliyun::ExportInfo& info, WallTime now,
+                     bool* new_unknown_status = nullptr);
   // RecordFailure returns the previous poll's error code ("" when it
   // succeeded or there was none), or nullopt when the task is not tracked.
   std::optional<std::string> RecordFailure(TaskId id,
@@ -63,9 +67,14 @@ class TaskStore {
  private:
   struct Record {
     TaskSnapshot snapshot;
-    // The Progress and CurrentCount that last_progress refers to, once
-    // known (from a poll, or remembered from before a restart).
+    // A poll succeeded (or memory from before a restart says one did);
+    // known_progress and known_count are the latest Progress and
+    // CurrentCount seen, which last_progress refers to.
     bool progress_known = false;
+    std::optional<int64_t> known_progress;
+    std::optional<int64_t> known_count;
+    // An undocumented status was reported for this task.
+    bool unknown_reported = false;
   };
 
   const Millis finished_retention_;

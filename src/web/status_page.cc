@@ -1,5 +1,6 @@
 #include "web/status_page.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -41,6 +42,7 @@ td.error{overflow-wrap:break-word}
 tr[data-state=success] td.status{color:#1b7f3b}
 tr[data-state=exporting] td.status{color:#0b5cad}
 tr[data-state=unknown] td.status{color:#a15c00}
+tr[data-state=failed] td.status{color:#b00020}
 tr[data-state=not-polled] td.status,tr[data-state=no-data] td.status{color:#777;font-weight:normal;font-style:italic}
 tr.failing{background:#fff1f1}
 tr.failing td.error{color:#b00020;font-weight:600}
@@ -49,7 +51,8 @@ footer{margin-top:1.2em;color:#777;font-size:.85em}
 </head>
 <body>
 <h1>aliyun_sas_exporter</h1>
-<p>Security Center export tasks (<code>DescribeExportInfo</code>), from the
+<p>Security Center export tasks, each polled with its progress API
+(<code>DescribeExportInfo</code> unless the task names another), from the
 exporter's background polls.</p>
 )";
 
@@ -57,15 +60,18 @@ exporter's background polls.</p>
 std::string_view RowState(const poll::TaskSnapshot& task) {
   if (!task.polled) return "not-polled";
   if (!task.has_data) return "no-data";
-  return poll::ExportStateName(task.state);
+  if (!task.state) return "no-status";
+  return poll::ExportStateName(*task.state);
 }
 
-constexpr std::array<std::string_view, 6> kSummaryStates = {
-    "exporting", "init", "success", "unknown", "not-polled", "no-data"};
+constexpr std::array<std::string_view, 9> kSummaryStates = {
+    "pending", "init",       "exporting", "success",  "failed",
+    "unknown", "not-polled", "no-data",   "no-status"};
 
 std::string_view SummaryLabel(std::string_view state) {
   if (state == "not-polled") return "not polled yet";
   if (state == "no-data") return "no data yet";
+  if (state == "no-status") return "without a status";
   return state;
 }
 
@@ -96,21 +102,23 @@ void AppendCell(std::string& out, std::string_view css_class,
 void AppendRow(std::string& out, const poll::TaskSnapshot& task, WallTime now) {
   const poll::TaskKey& key = task.definition.key;
   const bool failing = task.polled && !task.up;
-  out += "<tr data-account=\"" + HtmlEscape(key.account) +
+  out += "<tr data-account=\"" + HtmlEscape(key.account) + "\" data-action=\"" +
+         std::string(aliyun::ExportActionName(key.action)) +
          "\" data-export-id=\"" + std::to_string(key.export_id) +
          "\" data-state=\"" + std::string(RowState(task)) + "\"";
   if (failing) out += " class=\"failing\"";
   out += ">";
 
   std::string name = HtmlEscape(task.definition.name);
-  if (task.has_data && !task.file_name.empty()) {
-    name += "<div class=\"file\">" + HtmlEscape(task.file_name) + "</div>";
+  if (task.has_data && task.file_name && !task.file_name->empty()) {
+    name += "<div class=\"file\">" + HtmlEscape(*task.file_name) + "</div>";
   }
   AppendCell(out, "name", name);
   AppendCell(out, "account", HtmlEscape(key.account));
   AppendCell(out, "member",
              key.rd_account_id ? std::to_string(*key.rd_account_id)
                                : std::string(kDash));
+  AppendCell(out, "action", std::string(aliyun::ExportActionName(key.action)));
   AppendCell(out, "export-id num", std::to_string(key.export_id));
 
   std::string status;
@@ -118,24 +126,30 @@ void AppendRow(std::string& out, const poll::TaskSnapshot& task, WallTime now) {
     status = "not polled yet";
   } else if (!task.has_data) {
     status = "no data yet";
+  } else if (!task.status) {
+    status = std::string(kDash);
   } else {
-    status = HtmlEscape(task.status);
+    status = HtmlEscape(*task.status);
   }
   AppendCell(out, "status", status);
 
-  if (task.has_data) {
-    int32_t percent = task.progress < 0 ? 0 : task.progress;
-    if (percent > 100) percent = 100;
-    std::string text = std::to_string(task.progress) + "%";
+  if (task.has_data && task.progress) {
+    int64_t percent = std::clamp<int64_t>(*task.progress, 0, 100);
+    std::string text = std::to_string(*task.progress) + "%";
     AppendCell(out, "progress",
                "<progress max=\"100\" value=\"" + std::to_string(percent) +
                    "\">" + text + "</progress><span class=\"percent\">" + text +
                    "</span>");
-    AppendCell(out, "entries",
-               GroupThousands(task.current_count) + " / " +
-                   GroupThousands(task.total_count));
   } else {
     AppendCell(out, "progress", kDash);
+  }
+  if (task.has_data && (task.current_count || task.total_count)) {
+    auto count = [](const std::optional<int64_t>& value) {
+      return value ? GroupThousands(*value) : std::string(kDash);
+    };
+    AppendCell(out, "entries",
+               count(task.current_count) + " / " + count(task.total_count));
+  } else {
     AppendCell(out, "entries", kDash);
   }
 
@@ -201,12 +215,12 @@ std::string RenderStatusPage(const std::vector<poll::TaskSnapshot>& tasks,
 
   out +=
       "<table id=\"tasks\">\n<thead><tr><th>Task</th><th>Account</th>"
-      "<th>Member account</th><th>Export ID</th><th>Status</th>"
+      "<th>Member account</th><th>Action</th><th>Export ID</th><th>Status</th>"
       "<th>Progress</th><th>Entries</th><th>Since progress</th>"
       "<th>Last poll</th><th>Last error</th></tr></thead>\n<tbody>\n";
   for (const poll::TaskSnapshot& task : tasks) AppendRow(out, task, now);
   if (tasks.empty()) {
-    out += "<tr class=\"empty\"><td colspan=\"10\">No tasks.</td></tr>\n";
+    out += "<tr class=\"empty\"><td colspan=\"11\">No tasks.</td></tr>\n";
   }
   out += "</tbody>\n</table>\n";
 

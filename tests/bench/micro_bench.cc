@@ -37,7 +37,8 @@ void BM_ParseDescribeExportInfo(benchmark::State& state) {
   response.body =
       R"({"Link":"https://sas-export.oss-cn-shanghai.aliyuncs.com/x.zip?Expires=1&OSSAccessKeyId=STS.x&Signature=abc","Progress":16,"RequestId":"CE500770-42D3-442E-9DDD-156E0F9F3B45","CurrentCount":20,"Message":"success","FileName":"health_check_export_20171123","TotalCount":100,"ExportStatus":"exporting","Id":131231})";
   for (auto _ : state) {
-    auto parsed = sas::aliyun::ParseDescribeExportInfo(response);
+    auto parsed = sas::aliyun::ParseExportAnswer(
+        sas::aliyun::ExportAction::kDescribeExportInfo, response);
     benchmark::DoNotOptimize(parsed);
   }
 }

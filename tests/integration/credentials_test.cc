@@ -87,7 +87,8 @@ std::string Task(const std::string& account, long export_id, long rd = 0) {
 }
 
 std::string Up(const std::string& account, long export_id, long rd = 0) {
-  return "aliyun_sas_export_up{account=\"" + account + "\",export_id=\"" +
+  return "aliyun_sas_export_up{account=\"" + account +
+         "\",action=\"DescribeExportInfo\",export_id=\"" +
          std::to_string(export_id) + "\",rd_account_id=\"" +
          (rd ? std::to_string(rd) : "") + "\"}";
 }

@@ -29,7 +29,8 @@ std::string Config(const Simulator& sim, const std::string& task_dir) {
 }
 
 std::string Up(long export_id) {
-  return "aliyun_sas_export_up{account=\"sim\",export_id=\"" +
+  return "aliyun_sas_export_up{account=\"sim\",action=\"DescribeExportInfo\","
+         "export_id=\"" +
          std::to_string(export_id) + "\",rd_account_id=\"\"}";
 }
 
@@ -261,10 +262,10 @@ TEST(Discovery, RestartKeepsFirstSeenAndLastProgress) {
                        "\n[[task]]\naccount = \"sim\"\nexport_id = 1\n";
   std::string first_seen =
       "aliyun_sas_export_first_seen_timestamp_seconds{account=\"sim\","
-      "export_id=\"1\",rd_account_id=\"\"}";
+      "action=\"DescribeExportInfo\",export_id=\"1\",rd_account_id=\"\"}";
   std::string last_progress =
       "aliyun_sas_export_last_progress_timestamp_seconds{account=\"sim\","
-      "export_id=\"1\",rd_account_id=\"\"}";
+      "action=\"DescribeExportInfo\",export_id=\"1\",rd_account_id=\"\"}";
   double seen = 0, progressed = 0;
   {
     Exporter exporter(config, {}, flags);

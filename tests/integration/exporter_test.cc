@@ -50,8 +50,9 @@ std::string Task(long export_id, const std::string& extra = "") {
 
 std::string Series(const std::string& metric, long export_id,
                    const std::string& rd = "") {
-  return metric + "{account=\"sim\",export_id=\"" + std::to_string(export_id) +
-         "\",rd_account_id=\"" + rd + "\"";
+  return metric +
+         "{account=\"sim\",action=\"DescribeExportInfo\",export_id=\"" +
+         std::to_string(export_id) + "\",rd_account_id=\"" + rd + "\"";
 }
 
 // The errors counter's series for one error code.

@@ -65,8 +65,8 @@ TEST_F(SasClientTest, SendsSignedQueryWithExportAndMemberAccount) {
   transport_.PushResponse(200,
                           ExportInfoBody(131231, 16, 20, 100, "exporting"));
   SasClient client = MakeClient();
-  CallResult result =
-      client.DescribeExportInfo({131231, 16670360956}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 131231, 16670360956}, Deadline());
   ASSERT_TRUE(result.ok()) << result.error().code;
   EXPECT_EQ(result.info().progress, 16);
   std::vector<HttpRequest> requests = transport_.requests();
@@ -94,7 +94,8 @@ TEST_F(SasClientTest, RetriesServerErrorsWithFreshNonceAndSignature) {
   transport_.PushResponse(500, ErrorBody("InternalError", "oops"));
   transport_.PushResponse(200, ExportInfoBody(1, 50, 5, 10, "exporting"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.attempts, 3);
   auto requests = transport_.requests();
@@ -119,7 +120,8 @@ TEST_F(SasClientTest, GivesUpAfterMaxRetries) {
     transport_.PushError(TransportError::kTimeout);
   }
   SasClient client = MakeClient(/*max_retries=*/2);
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "timeout");
   EXPECT_EQ(result.attempts, 3);
@@ -137,8 +139,8 @@ TEST_F(SasClientTest, DoesNotRetryPermanentErrors) {
     options.endpoint = Endpoint{"https", "h", 443};
     SasClient client(options, transport, credentials_, clock_, nonces_,
                      sleeper_, nullptr, nullptr);
-    CallResult result =
-        client.DescribeExportInfo({1, std::nullopt}, Deadline());
+    CallResult result = client.DescribeExport(
+        {kDefaultExportAction, 1, std::nullopt}, Deadline());
     ASSERT_FALSE(result.ok()) << code;
     EXPECT_EQ(result.error().code, code);
     EXPECT_EQ(transport.requests().size(), 1u) << code;
@@ -150,7 +152,8 @@ TEST_F(SasClientTest, HonoursRetryAfter) {
                           {{"x-acs-retry-after", "1500"}});
   transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_TRUE(result.ok());
   ASSERT_EQ(sleeper_.sleeps().size(), 1u);
   EXPECT_GE(sleeper_.sleeps()[0], std::chrono::milliseconds(1500));
@@ -161,8 +164,9 @@ TEST_F(SasClientTest, StopsRetryingAtTheDeadline) {
                           {{"x-acs-retry-after", "5000"}});
   transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo(
-      {1, std::nullopt}, Deadline(std::chrono::seconds(2)));
+  CallResult result =
+      client.DescribeExport({kDefaultExportAction, 1, std::nullopt},
+                            Deadline(std::chrono::seconds(2)));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "Throttling.User");
   EXPECT_EQ(transport_.requests().size(), 1u);
@@ -174,8 +178,9 @@ TEST_F(SasClientTest, AHugeRetryAfterWaitsAtMostTheMaximum) {
                           {{"x-acs-retry-after", "9223372036854775807"}});
   transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo(
-      {1, std::nullopt}, SteadyTime::max() - std::chrono::hours(1));
+  CallResult result =
+      client.DescribeExport({kDefaultExportAction, 1, std::nullopt},
+                            SteadyTime::max() - std::chrono::hours(1));
   ASSERT_TRUE(result.ok());
   ASSERT_EQ(sleeper_.sleeps().size(), 1u);
   EXPECT_EQ(sleeper_.sleeps()[0], kMaxRetryAfter);
@@ -187,7 +192,8 @@ TEST_F(SasClientTest, RetriesWaitForTheAccountRateLimit) {
   transport_.PushResponse(500, ErrorBody("ServerError", "ServerError"));
   transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
   SasClient client = MakeClient(2, &bucket);
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_TRUE(result.ok());
   ASSERT_EQ(sleeper_.sleeps().size(), 1u);
   EXPECT_GE(sleeper_.sleeps()[0], std::chrono::milliseconds(1000));
@@ -200,7 +206,8 @@ TEST_F(SasClientTest, ErrorMessagesCarryNoSecrets) {
                      "calculation. server string to sign is:POST&%2F&"
                      "AccessKeyId%3DAKID"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error().message, Not(HasSubstr("AKID")));
   EXPECT_THAT(result.error().message, Not(HasSubstr("SECRET-VALUE")));
@@ -209,13 +216,15 @@ TEST_F(SasClientTest, ErrorMessagesCarryNoSecrets) {
 TEST_F(SasClientTest, SuccessNeverKeepsTheDownloadLink) {
   transport_.PushResponse(200, ExportInfoBody(1, 100, 10, 10, "success"));
   SasClient client = MakeClient();
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_TRUE(result.ok());
   const ExportInfo& info = result.info();
-  for (const std::string* field : {&info.export_status, &info.file_name,
-                                   &info.message, &info.request_id}) {
-    EXPECT_THAT(*field, Not(HasSubstr("SECRETLINK")));
+  for (const std::optional<std::string>* field :
+       {&info.export_status, &info.file_name, &info.message}) {
+    EXPECT_THAT(field->value_or(""), Not(HasSubstr("SECRETLINK")));
   }
+  EXPECT_THAT(info.request_id, Not(HasSubstr("SECRETLINK")));
 }
 
 TEST_F(SasClientTest, CredentialFailureIsAnErrorWithoutARequest) {
@@ -230,13 +239,14 @@ TEST_F(SasClientTest, CredentialFailureIsAnErrorWithoutARequest) {
   options.account = "prod";
   SasClient client(options, transport_, none, clock_, nonces_, sleeper_,
                    nullptr, &observer_);
-  CallResult result = client.DescribeExportInfo({1, std::nullopt}, Deadline());
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "credentials");
   EXPECT_TRUE(transport_.requests().empty());
 }
 
-TEST(RetryPolicy, BackoffIsFullJitterCappedAndRespectsRetryAfter) {
+TEST(RetryPolicy, BackoffIsFullJitterCappedUnlessTheServerSaidWhen) {
   RetryPolicy policy;
   policy.base = std::chrono::milliseconds(200);
   policy.cap = std::chrono::milliseconds(1000);
@@ -246,6 +256,8 @@ TEST(RetryPolicy, BackoffIsFullJitterCappedAndRespectsRetryAfter) {
   EXPECT_EQ(BackoffDelay(policy, 3, Millis(0), 0.999), Millis(799));
   EXPECT_EQ(BackoffDelay(policy, 10, Millis(0), 0.5), Millis(500));
   EXPECT_EQ(BackoffDelay(policy, 1, Millis(3000), 0.5), Millis(3000));
+  // x-acs-retry-after is the wait, not a floor under the jitter.
+  EXPECT_EQ(BackoffDelay(policy, 3, Millis(80), 0.999), Millis(80));
 }
 
 TEST(RetryPolicy, RetriesOnlyRetryableErrorsWithinBudget) {
@@ -296,8 +308,9 @@ TEST(SasClientTokenExpiry, RefreshesOnceAndRetries) {
   options.retry.max_retries = 0;
   SasClient client(options, transport, provider, clock, nonces, sleeper,
                    nullptr, nullptr);
-  CallResult result = client.DescribeExportInfo(
-      {1, std::nullopt}, clock.SteadyNow() + std::chrono::seconds(60));
+  CallResult result =
+      client.DescribeExport({kDefaultExportAction, 1, std::nullopt},
+                            clock.SteadyNow() + std::chrono::seconds(60));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(provider.refreshes, 1);
   auto requests = transport.requests();
@@ -312,8 +325,8 @@ TEST(SasClientTokenExpiry, RefreshesOnceAndRetries) {
       400, sas::testing::ErrorBody("InvalidSecurityToken.Expired", "expired"));
   transport.PushResponse(
       400, sas::testing::ErrorBody("InvalidSecurityToken.Expired", "expired"));
-  result = client.DescribeExportInfo(
-      {1, std::nullopt}, clock.SteadyNow() + std::chrono::seconds(60));
+  result = client.DescribeExport({kDefaultExportAction, 1, std::nullopt},
+                                 clock.SteadyNow() + std::chrono::seconds(60));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "InvalidSecurityToken.Expired");
   EXPECT_EQ(provider.refreshes, 2);

@@ -1835,11 +1835,12 @@ export_id = 131231
 rd_account_id = 5
 )"})),
               ElementsAre("c.toml:10:1: task[2]: duplicate task; task[1] at "
-                          "line 7 already polls account \"prod\", export_id "
-                          "131231",
+                          "line 7 already polls account \"prod\", action "
+                          "DescribeExportInfo, export_id 131231",
                           "c.toml:17:1: task[4]: duplicate task; task[3] at "
-                          "line 13 already polls account \"prod\", export_id "
-                          "131231, rd_account_id 5"));
+                          "line 13 already polls account \"prod\", action "
+                          "DescribeExportInfo, export_id 131231, "
+                          "rd_account_id 5"));
 }
 
 TEST_F(ConfigTest, SameExportInDifferentMemberAccountsIsNotADuplicate) {

@@ -49,7 +49,7 @@ TEST(ParseTaskFile, ReportsFileLineAndColumn) {
                     "t.json", &entries, &error));
   EXPECT_EQ(error,
             "t.json:3:3: task 2: \"export_id\" must be a positive integer (the "
-            "Id ExportRecord returned)");
+            "id the export API returned)");
   EXPECT_FALSE(ParseTaskFile("[{\"account\": \"a\",\n \"export_id\": }]",
                              "t.json", &entries, &error));
   EXPECT_THAT(error, HasSubstr("t.json:2:"));

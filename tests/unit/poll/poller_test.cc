@@ -29,8 +29,8 @@ class TableDescriber : public aliyun::ExportDescriber {
         calls_(calls),
         calls_at_(calls_at) {}
 
-  aliyun::CallResult DescribeExportInfo(const aliyun::ExportQuery& query,
-                                        SteadyTime) override {
+  aliyun::CallResult DescribeExport(const aliyun::ExportQuery& query,
+                                    SteadyTime) override {
     std::lock_guard lock(mutex_);
     ++calls_;
     calls_at_.push_back(clock_.SteadyNow());

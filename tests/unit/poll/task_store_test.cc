@@ -152,9 +152,10 @@ TEST(TaskStore, RememberedClocksSurviveARestart) {
   WallTime seen(std::chrono::seconds(100));
   WallTime moved(std::chrono::seconds(500));
   RememberedTasks remembered;
-  remembered[{"prod", 1, std::nullopt}] = {seen, moved, std::nullopt, 40, 400};
+  remembered[{"prod", 1, std::nullopt}] = {seen, moved, std::nullopt,
+                                           true, 40,    400};
   remembered[{"prod", 2, std::nullopt}] = {
-      seen, moved, WallTime(std::chrono::seconds(600)), 100, 1000};
+      seen, moved, WallTime(std::chrono::seconds(600)), true, 100, 1000};
   TaskStore store(std::chrono::hours(1));
   store.Remember(remembered);
   TaskId exporting = store.Add({{"prod", 1, std::nullopt}, "a"},
@@ -238,14 +239,17 @@ TEST(StateFile, OutOfRangeOrIllTypedValuesSetTheFileAside) {
       {R"({"version": 1, "tasks": [{"first_seen": 1, "completed_at": [], )" +
            good_rest + "}]}",
        "task 1: \"completed_at\" must be Unix seconds"},
-      {R"({"version": 1, "tasks": [{"first_seen": 1, "progress": 1e13, )"
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "progress": 1.5, )"
        R"("current_count": 1, )" +
            good_rest + "}]}",
-       "task 1: \"progress\" must be an integer in 0..100"},
+       "task 1: \"progress\" must be an integer in "},
       {R"({"version": 1, "tasks": [{"first_seen": 1, "progress": 5, )"
-       R"("current_count": 3000000000, )" +
+       R"("current_count": "many", )" +
            good_rest + "}]}",
-       "task 1: \"current_count\" must be an integer in 0..2147483647"},
+       "task 1: \"current_count\" must be an integer in "},
+      {R"({"version": 1, "tasks": [{"first_seen": 1, "action": "Nope", )" +
+           good_rest + "}]}",
+       "task 1: \"action\" must be one of DescribeExportInfo, "},
       {R"({"version": 1, "tasks": [{"first_seen": 1, "account": "prod", )"
        R"("export_id": 1e300, "last_progress": 1}]})",
        "task 1: \"export_id\" must be an integer in 1..9223372036854775807"},

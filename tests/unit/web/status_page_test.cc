@@ -106,9 +106,11 @@ TEST(StatusPage, ListsEveryTaskAsARow) {
   EXPECT_THAT(page, HasSubstr("<meta http-equiv=\"refresh\" content=\"10\">"));
   EXPECT_THAT(page, HasSubstr("<table id=\"tasks\">"));
   EXPECT_EQ(Count(page, "<tr data-account="), 3u);
-  EXPECT_THAT(Row(page, 131231),
-              HasSubstr("data-account=\"prod\" data-export-id=\"131231\" "
-                        "data-state=\"exporting\""));
+  EXPECT_THAT(
+      Row(page, 131231),
+      HasSubstr("data-account=\"prod\" data-action=\"DescribeExportInfo\" "
+                "data-export-id=\"131231\" "
+                "data-state=\"exporting\""));
   EXPECT_EQ(Cell(page, 131231, "name"),
             "vulnerabilities<div class=\"file\">vul_export.zip</div>");
   EXPECT_EQ(Cell(page, 131231, "account"), "prod");
