@@ -579,6 +579,8 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
        {{"export_id"}, Ids({kStuckInInit, kInitForLong})}},
       {"AliyunSasExportTooLong", {{"export_id"}, Ids({kRunningLong})}},
       {"AliyunSasExportUnknownStatus", {{"export_id"}, Ids({kFailedStatus})}},
+      // No task of this scenario is reported failed by its API.
+      {"AliyunSasExportFailed", {{"export_id"}, {}}},
       {"AliyunSasExportPollFailing",
        {{"export_id"}, Ids({kServerError, kThrottled, kDenied})}},
       {"AliyunSasApiPermissionDenied",
