@@ -1990,3 +1990,50 @@ TEST_F(ConfigTest, BadFixtureReportsExpectedDiagnostics) {
 
 }  // namespace
 }  // namespace sas::config
+
+namespace sas::config {
+namespace {
+
+TEST_F(ConfigTest, TaskActionDefaultsAndIsRead) {
+  Config config = Load(Cat({kAccount, kTask, R"([[task]]
+account = "prod"
+export_id = 131231
+action = "DescribeVulExportInfo"
+rd_account_id = 5
+)"}));
+  ASSERT_EQ(config.tasks.size(), 2u);
+  EXPECT_EQ(config.tasks[0].action, aliyun::ExportAction::kDescribeExportInfo);
+  // The same export id under another action is another task, no duplicate.
+  EXPECT_EQ(config.tasks[1].action,
+            aliyun::ExportAction::kDescribeVulExportInfo);
+  EXPECT_EQ(config.tasks[1].rd_account_id, 5);
+}
+
+TEST_F(ConfigTest, TaskActionErrorsNameFileLineAndFix) {
+  EXPECT_THAT(
+      Errors(Cat({kAccount, kTask, "action = \"DescribeVulExport\"\n"})),
+      ElementsAre(
+          ::testing::HasSubstr("c.toml:10:10: task[1].action: unknown action "
+                               "\"DescribeVulExport\"; did you mean "
+                               "\"DescribeVulExportInfo\"?")));
+  EXPECT_THAT(
+      Errors(Cat({kAccount, kTask,
+                  "action = \"DescribeHcExportInfo\"\nrd_account_id = 5\n"})),
+      ElementsAre(
+          ::testing::HasSubstr("c.toml:11:17: task[1].rd_account_id: "
+                               "DescribeHcExportInfo has no member-account "
+                               "parameter (ResourceDirectoryAccountId): remove "
+                               "rd_account_id")));
+  EXPECT_THAT(
+      Errors(Cat({kAccount, R"([[task]]
+account = "prod"
+export_id = 3000000000
+action = "DescribeSuspEventExportInfo"
+)"})),
+      ElementsAre(::testing::HasSubstr("task[1].export_id: "
+                                       "DescribeSuspEventExportInfo takes an "
+                                       "ExportId of at most 2147483647")));
+}
+
+}  // namespace
+}  // namespace sas::config

@@ -415,3 +415,133 @@ TEST_F(TaskApiTest, AnswersAreJsonEvenForInvalidUtf8) {
 
 }  // namespace
 }  // namespace sas::discovery
+
+namespace sas::discovery {
+namespace {
+
+using aliyun::ExportAction;
+
+TEST(ParseTaskFile, ReadsTheActionDefaultingToDescribeExportInfo) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  ASSERT_TRUE(ParseTaskFile(
+      R"([{"account": "a", "export_id": 1},
+          {"account": "a", "export_id": 1, "action": "DescribeVulExportInfo",
+           "rd_account_id": 5},
+          {"account": "a", "export_id": 2147483647,
+           "action": "DescribeSuspEventExportInfo"}])",
+      "t.json", &entries, &error))
+      << error;
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].action, ExportAction::kDescribeExportInfo);
+  EXPECT_EQ(entries[1].action, ExportAction::kDescribeVulExportInfo);
+  // The same id under two actions is two tasks.
+  EXPECT_NE(entries[0].Key(), entries[1].Key());
+  // Written back: the default action is left out, the others are named.
+  std::string json = TaskEntriesToJson(entries);
+  EXPECT_THAT(json, HasSubstr("\"action\": \"DescribeVulExportInfo\""));
+  EXPECT_EQ(json.find("DescribeExportInfo"), std::string::npos);
+}
+
+TEST(ParseTaskFile, RefusesRdAccountIdWhereTheActionHasNoMemberParameter) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  EXPECT_FALSE(ParseTaskFile(
+      "[\n  {\"account\": \"a\", \"export_id\": 1},\n"
+      "  {\"account\": \"a\", \"export_id\": 2, \"rd_account_id\": 5,\n"
+      "   \"action\": \"DescribeWarningExportInfo\"}\n]",
+      "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("t.json:3:3: task 2: DescribeWarningExportInfo "
+                               "has no member-account parameter"));
+  EXPECT_THAT(error, HasSubstr("remove rd_account_id"));
+}
+
+TEST(ParseTaskFile, RefusesUnknownActionsAndOversizedSuspEventIds) {
+  std::vector<TaskEntry> entries;
+  std::string error;
+  EXPECT_FALSE(ParseTaskFile(
+      R"([{"account": "a", "export_id": 1, "action": "DescribeVulExport"}])",
+      "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("t.json:1:2: task 1: \"action\" must be one of "
+                               "DescribeExportInfo, DescribeVulExportInfo"));
+  EXPECT_FALSE(ParseTaskFile(
+      R"([{"account": "a", "export_id": 2147483648,
+           "action": "DescribeSuspEventExportInfo"}])",
+      "t.json", &entries, &error));
+  EXPECT_THAT(error, HasSubstr("at most 2147483647"));
+}
+
+TEST_F(TaskApiTest, ActionIsPartOfTheTaskAndOfDelete) {
+  EXPECT_EQ(Post(R"({"account": "prod", "export_id": 9})").status, 201);
+  EXPECT_EQ(Post(R"({"account": "prod", "export_id": 9,
+                     "action": "DescribeHcExportInfo"})")
+                .status,
+            201);
+  ApiResponse list = api_->Handle({"GET", "/api/v1/tasks", {}, ""});
+  EXPECT_THAT(list.body, HasSubstr("\"action\":\"DescribeHcExportInfo\""));
+  EXPECT_THAT(list.body, HasSubstr("\"action\":\"DescribeExportInfo\""));
+  EXPECT_EQ(api_->Handle({"DELETE",
+                          "/api/v1/tasks/prod/9",
+                          {{"action", "DescribeNothing"}},
+                          ""})
+                .status,
+            400);
+  EXPECT_EQ(api_->Handle({"DELETE",
+                          "/api/v1/tasks/prod/9",
+                          {{"action", "DescribeHcExportInfo"}},
+                          ""})
+                .status,
+            204);
+  ASSERT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.Snapshot()[0].definition.key.action,
+            ExportAction::kDescribeExportInfo);
+  // Without ?action=: DescribeExportInfo.
+  EXPECT_EQ(api_->Handle({"DELETE", "/api/v1/tasks/prod/9", {}, ""}).status,
+            204);
+  EXPECT_EQ(store_.size(), 0u);
+}
+
+TEST_F(TaskApiTest, RdAccountIdOnAnActionWithoutItIsUnprocessable) {
+  ApiResponse refused = Post(R"({"account": "prod", "export_id": 3,
+      "rd_account_id": 5, "action": "DescribeReportExport"})");
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_THAT(refused.body, HasSubstr("DescribeReportExport has no "
+                                      "member-account parameter"));
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(Post(R"({"account": "prod", "export_id": 3,
+      "rd_account_id": 5, "action": "DescribeVulExportInfo"})")
+                .status,
+            201);
+}
+
+TEST_F(TaskApiTest, StorageWrittenByThePreviousVersionLoadsUnchanged) {
+  // tasks.json and tasks.journal as the version before actions wrote them.
+  std::filesystem::create_directories(dir_.path());
+  std::ofstream(dir_.path() + "/tasks.json") << R"([
+  {"account": "prod", "export_id": 11, "rd_account_id": 22, "name": "n"},
+  {"account": "prod", "export_id": 12}
+])";
+  std::ofstream(dir_.path() + "/tasks.journal")
+      << R"({"op":"add","task":{"account":"prod","export_id":13}})"
+      << "\n"
+      << R"({"op":"remove","task":{"account":"prod","export_id":12}})"
+      << "\n";
+  poll::TaskStore store(std::chrono::hours(1));
+  poll::Poller poller(poll::PollerOptions{}, store, {}, clock_);
+  TaskRegistry registry(store, poller, clock_, {"prod"}, 10);
+  TaskApi restarted(LocalFileSystem(), registry, store, dir_.path());
+  std::string error;
+  ASSERT_TRUE(restarted.Load(&error)) << error;
+  std::vector<poll::TaskSnapshot> tasks = store.Snapshot();
+  ASSERT_EQ(tasks.size(), 2u);
+  for (const poll::TaskSnapshot& task : tasks) {
+    EXPECT_EQ(task.definition.key.action, ExportAction::kDescribeExportInfo);
+  }
+  EXPECT_EQ(tasks[0].definition.key.export_id, 11);
+  EXPECT_EQ(tasks[0].definition.key.rd_account_id, 22);
+  EXPECT_EQ(tasks[0].definition.name, "n");
+  EXPECT_EQ(tasks[1].definition.key.export_id, 13);
+}
+
+}  // namespace
+}  // namespace sas::discovery

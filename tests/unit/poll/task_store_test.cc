@@ -275,3 +275,178 @@ TEST(StateFile, OutOfRangeOrIllTypedValuesSetTheFileAside) {
 
 }  // namespace
 }  // namespace sas::poll
+
+namespace sas::poll {
+namespace {
+
+using aliyun::ExportAction;
+
+TEST(ClassifyExportStatus, EachActionsDocumentedValues) {
+  struct Case {
+    ExportAction action;
+    const char* status;
+    ExportState state;
+  };
+  const Case cases[] = {
+      {ExportAction::kDescribeExportInfo, "init", ExportState::kInit},
+      {ExportAction::kDescribeExportInfo, "exporting", ExportState::kExporting},
+      {ExportAction::kDescribeExportInfo, "success", ExportState::kSuccess},
+      {ExportAction::kDescribeExportInfo, "failed", ExportState::kUnknown},
+      {ExportAction::kDescribeExportInfo, "pending", ExportState::kUnknown},
+      {ExportAction::kDescribeVulExportInfo, "init", ExportState::kInit},
+      {ExportAction::kDescribeVulExportInfo, "success", ExportState::kSuccess},
+      {ExportAction::kDescribeWarningExportInfo, "exporting",
+       ExportState::kExporting},
+      {ExportAction::kDescribeHcExportInfo, "exporting",
+       ExportState::kExporting},
+      {ExportAction::kDescribeHcExportInfo, "success", ExportState::kSuccess},
+      {ExportAction::kDescribeHcExportInfo, "init", ExportState::kUnknown},
+      {ExportAction::kDescribeSuspEventExportInfo, "pending",
+       ExportState::kPending},
+      {ExportAction::kDescribeSuspEventExportInfo, "exporting",
+       ExportState::kExporting},
+      {ExportAction::kDescribeSuspEventExportInfo, "success",
+       ExportState::kSuccess},
+      {ExportAction::kDescribeSuspEventExportInfo, "failed",
+       ExportState::kFailed},
+      {ExportAction::kDescribeSuspEventExportInfo, "init",
+       ExportState::kUnknown},
+      {ExportAction::kDescribeReportExport, "-1", ExportState::kFailed},
+      {ExportAction::kDescribeReportExport, "0", ExportState::kInit},
+      {ExportAction::kDescribeReportExport, "1", ExportState::kExporting},
+      {ExportAction::kDescribeReportExport, "2", ExportState::kSuccess},
+      {ExportAction::kDescribeReportExport, "success", ExportState::kUnknown},
+      {ExportAction::kDescribeReportExport, "3", ExportState::kUnknown},
+      {ExportAction::kDescribeExportInfo, "", ExportState::kUnknown},
+      {ExportAction::kDescribeExportInfo, "SUCCESS", ExportState::kUnknown},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ClassifyExportStatus(c.action, c.status), c.state)
+        << aliyun::ExportActionName(c.action) << " " << c.status;
+  }
+  EXPECT_EQ(kExportStateCount, 6);
+}
+
+TEST(TaskStore, FailedIsFinishedKeptForRetentionAndCompleted) {
+  TaskStore store(std::chrono::seconds(60));
+  TaskKey key{"prod", 5, std::nullopt,
+              ExportAction::kDescribeSuspEventExportInfo};
+  TaskId id = store.Add({key, "s"}, WallTime{});
+  aliyun::ExportInfo info;
+  info.export_status = "failed";
+  WallTime done(std::chrono::seconds(10));
+  store.RecordSuccess(id, info, done);
+  EXPECT_FALSE(store.NeedsPolling(id));
+  TaskSnapshot s = store.Snapshot().at(0);
+  EXPECT_EQ(s.state, ExportState::kFailed);
+  EXPECT_EQ(s.completed_at, done);
+  store.ExpireFinished(done + std::chrono::seconds(59));
+  EXPECT_EQ(store.size(), 1u);
+  store.ExpireFinished(done + std::chrono::seconds(60));
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(TaskStore, SameIdUnderTwoActionsIsTwoTasks) {
+  TaskStore store(std::chrono::hours(1));
+  TaskId a = store.Add({{"prod", 7, std::nullopt}, "a"}, WallTime{});
+  TaskId b = store.Add(
+      {{"prod", 7, std::nullopt, ExportAction::kDescribeVulExportInfo}, "b"},
+      WallTime{});
+  EXPECT_NE(a, b);
+  EXPECT_EQ(store.size(), 2u);
+}
+
+TEST(TaskStore, SparseAnswerDropsMissingFieldsAndKeepsProgressClock) {
+  TaskStore store(std::chrono::hours(1));
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  store.RecordSuccess(id, Info(40, "exporting"),
+                      WallTime(std::chrono::seconds(5)));
+  aliyun::ExportInfo sparse;
+  sparse.export_status = "exporting";
+  store.RecordSuccess(id, sparse, WallTime(std::chrono::seconds(9)));
+  TaskSnapshot s = store.Snapshot().at(0);
+  EXPECT_TRUE(s.up);
+  EXPECT_FALSE(s.progress);
+  EXPECT_FALSE(s.current_count);
+  EXPECT_FALSE(s.total_count);
+  EXPECT_FALSE(s.file_name);
+  EXPECT_EQ(s.state, ExportState::kExporting);
+  // Absent fields are not progress.
+  EXPECT_EQ(s.last_progress, WallTime(std::chrono::seconds(5)));
+  // The same values as before the sparse answer are not progress either.
+  store.RecordSuccess(id, Info(40, "exporting"),
+                      WallTime(std::chrono::seconds(12)));
+  EXPECT_EQ(store.Snapshot().at(0).last_progress,
+            WallTime(std::chrono::seconds(5)));
+  // No status at all: no state.
+  aliyun::ExportInfo no_status;
+  no_status.progress = 41;
+  store.RecordSuccess(id, no_status, WallTime(std::chrono::seconds(15)));
+  s = store.Snapshot().at(0);
+  EXPECT_FALSE(s.state);
+  EXPECT_EQ(s.last_progress, WallTime(std::chrono::seconds(15)));
+}
+
+TEST(TaskStore, UnknownStatusIsReportedOncePerTask) {
+  TaskStore store(std::chrono::hours(1));
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  bool reported = false;
+  store.RecordSuccess(id, Info(1, "EXPIRED"), WallTime{}, &reported);
+  EXPECT_TRUE(reported);
+  reported = false;
+  store.RecordSuccess(id, Info(1, "EXPIRED"), WallTime{}, &reported);
+  EXPECT_FALSE(reported);
+  store.RecordSuccess(id, Info(1, "other"), WallTime{}, &reported);
+  EXPECT_FALSE(reported);
+}
+
+std::string TempPath(const std::string& name) {
+  std::string dir =
+      ::testing::TempDir() + "/" + name + "-" +
+      std::to_string(::testing::UnitTest::GetInstance()->random_seed());
+  std::filesystem::create_directories(dir);
+  return dir + "/state.json";
+}
+
+TEST(StateFile, PreviousVersionsFormatLoadsAsDescribeExportInfo) {
+  // Written by the version before actions: no "action", progress 0..100.
+  std::string path = TempPath("state-old");
+  std::ofstream(path) << R"({"version": 1, "tasks": [
+    {"account": "prod", "export_id": 7, "rd_account_id": 99,
+     "first_seen": 100, "last_progress": 200.5, "progress": 5,
+     "current_count": 50},
+    {"account": "prod", "export_id": 8, "first_seen": 100,
+     "last_progress": 100, "completed_at": 300}]})";
+  RememberedTasks loaded;
+  std::string error;
+  ASSERT_TRUE(LoadStateFile(LocalFileSystem(), path, &loaded, &error)) << error;
+  ASSERT_EQ(loaded.size(), 2u);
+  const RememberedTask& first = loaded.at(TaskKey{"prod", 7, 99});
+  EXPECT_TRUE(first.progress_known);
+  EXPECT_EQ(first.progress, 5);
+  EXPECT_EQ(first.current_count, 50);
+  const RememberedTask& second = loaded.at(TaskKey{"prod", 8, std::nullopt});
+  EXPECT_FALSE(second.progress_known);
+  EXPECT_EQ(second.completed_at, WallTime(std::chrono::seconds(300)));
+}
+
+TEST(StateFile, RoundTripsTheActionAndAbsentFields) {
+  std::string path = TempPath("state-action");
+  TaskSnapshot task;
+  task.definition = {
+      {"prod", 7, std::nullopt, ExportAction::kDescribeReportExport}, "r"};
+  task.first_seen = WallTime(std::chrono::seconds(100));
+  task.last_progress = WallTime(std::chrono::seconds(100));
+  task.has_data = true;  // but the answers carried no Progress
+  std::string error;
+  ASSERT_TRUE(SaveStateFile(LocalFileSystem(), path, {task}, &error)) << error;
+  RememberedTasks loaded;
+  ASSERT_TRUE(LoadStateFile(LocalFileSystem(), path, &loaded, &error)) << error;
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded.begin()->first.action, ExportAction::kDescribeReportExport);
+  EXPECT_TRUE(loaded.begin()->second.progress_known);
+  EXPECT_FALSE(loaded.begin()->second.progress);
+}
+
+}  // namespace
+}  // namespace sas::poll
