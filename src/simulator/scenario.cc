@@ -36,6 +36,10 @@ constexpr Millis kMaxRetryAfter{std::chrono::hours(24)};
 constexpr Millis kMaxLatency{10 * 60'000};
 
 constexpr std::string_view kExportKeys[] = {"id",
+                                            "action",
+                                            "sparse",
+                                            "throttle_status",
+                                            "throttle_code",
                                             "file_name",
                                             "total_count",
                                             "init_duration",
@@ -99,9 +103,13 @@ class Parser {
     std::map<std::string, int> ids;
     for (const auto& [table, path] : reader_.TableArray(Get(root, "export"))) {
       ExportSpec spec = Export(*table);
-      FailIfDuplicate(ids, std::to_string(spec.id),
+      FailIfDuplicate(ids,
+                      std::string(aliyun::ExportActionName(spec.action)) + "/" +
+                          std::to_string(spec.id),
                       reader_.At(*table->get("id")),
-                      "duplicate export id " + std::to_string(spec.id));
+                      "duplicate export id " + std::to_string(spec.id) +
+                          " of " +
+                          std::string(aliyun::ExportActionName(spec.action)));
       scenario.exports.push_back(std::move(spec));
     }
     return scenario;
@@ -196,6 +204,18 @@ class Parser {
         Get(table, "id"), 1, std::numeric_limits<int64_t>::max());
     if (!id) Fail(reader_.At(table), "[[export]] needs an \"id\"");
     spec.id = *id;
+    if (std::optional<std::string> action =
+            reader_.NonEmptyString(Get(table, "action"))) {
+      std::optional<aliyun::ExportAction> parsed =
+          aliyun::ParseExportAction(*action);
+      if (!parsed) {
+        Fail(reader_.At(*table.get("action")),
+             "unknown action " + Quoted(*action) +
+                 " (valid: " + aliyun::ExportActionNames() + ")");
+      }
+      spec.action = *parsed;
+    }
+    spec.sparse = reader_.Boolean(Get(table, "sparse")).value_or(false);
     spec.file_name = reader_.NonEmptyString(Get(table, "file_name"))
                          .value_or("export_" + std::to_string(spec.id));
     spec.total_count = reader_
@@ -232,6 +252,11 @@ class Parser {
     }
     spec.throttle_rate =
         Rate(table, "throttle_rate").value_or(spec.throttle_rate);
+    spec.throttle_status = static_cast<int>(
+        reader_.Integer(Get(table, "throttle_status"), 400, 599)
+            .value_or(spec.throttle_status));
+    spec.throttle_code = reader_.NonEmptyString(Get(table, "throttle_code"))
+                             .value_or(spec.throttle_code);
     spec.retry_after =
         reader_.Duration(Get(table, "retry_after"), Millis(0), kMaxRetryAfter)
             .value_or(spec.retry_after);
@@ -240,6 +265,10 @@ class Parser {
             .value_or(spec.latency);
     spec.rd_account_id = reader_.Integer(Get(table, "rd_account_id"), 1,
                                          std::numeric_limits<int64_t>::max());
+    if (spec.rd_account_id && !aliyun::HasMemberAccountParameter(spec.action)) {
+      Fail(reader_.At(*table.get("rd_account_id")),
+           aliyun::MemberAccountRefusal(spec.action));
+    }
     spec.non_json_rate =
         Rate(table, "non_json_rate").value_or(spec.non_json_rate);
     return spec;
@@ -338,11 +367,30 @@ class Parser {
 
 }  // namespace
 
-const ExportSpec* Scenario::Find(int64_t id) const {
+const ExportSpec* Scenario::Find(int64_t id,
+                                 aliyun::ExportAction action) const {
   for (const ExportSpec& spec : exports) {
-    if (spec.id == id) return &spec;
+    if (spec.id == id && spec.action == action) return &spec;
   }
   return nullptr;
+}
+
+std::string WireStatus(aliyun::ExportAction action, const std::string& status) {
+  using aliyun::ExportAction;
+  switch (action) {
+    case ExportAction::kDescribeHcExportInfo:
+      return status == "init" ? "exporting" : status;
+    case ExportAction::kDescribeSuspEventExportInfo:
+      return status == "init" ? "pending" : status;
+    case ExportAction::kDescribeReportExport:
+      if (status == "failed") return "-1";
+      if (status == "init") return "0";
+      if (status == "exporting") return "1";
+      if (status == "success") return "2";
+      return status;
+    default:
+      return status;
+  }
 }
 
 std::optional<RamArn> ParseRamArn(std::string_view arn, std::string_view kind) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aliyun/export_action.h"
 #include "util/duration.h"
 #include "util/file_system.h"
 
@@ -16,7 +17,12 @@ namespace sas::simulator {
 
 // One export task. Every field documents its TOML key and default.
 struct ExportSpec {
-  int64_t id = 0;               // `id`: the ExportId; required, > 0, unique
+  int64_t id = 0;  // `id`: the ExportId; required, > 0, unique per action
+  // `action`: the progress API that answers for it, with that action's body
+  // shape and status values; default DescribeExportInfo.
+  aliyun::ExportAction action = aliyun::kDefaultExportAction;
+  // `sparse`: answers carry only RequestId and the status field.
+  bool sparse = false;
   std::string file_name;        // `file_name`: default "export_<id>"
   int64_t total_count = 1000;   // `total_count`: >= 0
   Millis init_duration{0};      // `init_duration`: time in "init"
@@ -31,8 +37,12 @@ struct ExportSpec {
   std::string error_message;   // `error_message`: default error_code
   double error_rate = 1.0;     // `error_rate`: 0..1
   double throttle_rate = 0.0;  // `throttle_rate`: 0..1
-  Millis retry_after{1000};    // `retry_after`: x-acs-retry-after; <= 24h
-  Millis latency{0};           // `latency`: added before every answer; <= 10m
+  int throttle_status = 400;   // `throttle_status`: HTTP status, 400..599
+  // `throttle_code`: the Code of a throttled answer (any code: the
+  // x-acs-retry-after header makes it throttling).
+  std::string throttle_code = "Throttling.User";
+  Millis retry_after{1000};  // `retry_after`: x-acs-retry-after; <= 24h
+  Millis latency{0};         // `latency`: added before every answer; <= 10m
   std::optional<int64_t> rd_account_id;  // `rd_account_id`: > 0
   double non_json_rate = 0.0;            // `non_json_rate`: 0..1
 };
@@ -103,9 +113,10 @@ struct Scenario {
   std::optional<MetadataSpec> metadata;
   std::vector<AccessSpec> access;
 
-  // The export with this id, or nullptr. The pointer lives as long as the
-  // scenario is not modified (as for the finders below).
-  const ExportSpec* Find(int64_t id) const;
+  // The export with this id under this action, or nullptr. The pointer lives as
+  // long as the scenario is not modified (as for the finders below).
+  const ExportSpec* Find(int64_t id, aliyun::ExportAction action =
+                                         aliyun::kDefaultExportAction) const;
   // The role with exactly this ARN, or nullptr.
   const RoleSpec* FindRole(std::string_view arn) const;
   // The [[access]] entry of this principal, or nullptr (= all allowed).
@@ -124,7 +135,8 @@ std::optional<Scenario> LoadScenarioFile(const FileSystem& files,
                                          const std::string& path,
                                          std::string* error);
 
-// What DescribeExportInfo reports for an export at one moment.
+// What an export's progress API reports at one moment, in DescribeExportInfo
+// words (WireStatus turns them into the action's own values).
 struct ExportState {
   std::string status;         // "init", "exporting", "success" or final_status
   int progress = 0;           // percent, 0..100
@@ -137,5 +149,12 @@ struct ExportState {
 // at stuck_at ("exporting" forever, unless final_status is set) and at 100
 // (final_status, default "success").
 ExportState StateAt(const ExportSpec& spec, Millis elapsed);
+
+// `status` (init, exporting, success, failed; anything else passes through)
+// as `action` reports it, per the official SDK's documented values:
+// DescribeHcExportInfo has no init (exporting instead);
+// DescribeSuspEventExportInfo says pending for init; DescribeReportExport
+// uses -1 failed, 0 init, 1 exporting, 2 success.
+std::string WireStatus(aliyun::ExportAction action, const std::string& status);
 
 }  // namespace sas::simulator

@@ -177,7 +177,9 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
   AuthResult auth = authenticator_.Verify(request);
   *access_key_id = auth.access_key_id;
   if (!auth.ok) return Error(request, auth.error);
-  if (auth.action != kSasAction || auth.version != aliyun::kSasApiVersion) {
+  std::optional<aliyun::ExportAction> action =
+      aliyun::ParseExportAction(auth.action);
+  if (!action || auth.version != aliyun::kSasApiVersion) {
     return Error(request, UnknownApi());
   }
   const AccessSpec* access = scenario_.FindAccess(auth.principal);
@@ -195,7 +197,9 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
                   "processing this request is not supplied."});
   }
   std::optional<int64_t> id = ParsePositive(*id_text);
-  if (!id) return Error(request, InvalidParameter("ExportId"));
+  if (!id || *id > aliyun::MaxExportId(*action)) {
+    return Error(request, InvalidParameter("ExportId"));
+  }
   std::optional<int64_t> rd_account;
   if (const std::string* rd_text =
           aliyun::FindParam(auth.params, "ResourceDirectoryAccountId")) {
@@ -213,7 +217,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
                 *rd_account) == access->rd_account_ids->end()) {
     return Error(request, kRdNoPermission);
   }
-  const ExportSpec* spec = scenario_.Find(*id);
+  const ExportSpec* spec = scenario_.Find(*id, *action);
   if (spec == nullptr) {
     return Error(request, {400, "InvalidExportId.NotFound",
                            "The specified export task does not exist."});
@@ -225,7 +229,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
     response.body = kBrokenProxyPage;
     response.code = "NonJson";
   } else if (Chance(spec->throttle_rate)) {
-    response = Error(request, {400, "Throttling.User",
+    response = Error(request, {spec->throttle_status, spec->throttle_code,
                                "Request was denied due to user flow control."});
     response.headers.emplace_back("x-acs-retry-after",
                                   std::to_string(spec->retry_after.count()));
@@ -335,15 +339,65 @@ ApiResponse Service::Success(const ExportSpec& spec) {
            aliyun::PercentEncode(Base64(signature_bytes));
   }
   std::string request_id = NewRequestId();
-  nlohmann::ordered_json body = {{"RequestId", request_id},
-                                 {"Id", spec.id},
-                                 {"Progress", state.progress},
-                                 {"CurrentCount", state.current_count},
-                                 {"TotalCount", spec.total_count},
-                                 {"ExportStatus", state.status},
-                                 {"FileName", spec.file_name},
-                                 {"Message", "success"},
-                                 {"Link", link}};
+  using aliyun::ExportAction;
+  std::string status = WireStatus(spec.action, state.status);
+  nlohmann::ordered_json body = {{"RequestId", request_id}};
+  // Each action's body as the official Go SDK alibabacloud-go/sas-20181203
+  // declares it (client/<action>_response_body_model.go).
+  switch (spec.action) {
+    case ExportAction::kDescribeHcExportInfo:
+      body["ResultStatus"] = status;
+      if (spec.sparse) break;
+      body["Id"] = spec.id;
+      body["Progress"] = state.progress;
+      body["CurrentCount"] = state.current_count;
+      body["TotalCount"] = spec.total_count;
+      body["FileName"] = spec.file_name;
+      body["GmtCreate"] =
+          static_cast<int64_t>(ToUnixSeconds(clock_.Now())) * 1000;
+      body["Link"] = link;
+      break;
+    case ExportAction::kDescribeSuspEventExportInfo:
+      body["ExportStatus"] = status;
+      if (spec.sparse) break;
+      body["Id"] = spec.id;
+      body["Progress"] = state.progress;
+      body["TotalCount"] = spec.total_count;
+      body["FileName"] = spec.file_name;
+      body["Type"] = "suspiciousEvent";
+      body["Link"] = link;
+      break;
+    case ExportAction::kDescribeReportExport: {
+      // A number, as the API reference's example shows it (the SDK types it
+      // as a string; the exporter reads both).
+      int64_t code = 0;
+      auto [end, ec] =
+          std::from_chars(status.data(), status.data() + status.size(), code);
+      if (ec == std::errc() && end == status.data() + status.size()) {
+        body["ExportStatus"] = code;
+      } else {
+        body["ExportStatus"] = status;
+      }
+      if (spec.sparse) break;
+      body["ExportId"] = spec.id;
+      body["ReportId"] = 1;
+      body["DownloadUrl"] = link;
+      body["UrlExpiredTime"] =
+          static_cast<int64_t>(ToUnixSeconds(clock_.Now()) + 3600) * 1000;
+      break;
+    }
+    default:
+      body["ExportStatus"] = status;
+      if (spec.sparse) break;
+      body["Id"] = spec.id;
+      body["Progress"] = state.progress;
+      body["CurrentCount"] = state.current_count;
+      body["TotalCount"] = spec.total_count;
+      body["FileName"] = spec.file_name;
+      body["Message"] = "success";
+      body["Link"] = link;
+      break;
+  }
   return JsonAnswer(200, body, request_id, "Success");
 }
 

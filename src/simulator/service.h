@@ -25,7 +25,8 @@
 
 namespace sas::simulator {
 
-inline constexpr std::string_view kSasAction = "DescribeExportInfo";
+// The Security Center actions the simulator answers: every
+// aliyun::ExportAction, each with its own body shape (see Success).
 
 // Routes each request (see docs/simulator.md): paths under /latest/ to the
 // metadata service; Action AssumeRole / AssumeRoleWithOIDC (x-acs-action, or

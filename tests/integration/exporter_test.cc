@@ -524,3 +524,166 @@ TEST(SimulatorCommandLine, HelpAndBadFlagsAsTheExporterHasThem) {
 
 }  // namespace
 }  // namespace sas::testing
+
+namespace sas::testing {
+namespace {
+
+std::string ActionSeries(const std::string& metric, const std::string& action,
+                         long export_id) {
+  return metric + "{account=\"sim\",action=\"" + action + "\",export_id=\"" +
+         std::to_string(export_id) + "\",rd_account_id=\"\"";
+}
+
+TEST(Exporter, EveryActionIsPolledToCompletionOrFailureWithItsOwnShape) {
+  // The same id 5 under two actions is two exports (separate number spaces).
+  Simulator sim(R"(
+[[export]]
+id = 5
+duration = "300ms"
+
+[[export]]
+id = 5
+action = "DescribeVulExportInfo"
+duration = "300ms"
+
+[[export]]
+id = 6
+action = "DescribeWarningExportInfo"
+duration = "300ms"
+
+[[export]]
+id = 7
+action = "DescribeHcExportInfo"
+duration = "300ms"
+
+[[export]]
+id = 8
+action = "DescribeSuspEventExportInfo"
+duration = "300ms"
+final_status = "failed"
+
+[[export]]
+id = 9
+action = "DescribeReportExport"
+duration = "300ms"
+
+[[export]]
+id = 10
+action = "DescribeReportExport"
+duration = "300ms"
+final_status = "failed"
+)");
+  std::string tasks = Task(5) + Task(5, "action = \"DescribeVulExportInfo\"") +
+                      Task(6, "action = \"DescribeWarningExportInfo\"") +
+                      Task(7, "action = \"DescribeHcExportInfo\"") +
+                      Task(8, "action = \"DescribeSuspEventExportInfo\"") +
+                      Task(9, "action = \"DescribeReportExport\"") +
+                      Task(10, "action = \"DescribeReportExport\"");
+  Exporter exporter(Config(sim, tasks));
+  const std::pair<std::string, long> succeed[] = {
+      {"DescribeExportInfo", 5},
+      {"DescribeVulExportInfo", 5},
+      {"DescribeWarningExportInfo", 6},
+      {"DescribeHcExportInfo", 7},
+      {"DescribeReportExport", 9}};
+  const std::pair<std::string, long> fail[] = {
+      {"DescribeSuspEventExportInfo", 8}, {"DescribeReportExport", 10}};
+  auto finished = [&](const std::string& action, long id,
+                      const std::string& status) {
+    return WaitUntil([&] {
+      std::string metrics = exporter.Metrics();
+      return FindSample(metrics,
+                        ActionSeries("aliyun_sas_export_status", action, id) +
+                            ",status=\"" + status + "\"}") == 1 &&
+             FindSample(
+                 metrics,
+                 ActionSeries("aliyun_sas_export_completed_timestamp_seconds",
+                              action, id) +
+                     "}")
+                 .has_value();
+    });
+  };
+  for (const auto& [action, id] : succeed) {
+    EXPECT_TRUE(finished(action, id, "success"))
+        << action << " " << id << "\n"
+        << exporter.Metrics() << exporter.process().output();
+  }
+  for (const auto& [action, id] : fail) {
+    EXPECT_TRUE(finished(action, id, "failed")) << action << " " << id << "\n"
+                                                << exporter.Metrics();
+  }
+  std::string metrics = exporter.Metrics();
+  // Shapes: DescribeReportExport has no progress or counts;
+  // DescribeSuspEventExportInfo has no CurrentCount.
+  EXPECT_FALSE(
+      FindSample(metrics, ActionSeries("aliyun_sas_export_progress_ratio",
+                                       "DescribeReportExport", 9) +
+                              "}"));
+  EXPECT_FALSE(
+      FindSample(metrics, ActionSeries("aliyun_sas_export_current_entries",
+                                       "DescribeSuspEventExportInfo", 8) +
+                              "}"));
+  EXPECT_TRUE(
+      FindSample(metrics, ActionSeries("aliyun_sas_export_current_entries",
+                                       "DescribeHcExportInfo", 7) +
+                              "}"));
+  // Every status series carries exactly the six states.
+  for (const char* state :
+       {"pending", "init", "exporting", "success", "failed", "unknown"}) {
+    EXPECT_TRUE(FindSample(metrics, ActionSeries("aliyun_sas_export_status",
+                                                 "DescribeHcExportInfo", 7) +
+                                        ",status=\"" + state + "\"}"))
+        << state;
+  }
+  // The progress API named in the request metrics too.
+  EXPECT_THAT(metrics,
+              HasSubstr("aliyun_sas_api_requests_total{account=\"sim\","
+                        "action=\"DescribeReportExport\"}"));
+  ExpectNoSecrets(metrics);
+}
+
+TEST(Exporter, SparseInitAnswerStaysUpWithoutMadeUpValues) {
+  Simulator sim(R"(
+[[export]]
+id = 31
+stuck_in_init = true
+sparse = true
+)");
+  Exporter exporter(Config(sim, Task(31)));
+  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 31, 1))
+      << exporter.process().output();
+  std::string metrics = exporter.Metrics();
+  EXPECT_EQ(FindSample(metrics, Series("aliyun_sas_export_status", 31) +
+                                    ",status=\"init\"}"),
+            1);
+  EXPECT_FALSE(FindSample(
+      metrics, Series("aliyun_sas_export_progress_ratio", 31) + "}"));
+  EXPECT_FALSE(
+      FindSample(metrics, Series("aliyun_sas_export_total_entries", 31) + "}"));
+  EXPECT_FALSE(FindSample(metrics, ApiErrors("bad_response")));
+}
+
+TEST(Exporter, A429WithRetryAfterIsThrottlingRetriedAfterTheDelay) {
+  Simulator sim(R"(
+[simulator]
+seed = 7
+
+[[export]]
+id = 41
+throttle_rate = 0.5
+throttle_status = 429
+throttle_code = "TooManyRequests"
+retry_after = "50ms"
+duration = "1h"
+)");
+  Exporter exporter(Config(sim, Task(41), "max_retries = 5"));
+  // Counted as throttling although its code is not a Throttling code.
+  ASSERT_TRUE(WaitForSample(exporter, ApiErrors("Throttling"), [](double v) {
+    return v >= 2;
+  })) << exporter.process().output();
+  EXPECT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 41, 1));
+  EXPECT_FALSE(FindSample(exporter.Metrics(), ApiErrors("TooManyRequests")));
+}
+
+}  // namespace
+}  // namespace sas::testing

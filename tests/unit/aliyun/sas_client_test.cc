@@ -159,6 +159,55 @@ TEST_F(SasClientTest, HonoursRetryAfter) {
   EXPECT_GE(sleeper_.sleeps()[0], std::chrono::milliseconds(1500));
 }
 
+TEST_F(SasClientTest, AnyErrorWithRetryAfterIsThrottledAndWaitsExactly) {
+  // A 429 (or a 403 with a permission code) carrying x-acs-retry-after is
+  // throttling, as the official client decides: retried after that delay.
+  transport_.PushResponse(429, ErrorBody("TooManyRequests", "slow down"),
+                          {{"x-acs-retry-after", "80"}});
+  transport_.PushResponse(403, ErrorBody("NoPermission", "busy"),
+                          {{"x-acs-retry-after", "120"}});
+  transport_.PushResponse(200, ExportInfoBody(1, 1, 1, 1, "init"));
+  SasClient client = MakeClient();
+  CallResult result = client.DescribeExport(
+      {kDefaultExportAction, 1, std::nullopt}, Deadline());
+  ASSERT_TRUE(result.ok()) << result.error().code;
+  EXPECT_EQ(result.attempts, 3);
+  ASSERT_EQ(sleeper_.sleeps().size(), 2u);
+  EXPECT_EQ(sleeper_.sleeps()[0], std::chrono::milliseconds(80));
+  EXPECT_EQ(sleeper_.sleeps()[1], std::chrono::milliseconds(120));
+}
+
+TEST_F(SasClientTest, SendsTheActionAndOnlyItsParameters) {
+  transport_.PushResponse(200,
+                          R"({"RequestId": "r", "ResultStatus": "success"})");
+  transport_.PushResponse(200, R"({"RequestId": "r", "ExportStatus": "0"})");
+  SasClient client = MakeClient();
+  ASSERT_TRUE(client
+                  .DescribeExport(
+                      {ExportAction::kDescribeHcExportInfo, 5, std::nullopt},
+                      Deadline())
+                  .ok());
+  CallResult report = client.DescribeExport(
+      {ExportAction::kDescribeReportExport, 6, 77}, Deadline());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.info().export_status, "0");
+  std::vector<HttpRequest> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  auto text = [](const HttpRequest& request) {
+    std::string out = request.target + request.body;
+    for (const auto& [name, value] : request.headers) {
+      out += name + ":" + value + "\n";
+    }
+    return out;
+  };
+  std::string first = text(requests[0]);
+  EXPECT_THAT(first, HasSubstr("DescribeHcExportInfo"));
+  std::string second = text(requests[1]);
+  EXPECT_THAT(second, HasSubstr("DescribeReportExport"));
+  // DescribeReportExport has no ResourceDirectoryAccountId: never sent.
+  EXPECT_THAT(second, Not(HasSubstr("ResourceDirectoryAccountId")));
+}
+
 TEST_F(SasClientTest, StopsRetryingAtTheDeadline) {
   transport_.PushResponse(400, ErrorBody("Throttling.User", "slow down"),
                           {{"x-acs-retry-after", "5000"}});

@@ -169,7 +169,8 @@ TEST(Scenario, MissingAndDuplicateIds) {
   EXPECT_EQ(ParseError("[[export]]\nid = 1\n[[export]]\ntotal_count = 1\n"),
             "s.toml:3:1: [[export]] needs an \"id\"");
   EXPECT_EQ(ParseError("[[export]]\nid = 5\n[[export]]\nid = 5\n"),
-            "s.toml:4:6: duplicate export id 5 (first defined at line 2)");
+            "s.toml:4:6: duplicate export id 5 of DescribeExportInfo (first "
+            "defined at line 2)");
 }
 
 TEST(Scenario, TomlSyntaxErrorNamesPosition) {
