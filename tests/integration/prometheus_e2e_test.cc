@@ -73,6 +73,7 @@ constexpr long kViaRole = 109;         // healthy, account with STS credentials
 constexpr long kRunningLong = 110;     // healthy, created 2 h ago (task file)
 constexpr long kApiTask = 111;         // healthy, registered through the API
 constexpr long kInitForLong = 112;     // init, created 40 min ago (task file)
+constexpr long kSuspFailed = 113;      // DescribeSuspEventExportInfo: failed
 
 const char* const kScenario = R"(
 [simulator]
@@ -133,6 +134,12 @@ duration = "100s"
 id = 112
 stuck_in_init = true
 
+[[export]]
+id = 113
+action = "DescribeSuspEventExportInfo"
+duration = "1s"
+final_status = "failed"
+
 [[role]]
 arn = "acs:ram::1234567890123456:role/sas-reader"
 trusted_principals = ["AKID"]
@@ -173,7 +180,11 @@ std::string ExporterConfig(const Simulator& sim, const std::string& task_dir) {
          Task("main", kFailedStatus, "ends failed") +
          Task("main", kServerError, "server errors") +
          Task("throttled", kThrottled, "throttled") +
-         Task("denied", kDenied, "denied") + Task("role", kViaRole, "via role");
+         Task("denied", kDenied, "denied") +
+         Task("role", kViaRole, "via role") +
+         "[[task]]\naccount = \"main\"\naction = "
+         "\"DescribeSuspEventExportInfo\"\nexport_id = " +
+         Id(kSuspFailed) + "\nname = \"events failed\"\n\n";
 }
 
 // Replaces every `from` in `text` by `to`; returns how many there were.
@@ -579,8 +590,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
        {{"export_id"}, Ids({kStuckInInit, kInitForLong})}},
       {"AliyunSasExportTooLong", {{"export_id"}, Ids({kRunningLong})}},
       {"AliyunSasExportUnknownStatus", {{"export_id"}, Ids({kFailedStatus})}},
-      // No task of this scenario is reported failed by its API.
-      {"AliyunSasExportFailed", {{"export_id"}, {}}},
+      {"AliyunSasExportFailed", {{"export_id"}, Ids({kSuspFailed})}},
       {"AliyunSasExportPollFailing",
        {{"export_id"}, Ids({kServerError, kThrottled, kDenied})}},
       {"AliyunSasApiPermissionDenied",
@@ -722,8 +732,8 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
   auto last_progress_before = values(
       "aliyun_sas_export_last_progress_timestamp_seconds", first_instance);
   for (const std::string& id : progressing) last_progress_before.erase(id);
-  ASSERT_EQ(first_seen_before.size(), 12u) << prometheus.output();
-  ASSERT_EQ(last_progress_before.size(), 8u);
+  ASSERT_EQ(first_seen_before.size(), 13u) << prometheus.output();
+  ASSERT_EQ(last_progress_before.size(), 9u);
   // created_at became the first-seen time.
   EXPECT_DOUBLE_EQ(first_seen_before.at(Id(kRunningLong)),
                    running_long_created);
@@ -761,7 +771,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
       << Diagnose(*exporter, prometheus);
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return values("aliyun_sas_export_up", second_instance).size() == 12;
+        return values("aliyun_sas_export_up", second_instance).size() == 13;
       },
       Seconds(30)))
       << "the restarted exporter's tasks did not all reach Prometheus"
