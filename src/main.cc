@@ -29,7 +29,8 @@ constexpr const char* kArch = "unknown";
 
 constexpr const char* kDescription =
     "Prometheus exporter for Alibaba Cloud Security Center export tasks: "
-    "polls DescribeExportInfo in the background and serves the results on "
+    "polls the export-progress APIs (DescribeExportInfo and its siblings) in "
+    "the background and serves the results on "
     "/metrics.";
 
 constexpr const char* kExitStatus =
@@ -63,7 +64,8 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   app.add_flag("--config.check", flags->config_check,
                "Validate the configuration, print problems, exit 0 or 1");
   app.add_flag("--check.accounts", flags->check_accounts,
-               "Resolve every account's credentials, call DescribeExportInfo "
+               "Resolve every account's credentials, call each account's first "
+               "task's progress API "
                "once per account, print a table, exit 0 only if all succeed");
   app.add_option("--web.listen-address", flags->listen_addresses,
                  "Address to listen on: host:port, :port or [v6]:port; "

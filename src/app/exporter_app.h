@@ -48,7 +48,7 @@ class ExporterApp {
   const std::vector<std::string>& listen_addresses() const;
 
   // --check.accounts: resolves every account's credentials and makes one
-  // DescribeExportInfo call per account (its first task, if any), printing
+  // progress-API call per account (its first task, if any), printing
   // a table to `out`. True when every account succeeded.
   bool CheckAccounts(std::ostream& out);
 
