@@ -29,6 +29,17 @@ ApiResponse JsonAnswer(int status, const nlohmann::ordered_json& body,
   return response;
 }
 
+// Id, Progress, [CurrentCount], TotalCount and FileName, in the order the
+// official SDK's response models declare them.
+void AddProgressFields(const ExportSpec& spec, const ExportState& state,
+                       bool with_current_count, nlohmann::ordered_json& body) {
+  body["Id"] = spec.id;
+  body["Progress"] = state.progress;
+  if (with_current_count) body["CurrentCount"] = state.current_count;
+  body["TotalCount"] = spec.total_count;
+  body["FileName"] = spec.file_name;
+}
+
 // A positive decimal int64 without sign, spaces or leading '+'.
 std::optional<int64_t> ParsePositive(std::string_view text) {
   int64_t value = 0;
@@ -348,11 +359,7 @@ ApiResponse Service::Success(const ExportSpec& spec) {
     case ExportAction::kDescribeHcExportInfo:
       body["ResultStatus"] = status;
       if (spec.sparse) break;
-      body["Id"] = spec.id;
-      body["Progress"] = state.progress;
-      body["CurrentCount"] = state.current_count;
-      body["TotalCount"] = spec.total_count;
-      body["FileName"] = spec.file_name;
+      AddProgressFields(spec, state, /*with_current_count=*/true, body);
       body["GmtCreate"] =
           static_cast<int64_t>(ToUnixSeconds(clock_.Now())) * 1000;
       body["Link"] = link;
@@ -360,10 +367,7 @@ ApiResponse Service::Success(const ExportSpec& spec) {
     case ExportAction::kDescribeSuspEventExportInfo:
       body["ExportStatus"] = status;
       if (spec.sparse) break;
-      body["Id"] = spec.id;
-      body["Progress"] = state.progress;
-      body["TotalCount"] = spec.total_count;
-      body["FileName"] = spec.file_name;
+      AddProgressFields(spec, state, /*with_current_count=*/false, body);
       body["Type"] = "suspiciousEvent";
       body["Link"] = link;
       break;
@@ -389,11 +393,7 @@ ApiResponse Service::Success(const ExportSpec& spec) {
     default:
       body["ExportStatus"] = status;
       if (spec.sparse) break;
-      body["Id"] = spec.id;
-      body["Progress"] = state.progress;
-      body["CurrentCount"] = state.current_count;
-      body["TotalCount"] = spec.total_count;
-      body["FileName"] = spec.file_name;
+      AddProgressFields(spec, state, /*with_current_count=*/true, body);
       body["Message"] = "success";
       body["Link"] = link;
       break;

@@ -268,6 +268,10 @@ class HttpServer::Impl {
   void ProcessInput(Connection& connection);
   void Dispatch(Connection& connection);
   void Refuse(Connection& connection, int status, const std::string& message);
+  // The answer to a request the server refuses itself: the user's refuse
+  // handler's, or plain text.
+  HttpResponse Refusal(int status, const std::string& message,
+                       const HttpRequest& request) const;
   void StartWriting(Connection& connection, WireResponse response);
   void FinishResponse(Connection& connection);
   void Linger(Connection& connection);
@@ -691,12 +695,17 @@ void HttpServer::Impl::Refuse(Connection& connection, int status,
   log::Debug("Refused a request", {{"status", std::to_string(status)},
                                    {"reason", message},
                                    {"path", request.path}});
+  StartWriting(connection, Serialize(Refusal(status, message, request),
+                                     request.method == "HEAD", false, true));
+}
+
+HttpResponse HttpServer::Impl::Refusal(int status, const std::string& message,
+                                       const HttpRequest& request) const {
   HttpResponse response = handlers_.refuse
                               ? handlers_.refuse(status, message, request)
                               : PlainRefusal(status, message);
   response.status = status;
-  StartWriting(connection, Serialize(std::move(response),
-                                     request.method == "HEAD", false, true));
+  return response;
 }
 
 void HttpServer::Impl::StartWriting(Connection& connection,
@@ -840,14 +849,10 @@ int HttpServer::Impl::ExpireDeadlines(Clock::time_point now) {
     ++timeouts_;
     if (connection->state == State::kReading) {
       // Best effort: one non-blocking write of the 408, then close.
-      const HttpRequest& request = connection->parser.request();
-      HttpResponse response =
-          handlers_.refuse
-              ? handlers_.refuse(408, "the request took too long to arrive",
-                                 request)
-              : PlainRefusal(408, "the request took too long to arrive");
-      response.status = 408;
-      WireResponse wire = Serialize(std::move(response), false, false, true);
+      WireResponse wire =
+          Serialize(Refusal(408, "the request took too long to arrive",
+                            connection->parser.request()),
+                    false, false, true);
       std::string bytes = wire.head + wire.body;
       [[maybe_unused]] ssize_t n =
           send(connection->fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
