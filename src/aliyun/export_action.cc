@@ -19,6 +19,8 @@ std::string_view ExportActionName(ExportAction action) {
       return "DescribeSuspEventExportInfo";
     case ExportAction::kDescribeReportExport:
       return "DescribeReportExport";
+    case ExportAction::kDescribeBackUpExportInfo:
+      return "DescribeBackUpExportInfo";
   }
   return "DescribeExportInfo";
 }
@@ -27,7 +29,20 @@ std::optional<ExportAction> ParseExportAction(std::string_view name) {
   for (ExportAction action : kExportActions) {
     if (ExportActionName(action) == name) return action;
   }
+  if (name == ExportActionName(ExportAction::kDescribeBackUpExportInfo)) {
+    return ExportAction::kDescribeBackUpExportInfo;
+  }
   return std::nullopt;
+}
+
+bool IsDiscoveredAction(ExportAction action) {
+  return action == ExportAction::kDescribeBackUpExportInfo;
+}
+
+std::string DiscoveredActionRefusal(ExportAction action) {
+  return std::string(ExportActionName(action)) +
+         " lists exports rather than polling one: its tasks are discovered, "
+         "not registered; set discover_backup_exports = true on the account";
 }
 
 std::string ExportActionNames() {

@@ -20,8 +20,15 @@ enum class ExportAction {
   kDescribeHcExportInfo,         // started by ExportWarning (baseline)
   kDescribeSuspEventExportInfo,  // started by ExportSuspEvents
   kDescribeReportExport,         // started by ExportCustomizeReport
+  // Not a per-export query: lists the archived suspicious-event exports of
+  // an account, paginated (request CurrentPage, PageSize, ExportType
+  // "suspiciousExport"; answer Data[] with Status, PageInfo). Its tasks are
+  // discovered (an account's discover_backup_exports), never registered.
+  kDescribeBackUpExportInfo,
 };
 
+// The actions a task can name (config, task files, task API): each answers
+// for one ExportId. kDescribeBackUpExportInfo is not among them.
 inline constexpr std::array<ExportAction, 6> kExportActions = {
     ExportAction::kDescribeExportInfo,
     ExportAction::kDescribeVulExportInfo,
@@ -39,8 +46,17 @@ inline constexpr ExportAction kDefaultExportAction =
 // label.
 std::string_view ExportActionName(ExportAction action);
 
-// The action named exactly (case-sensitive) `name`, or nullopt.
+// The action named exactly (case-sensitive) `name`, or nullopt. Knows
+// kDescribeBackUpExportInfo too: callers taking registrations refuse it
+// with DiscoveredActionRefusal.
 std::optional<ExportAction> ParseExportAction(std::string_view name);
+
+// True for kDescribeBackUpExportInfo: its exports are found by listing, not
+// polled one by one, so no task may name it.
+bool IsDiscoveredAction(ExportAction action);
+
+// The message refusing a registration of a discovered action.
+std::string DiscoveredActionRefusal(ExportAction action);
 
 // "DescribeExportInfo, DescribeVulExportInfo, ...", for messages.
 std::string ExportActionNames();

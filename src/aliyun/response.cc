@@ -256,6 +256,68 @@ std::variant<ExportInfo, ApiError> ParseExportAnswer(
   return info;
 }
 
+std::variant<BackUpExportPage, ApiError> ParseBackUpExportPage(
+    const HttpResponse& response) {
+  if (!Is2xx(response.status)) return ParseErrorResponse(response);
+  constexpr std::string_view kName = "DescribeBackUpExportInfo";
+  std::string why;
+  std::optional<json> object = ParseJsonObject(response.body, "body", &why);
+  if (!object) {
+    return MakeError(ApiErrorKind::kBadResponse, "bad_response",
+                     std::string(kName) + " answer unusable: " + why,
+                     response.status);
+  }
+  bool has_data = Declares(*object, "Data");
+  bool has_page_info = Declares(*object, "PageInfo");
+  std::string code =
+      std::string(Trim(FirstStringMember(*object, {"Code", "code"})));
+  if (!code.empty() && !has_data && !has_page_info) {
+    return ErrorFromObject(*object, response, std::move(code));
+  }
+  BackUpExportPage page;
+  page.request_id = SanitizeErrorMessage(
+      "", FirstStringMember(*object, {"RequestId", "requestId"}));
+  auto unusable = [&](std::string what) {
+    ApiError error =
+        MakeError(ApiErrorKind::kBadResponse, "bad_response",
+                  std::string(kName) + " answer unusable: " + std::move(what),
+                  response.status);
+    error.request_id = page.request_id;
+    return error;
+  };
+  if (!has_data && !has_page_info) {
+    return unusable("neither Data nor PageInfo");
+  }
+  if (has_data && !object->at("Data").is_array()) {
+    return unusable("Data is not a list");
+  }
+  if (has_page_info && object->at("PageInfo").is_object()) {
+    page.total_count = LenientInteger(object->at("PageInfo"), "TotalCount");
+  }
+  if (!has_data) return page;
+  for (const json& item : object->at("Data")) {
+    std::optional<int64_t> id =
+        item.is_object() ? LenientInteger(item, "Id") : std::nullopt;
+    if (!id || *id <= 0) {
+      ++page.skipped;
+      continue;
+    }
+    BackUpExport entry;
+    ExportInfo& info = entry.info;
+    info.id = id;
+    info.request_id = page.request_id;
+    info.progress = LenientInteger(item, "Progress");
+    info.current_count = LenientInteger(item, "CurrentCount");
+    info.total_count = LenientInteger(item, "TotalCount");
+    info.export_status = LenientText(item, "Status", /*numbers_too=*/true);
+    info.file_name = LenientText(item, "FileName", /*numbers_too=*/false);
+    info.message = LenientText(item, "Message", /*numbers_too=*/false);
+    entry.created_ms = LenientInteger(item, "GmtCreate");
+    page.exports.push_back(std::move(entry));
+  }
+  return page;
+}
+
 ApiError ParseErrorResponse(const HttpResponse& response) {
   std::string why;
   std::optional<json> object = ParseJsonObject(response.body, "body", &why);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "aliyun/export_action.h"
 #include "aliyun/http.h"
@@ -33,6 +34,25 @@ struct ExportInfo {
   std::optional<std::string> file_name;  // FileName
   std::optional<std::string> message;    // Message
   std::string request_id;                // RequestId, "" when absent
+};
+
+// One export of a DescribeBackUpExportInfo page (a Data[] item): Id,
+// Status (in export_status), Progress, CurrentCount, TotalCount, FileName
+// and Message as ExportInfo holds them; Link is not kept.
+struct BackUpExport {
+  ExportInfo info;                    // info.id is set and positive
+  std::optional<int64_t> created_ms;  // GmtCreate, Unix milliseconds
+};
+
+// A DescribeBackUpExportInfo answer: Data and PageInfo as the official Go
+// SDK alibabacloud-go/sas-20181203 declares them
+// (client/describe_back_up_export_info_response_body_model.go).
+struct BackUpExportPage {
+  std::vector<BackUpExport> exports;
+  // Data items left out: not an object, or without a positive Id.
+  int skipped = 0;
+  std::optional<int64_t> total_count;  // PageInfo.TotalCount: all pages
+  std::string request_id;
 };
 
 // What kind of failure an ApiError is: for code that must tell failures
@@ -82,6 +102,14 @@ inline constexpr size_t kMaxResponseBytes = 1 << 20;
 // ParseErrorResponse.
 std::variant<ExportInfo, ApiError> ParseExportAnswer(
     ExportAction action, const HttpResponse& response);
+
+// Interprets the answer to one DescribeBackUpExportInfo page, as leniently
+// as ParseExportAnswer: ApiError{"bad_response"} only when the body is not
+// a JSON object, or has neither Data nor PageInfo, or Data is not an array.
+// A 2xx body with a Code and neither is that error. Non-2xx: see
+// ParseErrorResponse.
+std::variant<BackUpExportPage, ApiError> ParseBackUpExportPage(
+    const HttpResponse& response);
 
 // The error carried by a non-2xx response: Code, Message (sanitised) and
 // RequestId, each also read in lower case (code, message, requestId) as the

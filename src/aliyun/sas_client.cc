@@ -26,67 +26,103 @@ double SasClient::Jitter() {
 
 CallResult SasClient::DescribeExport(const ExportQuery& query,
                                      SteadyTime deadline) {
-  const std::string_view action = ExportActionName(query.action);
   RpcCall call;
-  call.action = std::string(action);
+  call.action = std::string(ExportActionName(query.action));
   call.version = std::string(kSasApiVersion);
   call.params.emplace_back("ExportId", std::to_string(query.export_id));
   if (query.rd_account_id && HasMemberAccountParameter(query.action)) {
     call.params.emplace_back("ResourceDirectoryAccountId",
                              std::to_string(*query.rd_account_id));
   }
-
   CallResult result;
+  std::optional<ApiError> error = Call(
+      call,
+      [&](const HttpResponse& response) -> std::optional<ApiError> {
+        auto parsed = ParseExportAnswer(query.action, response);
+        if (auto* failure = std::get_if<ApiError>(&parsed)) return *failure;
+        result.outcome = std::get<ExportInfo>(std::move(parsed));
+        return std::nullopt;
+      },
+      deadline, &result.attempts);
+  if (error) result.outcome = std::move(*error);
+  return result;
+}
+
+BackUpListResult SasClient::ListBackUpExports(int32_t page, int32_t page_size,
+                                              SteadyTime deadline) {
+  // Request fields of the official Go SDK alibabacloud-go/sas-20181203,
+  // client/describe_back_up_export_info_request_model.go; suspiciousExport
+  // is the one ExportType it documents.
+  RpcCall call;
+  call.action =
+      std::string(ExportActionName(ExportAction::kDescribeBackUpExportInfo));
+  call.version = std::string(kSasApiVersion);
+  call.params.emplace_back("CurrentPage", std::to_string(page));
+  call.params.emplace_back("ExportType", "suspiciousExport");
+  call.params.emplace_back("PageSize", std::to_string(page_size));
+  BackUpListResult result;
+  std::optional<ApiError> error = Call(
+      call,
+      [&](const HttpResponse& response) -> std::optional<ApiError> {
+        auto parsed = ParseBackUpExportPage(response);
+        if (auto* failure = std::get_if<ApiError>(&parsed)) return *failure;
+        result.outcome = std::get<BackUpExportPage>(std::move(parsed));
+        return std::nullopt;
+      },
+      deadline, &result.attempts);
+  if (error) result.outcome = std::move(*error);
+  return result;
+}
+
+std::optional<ApiError> SasClient::Call(const RpcCall& call,
+                                        const ReadAnswer& read,
+                                        SteadyTime deadline, int* attempts) {
   bool token_refreshed = false;
   while (true) {
     CredentialsResult creds = credentials_.Get();
     if (!creds.credentials) {
-      result.outcome = ApiError{"credentials",
-                                creds.error_message,
-                                "",
-                                0,
-                                {},
-                                ApiErrorKind::kCredentials};
-      return result;
+      return ApiError{"credentials",
+                      creds.error_message,
+                      "",
+                      0,
+                      {},
+                      ApiErrorKind::kCredentials};
     }
     HttpRequest request = BuildSignedRequest(
         call, options_.endpoint, *creds.credentials, options_.signature_version,
         clock_.Now(), nonces_.Next(), options_.user_agent);
-    ++result.attempts;
+    ++*attempts;
     SteadyTime started = clock_.SteadyNow();
     TransportResult sent = transport_.Send(request);
     std::chrono::duration<double> elapsed = clock_.SteadyNow() - started;
+    std::optional<ApiError> error;
     if (sent.error != TransportError::kNone) {
-      result.outcome = TransportFailure(sent.error, sent.detail);
+      error = TransportFailure(sent.error, sent.detail);
     } else {
-      result.outcome = ParseExportAnswer(query.action, sent.response);
+      error = read(sent.response);
     }
-    const ApiError* error = std::get_if<ApiError>(&result.outcome);
     if (observer_ != nullptr &&
-        (error == nullptr || error->kind != ApiErrorKind::kCancelled)) {
-      observer_->OnAttempt(options_.account, action, elapsed, error);
+        (!error || error->kind != ApiErrorKind::kCancelled)) {
+      observer_->OnAttempt(options_.account, call.action, elapsed,
+                           error ? &*error : nullptr);
     }
-    if (error != nullptr && error->code == "InvalidSecurityToken.Expired" &&
-        !token_refreshed) {
+    if (!error) return std::nullopt;
+    if (error->code == "InvalidSecurityToken.Expired" && !token_refreshed) {
       // The API says the token expired before our clock did: fetch new
       // credentials now and try once more, outside the retry budget.
       token_refreshed = true;
       if (credentials_.Refresh().credentials) continue;
-      return result;
+      return error;
     }
-    if (error == nullptr ||
-        !ShouldRetry(*error, result.attempts, options_.retry)) {
-      return result;
-    }
+    if (!ShouldRetry(*error, *attempts, options_.retry)) return error;
     SteadyTime resume = SaturatingAdd(
-        clock_.SteadyNow(), BackoffDelay(options_.retry, result.attempts,
-                                         error->retry_after, Jitter()));
+        clock_.SteadyNow(),
+        BackoffDelay(options_.retry, *attempts, error->retry_after, Jitter()));
     if (bucket_ != nullptr) resume = std::max(resume, bucket_->Reserve());
-    if (resume >= deadline) return result;  // the last error stands
+    if (resume >= deadline) return error;  // the last error stands
     if (!sleeper_.SleepUntil(resume)) {
-      result.outcome = ApiError{"cancelled", "shutting down",         "", 0,
-                                {},          ApiErrorKind::kCancelled};
-      return result;
+      return ApiError{"cancelled", "shutting down",         "", 0,
+                      {},          ApiErrorKind::kCancelled};
     }
   }
 }

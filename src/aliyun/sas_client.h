@@ -66,12 +66,34 @@ class ExportDescriber {
                                     SteadyTime deadline) = 0;
 };
 
+struct BackUpListResult {
+  std::variant<BackUpExportPage, ApiError> outcome;
+  int attempts = 0;
+
+  bool ok() const { return std::holds_alternative<BackUpExportPage>(outcome); }
+  const BackUpExportPage& page() const {
+    return std::get<BackUpExportPage>(outcome);
+  }
+  const ApiError& error() const { return std::get<ApiError>(outcome); }
+};
+
+// What discovery needs of an account: "list the archived exports".
+// Thread-safe.
+class BackUpExportLister {
+ public:
+  virtual ~BackUpExportLister() = default;
+  // One page (1-based) of DescribeBackUpExportInfo with ExportType
+  // suspiciousExport. Never throws; failures are values.
+  virtual BackUpListResult ListBackUpExports(int32_t page, int32_t page_size,
+                                             SteadyTime deadline) = 0;
+};
+
 // Calls Security Center for one account: signs each attempt afresh (date,
 // nonce, signature), retries retryable failures with backoff within the
 // deadline, takes a token from the account's bucket before every retry
 // (the first attempt's token is the caller's to take). Thread-safe; every
 // dependency must outlive the client.
-class SasClient : public ExportDescriber {
+class SasClient : public ExportDescriber, public BackUpExportLister {
  public:
   SasClient(SasClientOptions options, HttpTransport& transport,
             CredentialsProvider& credentials, const Clock& clock,
@@ -82,8 +104,19 @@ class SasClient : public ExportDescriber {
   // last attempt's error stands; "cancelled" when the sleeper was stopped.
   CallResult DescribeExport(const ExportQuery& query,
                             SteadyTime deadline) override;
+  BackUpListResult ListBackUpExports(int32_t page, int32_t page_size,
+                                     SteadyTime deadline) override;
 
  private:
+  // Interprets one attempt's response: keeps what it accepts and returns
+  // nullopt, or returns the attempt's error.
+  using ReadAnswer =
+      std::function<std::optional<ApiError>(const HttpResponse&)>;
+  // Sends `call` (as `action` in metrics) with signing, retries and the
+  // forced token refresh described above. nullopt when an attempt's answer
+  // was accepted, else the error that stands.
+  std::optional<ApiError> Call(const RpcCall& call, const ReadAnswer& read,
+                               SteadyTime deadline, int* attempts);
   double Jitter();
 
   const SasClientOptions options_;

@@ -10,6 +10,7 @@
 #include "aliyun/sas_client.h"
 #include "app/account_check.h"
 #include "credentials/factory.h"
+#include "discovery/backup_discovery.h"
 #include "discovery/task_api.h"
 #include "discovery/task_file_watcher.h"
 #include "discovery/task_registry.h"
@@ -47,6 +48,7 @@ struct Account {
   aliyun::Endpoint endpoint;
   // The first configured task, for --check.accounts.
   std::optional<aliyun::ExportQuery> first_task;
+  bool discover_backup_exports = false;
 };
 
 }  // namespace
@@ -69,6 +71,7 @@ struct ExporterApp::Impl {
   std::unique_ptr<discovery::TaskRegistry> tasks;
   std::unique_ptr<discovery::TaskFileWatcher> task_files;
   std::unique_ptr<discovery::TaskApi> task_api;
+  std::unique_ptr<discovery::BackUpExportDiscovery> backup_discovery;
   metrics::ExporterMetrics exporter_metrics{registry};
   metrics::Exposition exposition{registry, store};
   const std::string telemetry_path;
@@ -177,6 +180,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
         account_config.max_requests_per_second,
         account_config.max_requests_per_second, world.clock);
     account.endpoint = account_config.endpoint;
+    account.discover_backup_exports = account_config.discover_backup_exports;
     aliyun::SasClientOptions client_options;
     client_options.account = account_config.name;
     client_options.endpoint = account_config.endpoint;
@@ -231,6 +235,21 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
           aliyun::ExportQuery{task.action, task.export_id, task.rd_account_id};
     }
   }
+  std::vector<discovery::BackUpAccount> listed_accounts;
+  for (auto& [name, account] : app.accounts) {
+    if (account.discover_backup_exports) {
+      listed_accounts.push_back(
+          {name, account.client.get(), account.bucket.get()});
+    }
+  }
+  if (!listed_accounts.empty()) {
+    discovery::BackUpDiscoveryOptions listing;
+    listing.interval = exporter.poll_interval;
+    listing.finished_retention = exporter.finished_retention;
+    app.backup_discovery = std::make_unique<discovery::BackUpExportDiscovery>(
+        listing, std::move(listed_accounts), *app.tasks, app.store, world.clock,
+        app.sleeper);
+  }
   if (!exporter.task_files.empty()) {
     Impl* raw = &app;
     app.task_files = std::make_unique<discovery::TaskFileWatcher>(
@@ -263,6 +282,7 @@ bool ExporterApp::Start(std::string* error) {
   if (impl_->task_files) impl_->task_files->Start(kTaskFileScanPeriod);
   impl_->tasks->StartPolling();
   impl_->poller->Start();
+  if (impl_->backup_discovery) impl_->backup_discovery->Start();
   Impl* app = impl_.get();
   app->saver = std::make_unique<PeriodicWorker>(kStateSavePeriod,
                                                 [app] { app->SaveState(); });
@@ -279,6 +299,7 @@ void ExporterApp::Stop() {
   impl_->providers->CancelAll();
   for (auto& [name, account] : impl_->accounts) account.transport->CancelAll();
   impl_->refresher.Stop();
+  if (impl_->backup_discovery) impl_->backup_discovery->Stop();
   if (impl_->task_files) impl_->task_files->Stop();
   impl_->poller->Stop();
   impl_->web.Stop();
@@ -293,6 +314,11 @@ const std::vector<std::string>& ExporterApp::listen_addresses() const {
 }
 
 bool ExporterApp::CheckAccounts(std::ostream& out) {
+  auto check_deadline = [this] {
+    return impl_->seams.clock.SteadyNow() +
+           impl_->exporter_config.request_timeout *
+               (impl_->exporter_config.max_retries + 1);
+  };
   std::vector<AccountCheck> rows;
   bool all_ok = true;
   for (auto& [name, account] : impl_->accounts) {
@@ -304,14 +330,24 @@ bool ExporterApp::CheckAccounts(std::ostream& out) {
       row.result = "credentials failed";
       row.code = credentials.error_code;
       row.message = credentials.error_message;
+    } else if (!account.first_task && account.discover_backup_exports) {
+      aliyun::BackUpListResult call =
+          account.client->ListBackUpExports(1, 1, check_deadline());
+      if (!call.ok()) {
+        row.result = "DescribeBackUpExportInfo failed";
+        row.code = call.error().code;
+        row.message = call.error().message;
+      } else {
+        row.message =
+            "archived exports: " +
+            (call.page().total_count ? std::to_string(*call.page().total_count)
+                                     : std::string("(no count)"));
+      }
     } else if (!account.first_task) {
       row.result = "ok (credentials only: no task to call with)";
     } else {
-      aliyun::CallResult call = account.client->DescribeExport(
-          *account.first_task,
-          impl_->seams.clock.SteadyNow() +
-              impl_->exporter_config.request_timeout *
-                  (impl_->exporter_config.max_retries + 1));
+      aliyun::CallResult call =
+          account.client->DescribeExport(*account.first_task, check_deadline());
       if (!call.ok()) {
         row.result =
             std::string(aliyun::ExportActionName(account.first_task->action)) +

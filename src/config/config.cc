@@ -23,6 +23,7 @@ constexpr std::string_view kAccountKeys[] = {"name",
                                              "signature_version",
                                              "max_requests_per_second",
                                              "ca_file",
+                                             "discover_backup_exports",
                                              "credentials"};
 constexpr std::string_view kTaskKeys[] = {"account", "action", "export_id",
                                           "rd_account_id", "name"};
@@ -223,6 +224,11 @@ void Loader::LoadAccount(const toml::table& table, const std::string& path) {
     }
   }
 
+  field = Get(table, path, "discover_backup_exports");
+  if (auto discover = reader_.Boolean(field)) {
+    account.discover_backup_exports = *discover;
+  }
+
   field = Get(table, path, "ca_file");
   if (auto ca_file = reader_.String(field)) {
     if (ca_file->empty()) {
@@ -335,7 +341,14 @@ void Loader::LoadTask(const toml::table& table, const std::string& path) {
   // False when the key is there but names no action (already reported).
   bool action_ok = field.node == nullptr || action_name.has_value();
   if (action_name) {
-    if (auto parsed = aliyun::ParseExportAction(*action_name)) {
+    std::optional<aliyun::ExportAction> parsed =
+        aliyun::ParseExportAction(*action_name);
+    if (parsed && aliyun::IsDiscoveredAction(*parsed)) {
+      action_ok = false;
+      reader_.Error(
+          reader_.At(*field.node),
+          field.path + ": " + aliyun::DiscoveredActionRefusal(*parsed));
+    } else if (parsed) {
       action = *parsed;
     } else {
       action_ok = false;
@@ -450,7 +463,13 @@ LoadResult Loader::Load(std::string_view text) {
   for (const auto& [table, path] : reader_.TableArray(Get(root, "", "task"))) {
     LoadTask(*table, path);
   }
-  if (is_absent_or_empty("task")) {
+  bool other_sources =
+      !config_.exporter.task_files.empty() ||
+      std::any_of(config_.accounts.begin(), config_.accounts.end(),
+                  [](const AccountConfig& account) {
+                    return account.discover_backup_exports;
+                  });
+  if (is_absent_or_empty("task") && !other_sources) {
     reader_.Warning({reader_.file(), 1, 1},
                     "no [[task]] is defined; the exporter has nothing to poll");
   }

@@ -57,6 +57,9 @@ struct AccountConfig {
   Network network = Network::kPublic;
   aliyun::SignatureVersion signature_version = aliyun::SignatureVersion::kV3;
   double max_requests_per_second = 5;  // > 0 and <= 10000
+  // Track every archived suspicious-event export DescribeBackUpExportInfo
+  // lists, as tasks of that action (source "discovered").
+  bool discover_backup_exports = false;
   // "" for none; extra trust beside the system store. Checked readable at
   // load time.
   std::string ca_file;

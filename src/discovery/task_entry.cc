@@ -103,6 +103,10 @@ bool ReadTask(const json& object, TaskEntry* out, std::string* error) {
                " (the progress API of the export; default DescribeExportInfo)";
       return false;
     }
+    if (aliyun::IsDiscoveredAction(*parsed)) {
+      *error = "\"action\": " + aliyun::DiscoveredActionRefusal(*parsed);
+      return false;
+    }
     entry.action = *parsed;
   }
   auto export_id = object.find("export_id");

@@ -34,6 +34,8 @@ TaskRegistry::AddResult TaskRegistry::AddLocked(const std::string& source,
   by_source_[source].insert(key);
   poll::TaskId id =
       store_.Add(entry.Definition(), entry.created_at.value_or(clock_.Now()));
+  // Discovered exports are not polled one by one: their lister records them.
+  if (aliyun::IsDiscoveredAction(key.action)) return AddResult::kCreated;
   if (polling_) {
     scheduler_.Schedule(id, clock_.SteadyNow());
   } else {

@@ -19,6 +19,7 @@ ExportState ClassifyExportStatus(aliyun::ExportAction action,
     case ExportAction::kDescribeExportInfo:
     case ExportAction::kDescribeVulExportInfo:
     case ExportAction::kDescribeWarningExportInfo:
+    case ExportAction::kDescribeBackUpExportInfo:  // Data[].Status
       if (status == "init") return ExportState::kInit;
       if (status == "exporting") return ExportState::kExporting;
       if (status == "success") return ExportState::kSuccess;

@@ -53,7 +53,8 @@ inline constexpr int kExportStateCount = 6;
 // DescribeHcExportInfo ResultStatus exporting/success;
 // DescribeSuspEventExportInfo ExportStatus pending/exporting/success/failed;
 // DescribeReportExport ExportStatus -1 (failed), 0 (init), 1 (exporting),
-// 2 (success). Matching is exact.
+// 2 (success); DescribeBackUpExportInfo Data[].Status init/exporting/success.
+// Matching is exact.
 ExportState ClassifyExportStatus(aliyun::ExportAction action,
                                  std::string_view status);
 std::string_view ExportStateName(ExportState state);

@@ -31,6 +31,13 @@ TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   return id;
 }
 
+std::optional<TaskId> TaskStore::Find(const TaskKey& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
 bool TaskStore::Remove(const TaskKey& key) {
   std::lock_guard lock(mutex_);
   auto it = ids_.find(key);

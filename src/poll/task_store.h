@@ -36,6 +36,8 @@ class TaskStore {
   bool Remove(const TaskKey& key);
 
   std::optional<TaskDefinition> Definition(TaskId id) const;
+  // The id of a tracked task, or nullopt.
+  std::optional<TaskId> Find(const TaskKey& key) const;
 
   // Record a poll's outcome. Returns false when the task is no longer
   // tracked. A success whose status is final (success, failed) finishes the

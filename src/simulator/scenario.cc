@@ -54,6 +54,7 @@ constexpr std::string_view kExportKeys[] = {"id",
                                             "throttle_rate",
                                             "retry_after",
                                             "latency",
+                                            "created_ago",
                                             "rd_account_id",
                                             "non_json_rate"};
 
@@ -263,6 +264,10 @@ class Parser {
     spec.latency =
         reader_.Duration(Get(table, "latency"), Millis(0), kMaxLatency)
             .value_or(spec.latency);
+    spec.created_ago = reader_
+                           .Duration(Get(table, "created_ago"), Millis(0),
+                                     Millis(std::chrono::hours(24 * 3650)))
+                           .value_or(spec.created_ago);
     spec.rd_account_id = reader_.Integer(Get(table, "rd_account_id"), 1,
                                          std::numeric_limits<int64_t>::max());
     if (spec.rd_account_id && !aliyun::HasMemberAccountParameter(spec.action)) {

@@ -43,6 +43,9 @@ struct ExportSpec {
   std::string throttle_code = "Throttling.User";
   Millis retry_after{1000};  // `retry_after`: x-acs-retry-after; <= 24h
   Millis latency{0};         // `latency`: added before every answer; <= 10m
+  // `created_ago`: GmtCreate (where an answer has it) is this long before
+  // the simulator started; <= 3650 days.
+  Millis created_ago{0};
   std::optional<int64_t> rd_account_id;  // `rd_account_id`: > 0
   double non_json_rate = 0.0;            // `non_json_rate`: 0..1
 };

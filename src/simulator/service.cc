@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "aliyun/request.h"
@@ -11,6 +12,9 @@
 namespace sas::simulator {
 namespace {
 
+// PageSize above this is refused: our choice; the real limit is not
+// documented.
+constexpr int64_t kMaxPageSize = 100;
 constexpr std::string_view kJsonContentType = "application/json;charset=utf-8";
 constexpr std::string_view kBrokenProxyPage =
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -94,6 +98,7 @@ Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
     : scenario_(std::move(scenario)),
       clock_(clock),
       start_(clock.SteadyNow()),
+      start_wall_(clock.Now()),
       random_(std::move(random)),
       issued_(clock, *random_),
       authenticator_(std::move(keys), clock, &issued_),
@@ -199,6 +204,9 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
                  {403, "NoPermission",
                   "You are not authorized to do this action. You should be "
                   "authorized by RAM."});
+  }
+  if (*action == aliyun::ExportAction::kDescribeBackUpExportInfo) {
+    return ListBackUpExports(request, auth.params);
   }
   const std::string* id_text = aliyun::FindParam(auth.params, "ExportId");
   if (id_text == nullptr) {
@@ -330,25 +338,103 @@ bool Service::TakeFailure(Failing which) {
   return true;
 }
 
+std::string Service::DownloadLink(const ExportSpec& spec) {
+  std::string signature_bytes;
+  for (int i = 0; i < 3; ++i) {
+    uint64_t word = random_->NextU64();
+    signature_bytes.append(reinterpret_cast<const char*>(&word), sizeof(word));
+  }
+  signature_bytes.resize(20);
+  int64_t expires = static_cast<int64_t>(ToUnixSeconds(clock_.Now())) + 3600;
+  return "https://sas-export.oss-cn-shanghai.aliyuncs.com/" +
+         aliyun::PercentEncode(spec.file_name) +
+         ".zip?Expires=" + std::to_string(expires) +
+         "&OSSAccessKeyId=STS.sim&Signature=" +
+         aliyun::PercentEncode(Base64(signature_bytes));
+}
+
+int64_t Service::CreatedMillis(const ExportSpec& spec) const {
+  return static_cast<int64_t>(ToUnixSeconds(start_wall_ - spec.created_ago) *
+                              1000);
+}
+
+ApiResponse Service::ListBackUpExports(const ApiRequest& request,
+                                       const aliyun::Params& params) {
+  const std::string* type = aliyun::FindParam(params, "ExportType");
+  if (type == nullptr) {
+    return Error(request,
+                 {400, "MissingParameter",
+                  "The input parameter \"ExportType\" that is mandatory for "
+                  "processing this request is not supplied."});
+  }
+  // suspiciousExport: the one value the official SDK documents.
+  if (*type != "suspiciousExport") {
+    return Error(request, InvalidParameter("ExportType"));
+  }
+  int64_t page = 1;
+  int64_t page_size = 20;  // the documented default
+  if (const std::string* text = aliyun::FindParam(params, "CurrentPage")) {
+    std::optional<int64_t> value = ParsePositive(*text);
+    if (!value || *value > std::numeric_limits<int32_t>::max()) {
+      return Error(request, InvalidParameter("CurrentPage"));
+    }
+    page = *value;
+  }
+  if (const std::string* text = aliyun::FindParam(params, "PageSize")) {
+    std::optional<int64_t> value = ParsePositive(*text);
+    if (!value || *value > kMaxPageSize) {
+      return Error(request, InvalidParameter("PageSize"));
+    }
+    page_size = *value;
+  }
+  std::vector<const ExportSpec*> listed;
+  for (const ExportSpec& spec : scenario_.exports) {
+    if (spec.action == aliyun::ExportAction::kDescribeBackUpExportInfo) {
+      listed.push_back(&spec);
+    }
+  }
+  // Newest first.
+  std::sort(
+      listed.begin(), listed.end(),
+      [](const ExportSpec* a, const ExportSpec* b) { return a->id > b->id; });
+  Millis elapsed =
+      std::chrono::duration_cast<Millis>(clock_.SteadyNow() - start_);
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  int64_t first = (page - 1) * page_size;
+  for (int64_t i = first;
+       i < static_cast<int64_t>(listed.size()) && i < first + page_size; ++i) {
+    const ExportSpec& spec = *listed[static_cast<size_t>(i)];
+    ExportState state = StateAt(spec, elapsed);
+    nlohmann::ordered_json item = {{"Id", spec.id}};
+    item["Status"] = WireStatus(spec.action, state.status);
+    if (!spec.sparse) {
+      item["Progress"] = state.progress;
+      item["CurrentCount"] = state.current_count;
+      item["TotalCount"] = spec.total_count;
+      item["FileName"] = spec.file_name;
+      item["GmtCreate"] = CreatedMillis(spec);
+      item["Message"] = "success";
+      if (state.status == "success") item["Link"] = DownloadLink(spec);
+    }
+    data.push_back(std::move(item));
+  }
+  std::string request_id = NewRequestId();
+  size_t count = data.size();
+  nlohmann::ordered_json body = {{"RequestId", request_id},
+                                 {"Data", std::move(data)},
+                                 {"PageInfo",
+                                  {{"Count", count},
+                                   {"CurrentPage", page},
+                                   {"PageSize", page_size},
+                                   {"TotalCount", listed.size()}}}};
+  return JsonAnswer(200, body, request_id, "Success");
+}
+
 ApiResponse Service::Success(const ExportSpec& spec) {
   ExportState state = StateAt(
       spec, std::chrono::duration_cast<Millis>(clock_.SteadyNow() - start_));
   std::string link;
-  if (state.status == "success") {
-    std::string signature_bytes;
-    for (int i = 0; i < 3; ++i) {
-      uint64_t word = random_->NextU64();
-      signature_bytes.append(reinterpret_cast<const char*>(&word),
-                             sizeof(word));
-    }
-    signature_bytes.resize(20);
-    int64_t expires = static_cast<int64_t>(ToUnixSeconds(clock_.Now())) + 3600;
-    link = "https://sas-export.oss-cn-shanghai.aliyuncs.com/" +
-           aliyun::PercentEncode(spec.file_name) +
-           ".zip?Expires=" + std::to_string(expires) +
-           "&OSSAccessKeyId=STS.sim&Signature=" +
-           aliyun::PercentEncode(Base64(signature_bytes));
-  }
+  if (state.status == "success") link = DownloadLink(spec);
   std::string request_id = NewRequestId();
   using aliyun::ExportAction;
   std::string status = WireStatus(spec.action, state.status);
@@ -360,8 +446,7 @@ ApiResponse Service::Success(const ExportSpec& spec) {
       body["ResultStatus"] = status;
       if (spec.sparse) break;
       AddProgressFields(spec, state, /*with_current_count=*/true, body);
-      body["GmtCreate"] =
-          static_cast<int64_t>(ToUnixSeconds(clock_.Now())) * 1000;
+      body["GmtCreate"] = CreatedMillis(spec);
       body["Link"] = link;
       break;
     case ExportAction::kDescribeSuspEventExportInfo:

@@ -79,6 +79,13 @@ class Service {
   ApiResponse Error(const ApiRequest& request, const ApiError& error,
                     std::string_view product = "Sas");
   ApiResponse Success(const ExportSpec& spec);
+  // DescribeBackUpExportInfo: one page of the exports of that action.
+  ApiResponse ListBackUpExports(const ApiRequest& request,
+                                const aliyun::Params& params);
+  // A download link (a signed OSS URL) for a finished export.
+  std::string DownloadLink(const ExportSpec& spec);
+  // GmtCreate of the export, Unix milliseconds.
+  int64_t CreatedMillis(const ExportSpec& spec) const;
   ApiResponse StsSuccess(const StsOutcome& outcome);
   // Uses up one injected failure; false when none are pending.
   bool TakeFailure(Failing which);
@@ -89,6 +96,7 @@ class Service {
   const Scenario scenario_;
   const Clock& clock_;
   const SteadyTime start_;
+  const WallTime start_wall_;
   const std::unique_ptr<RandomSource> random_;
   CredentialStore issued_;
   Authenticator authenticator_;

@@ -308,3 +308,88 @@ TEST(Discovery, RestartKeepsFirstSeenAndLastProgress) {
 
 }  // namespace
 }  // namespace sas::testing
+
+namespace sas::testing {
+namespace {
+
+std::string BackUpSeries(std::string_view metric, long export_id,
+                         std::string_view extra = "") {
+  return std::string(metric) +
+         "{account=\"sim\",action=\"DescribeBackUpExportInfo\",export_id=\"" +
+         std::to_string(export_id) + "\",rd_account_id=\"\"" +
+         std::string(extra) + "}";
+}
+
+// discover_backup_exports: every archived export DescribeBackUpExportInfo
+// lists is tracked without registration, over several pages, shown as
+// "discovered" in the task API, never polled one by one, and refused as a
+// registration.
+TEST(Discovery, ArchivedExportsAreDiscoveredAcrossPages) {
+  std::string scenario;
+  for (int id = 1; id <= 23; ++id) {
+    scenario += "[[export]]\nid = " + std::to_string(id) +
+                "\naction = \"DescribeBackUpExportInfo\"\nduration = \"" +
+                (id == 23 ? "1h" : "1s") + "\"\n";
+  }
+  // Finished two days before anyone looked: not tracked.
+  scenario +=
+      "[[export]]\nid = 30\naction = \"DescribeBackUpExportInfo\"\n"
+      "duration = \"0s\"\ncreated_ago = \"48h\"\n";
+  Simulator sim(scenario);
+  TempDir dir;
+  std::string config =
+      "[exporter]\npoll_interval = \"300ms\"\n\n[[account]]\nname = \"sim\""
+      "\nendpoint = \"" +
+      sim.url() +
+      "\"\nmax_requests_per_second = 100\ndiscover_backup_exports = true\n"
+      "[account.credentials]\naccess_key_id = \"AKID\"\n"
+      "access_key_secret = \"SECRET\"\n";
+  Exporter exporter(
+      config, {},
+      {"--web.enable-task-api", "--storage.path", dir.path() + "/data"});
+
+  // 24 listed exports at 20 a page: the 23rd (id 1, listed last) is on the
+  // second page.
+  ASSERT_TRUE(WaitUntil([&] {
+    std::string metrics = exporter.Metrics();
+    return FindSample(metrics, BackUpSeries("aliyun_sas_export_up", 1)) == 1 &&
+           FindSample(metrics, BackUpSeries("aliyun_sas_export_status", 2,
+                                            ",status=\"success\"")) == 1;
+  })) << exporter.process().output();
+  std::string metrics = exporter.Metrics();
+  EXPECT_EQ(FindSample(metrics, BackUpSeries("aliyun_sas_export_status", 23,
+                                             ",status=\"exporting\"")),
+            1);
+  EXPECT_FALSE(FindSample(metrics, BackUpSeries("aliyun_sas_export_up", 30))
+                   .has_value());
+  EXPECT_GE(FindSample(metrics,
+                       "aliyun_sas_api_requests_total{account=\"sim\","
+                       "action=\"DescribeBackUpExportInfo\"}")
+                .value_or(0),
+            2);
+  // The download link never leaves the exporter.
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("Signature=")));
+
+  Api api(exporter.port());
+  auto list = api.List();
+  ASSERT_TRUE(list);
+  EXPECT_THAT(list->body, HasSubstr("\"sources\":[\"discovered\"]"));
+  EXPECT_THAT(list->body, ::testing::Not(HasSubstr("Signature=")));
+  auto refused = api.Post(
+      R"({"account": "sim", "action": "DescribeBackUpExportInfo", "export_id": 5})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_THAT(refused->body, HasSubstr("discover_backup_exports"));
+  auto undeletable =
+      api.Delete("/api/v1/tasks/sim/5?action=DescribeBackUpExportInfo");
+  ASSERT_TRUE(undeletable);
+  EXPECT_EQ(undeletable->status, 404);
+  EXPECT_THAT(undeletable->body, HasSubstr("it comes from discovered"));
+
+  // Only listings: no per-export request ever reached the simulator.
+  nlohmann::json stats = nlohmann::json::parse(sim.Stats());
+  EXPECT_TRUE(stats["by_export"].empty()) << stats.dump();
+}
+
+}  // namespace
+}  // namespace sas::testing

@@ -731,3 +731,88 @@ TEST(IsPermanentAuthError, Table) {
 
 }  // namespace
 }  // namespace sas::aliyun
+
+namespace sas::aliyun {
+namespace {
+
+BackUpExportPage ExpectPage(const HttpResponse& response) {
+  auto result = ParseBackUpExportPage(response);
+  if (auto* error = std::get_if<ApiError>(&result)) {
+    ADD_FAILURE() << error->code << ": " << error->message;
+    return {};
+  }
+  return std::get<BackUpExportPage>(result);
+}
+
+ApiError ExpectPageError(const HttpResponse& response) {
+  auto result = ParseBackUpExportPage(response);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(result));
+  if (auto* error = std::get_if<ApiError>(&result)) return *error;
+  return {};
+}
+
+TEST(ParseBackUpExportPage, ReadsTheSdkShapeLeniently) {
+  // Field names of the official Go SDK's
+  // describe_back_up_export_info_response_body_model.go.
+  BackUpExportPage page = ExpectPage(Response(200, R"({
+    "RequestId": "F7CEE5E8",
+    "Data": [
+      {"Id": 322, "Status": "success", "Progress": 100, "CurrentCount": 10,
+       "TotalCount": 10, "FileName": "suspicious_2026", "Message": "successful",
+       "GmtCreate": 1671607025000,
+       "Link": "https://sas-export.oss.example/x?Signature=secret"},
+      {"Id": "323", "Status": "exporting", "Progress": "16"},
+      {"Id": 324, "Status": null, "Progress": null},
+      {"Status": "init"},
+      {"Id": -1},
+      "not an object"
+    ],
+    "PageInfo": {"Count": 6, "CurrentPage": 1, "PageSize": 20,
+                 "TotalCount": "26"}})"));
+  EXPECT_EQ(page.request_id, "F7CEE5E8");
+  EXPECT_EQ(page.total_count, 26);
+  EXPECT_EQ(page.skipped, 3);
+  ASSERT_EQ(page.exports.size(), 3u);
+  const ExportInfo& first = page.exports[0].info;
+  EXPECT_EQ(first.id, 322);
+  EXPECT_EQ(first.export_status, "success");
+  EXPECT_EQ(first.progress, 100);
+  EXPECT_EQ(first.current_count, 10);
+  EXPECT_EQ(first.total_count, 10);
+  EXPECT_EQ(first.file_name, "suspicious_2026");
+  EXPECT_EQ(first.message, "successful");
+  EXPECT_EQ(page.exports[0].created_ms, 1671607025000);
+  EXPECT_EQ(page.exports[1].info.id, 323);
+  EXPECT_EQ(page.exports[1].info.progress, 16);
+  EXPECT_FALSE(page.exports[1].info.current_count.has_value());
+  EXPECT_FALSE(page.exports[2].info.export_status.has_value());
+  EXPECT_FALSE(page.exports[2].info.progress.has_value());
+}
+
+TEST(ParseBackUpExportPage, AnEmptyOrPageInfoOnlyAnswerIsAnEmptyPage) {
+  EXPECT_TRUE(ExpectPage(Response(200, R"({"RequestId": "R", "Data": []})"))
+                  .exports.empty());
+  BackUpExportPage page = ExpectPage(
+      Response(200, R"({"RequestId": "R", "PageInfo": {"TotalCount": 0}})"));
+  EXPECT_TRUE(page.exports.empty());
+  EXPECT_EQ(page.total_count, 0);
+}
+
+TEST(ParseBackUpExportPage, RefusesWhatIsNotAListing) {
+  EXPECT_EQ(ExpectPageError(Response(200, R"({"RequestId": "R"})")).code,
+            "bad_response");
+  EXPECT_EQ(ExpectPageError(Response(200, R"({"Data": {"Id": 1}})")).code,
+            "bad_response");
+  EXPECT_EQ(ExpectPageError(Response(200, "<html>")).code, "bad_response");
+  ApiError error = ExpectPageError(
+      Response(200, R"({"code": "Throttling.User", "message": "slow down"})"));
+  EXPECT_EQ(error.code, "Throttling.User");
+  EXPECT_EQ(error.message, "slow down");
+  error = ExpectPageError(
+      Response(403, R"({"Code": "NoPermission", "Message": "denied"})"));
+  EXPECT_EQ(error.code, "NoPermission");
+  EXPECT_EQ(error.http_status, 403);
+}
+
+}  // namespace
+}  // namespace sas::aliyun

@@ -384,3 +384,35 @@ TEST(SasClientTokenExpiry, RefreshesOnceAndRetries) {
 
 }  // namespace
 }  // namespace sas::aliyun
+
+namespace sas::aliyun {
+namespace {
+
+TEST_F(SasClientTest, ListsArchivedExportsPageByPageAndRetriesLikePolls) {
+  transport_.PushResponse(503, ErrorBody("ServiceUnavailable", "busy"));
+  transport_.PushResponse(200, R"({"RequestId": "R1",
+    "Data": [{"Id": 9, "Status": "exporting", "Progress": 40,
+              "Link": "https://oss.example/secret-link"}],
+    "PageInfo": {"Count": 1, "CurrentPage": 2, "PageSize": 20,
+                 "TotalCount": 21}})");
+  SasClient client = MakeClient();
+  BackUpListResult result = client.ListBackUpExports(2, 20, Deadline());
+  ASSERT_TRUE(result.ok()) << result.error().code;
+  EXPECT_EQ(result.attempts, 2);
+  ASSERT_EQ(result.page().exports.size(), 1u);
+  EXPECT_EQ(result.page().exports[0].info.progress, 40);
+  EXPECT_EQ(result.page().total_count, 21);
+  std::vector<HttpRequest> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].target,
+            "/?CurrentPage=2&ExportType=suspiciousExport&PageSize=20");
+  std::map<std::string, std::string> headers(requests[1].headers.begin(),
+                                             requests[1].headers.end());
+  EXPECT_EQ(headers["x-acs-action"], "DescribeBackUpExportInfo");
+  ASSERT_EQ(observer_.attempts.size(), 2u);
+  EXPECT_EQ(observer_.attempts[0].action, "DescribeBackUpExportInfo");
+  EXPECT_EQ(observer_.attempts[0].code, "ServiceUnavailable");
+}
+
+}  // namespace
+}  // namespace sas::aliyun

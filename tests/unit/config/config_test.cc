@@ -2035,5 +2035,38 @@ action = "DescribeSuspEventExportInfo"
                                        "ExportId of at most 2147483647")));
 }
 
+TEST_F(ConfigTest, DiscoveredActionIsRefusedAsATask) {
+  EXPECT_THAT(
+      Errors(Cat({kAccount, kTask, "action = \"DescribeBackUpExportInfo\"\n"})),
+      ElementsAre(::testing::HasSubstr(
+          "c.toml:10:10: task[1].action: DescribeBackUpExportInfo lists "
+          "exports rather than polling one: its tasks are discovered, not "
+          "registered; set discover_backup_exports = true on the account")));
+}
+
+TEST_F(ConfigTest, DiscoverBackUpExportsIsAnAccountSwitch) {
+  constexpr char kDiscovering[] = R"([[account]]
+name = "prod"
+region = "cn-hangzhou"
+discover_backup_exports = true
+[account.credentials]
+access_key_id = "LTAIexampleid"
+access_key_secret_env = "PROD_SECRET"
+)";
+  LoadResult result = Parse(kDiscovering);
+  ASSERT_TRUE(result.ok()) << ::testing::PrintToString(Messages(result));
+  EXPECT_TRUE(result.config->accounts[0].discover_backup_exports);
+  // Discovery is something to poll: no "nothing to poll" warning.
+  EXPECT_THAT(Messages(result), ::testing::IsEmpty());
+  EXPECT_FALSE(
+      Load(Cat({kAccount, kTask})).accounts[0].discover_backup_exports);
+  std::string wrong = kDiscovering;
+  wrong.replace(wrong.find("true"), 4, "\"yes\"");
+  EXPECT_THAT(Errors(wrong),
+              ::testing::Contains(
+                  "c.toml:4:27: account[1].discover_backup_exports: expected "
+                  "boolean, found string"));
+}
+
 }  // namespace
 }  // namespace sas::config

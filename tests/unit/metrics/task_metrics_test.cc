@@ -71,6 +71,58 @@ TEST(TaskMetrics, EmptySnapshotStillDeclaresFamilies) {
   EXPECT_NE(out.find("aliyun_sas_exporter_tasks 0\n"), std::string::npos);
 }
 
+// A failed DescribeReportExport (no progress or counts in its answers) and a
+// DescribeSuspEventExportInfo export (no CurrentCount): the series an answer
+// lacks are left out, not zero; `failed` is set in the stateset and the
+// export has its completion time.
+TEST(TaskMetrics, LeavesOutWhatAnAnswerLacksAndShowsFailed) {
+  using aliyun::ExportAction;
+  std::vector<poll::TaskSnapshot> tasks(2);
+  tasks[0].definition = {
+      {"prod", 5, std::nullopt, ExportAction::kDescribeReportExport}, "5"};
+  tasks[0].polled = tasks[0].up = tasks[0].has_data = true;
+  tasks[0].state = poll::ExportState::kFailed;
+  tasks[0].status = "-1";
+  tasks[0].completed_at = WallTime(std::chrono::seconds(1700000100));
+  tasks[1].definition = {
+      {"prod", 6, std::nullopt, ExportAction::kDescribeSuspEventExportInfo},
+      "6"};
+  tasks[1].polled = tasks[1].up = tasks[1].has_data = true;
+  tasks[1].progress = 30;
+  tasks[1].total_count = 10;
+  tasks[1].state = poll::ExportState::kPending;
+  tasks[1].status = "pending";
+  std::string out;
+  AppendTaskMetrics(tasks, out);
+
+  const std::string report =
+      "{account=\"prod\",action=\"DescribeReportExport\",export_id=\"5\","
+      "rd_account_id=\"\"";
+  const std::string susp =
+      "{account=\"prod\",action=\"DescribeSuspEventExportInfo\","
+      "export_id=\"6\",rd_account_id=\"\"";
+  auto has = [&](const std::string& series) {
+    return out.find(series) != std::string::npos;
+  };
+  EXPECT_TRUE(has("aliyun_sas_export_up" + report + "} 1\n"));
+  EXPECT_TRUE(
+      has("aliyun_sas_export_status" + report + ",status=\"failed\"} 1\n"));
+  EXPECT_TRUE(
+      has("aliyun_sas_export_status" + report + ",status=\"init\"} 0\n"));
+  EXPECT_TRUE(has("aliyun_sas_export_completed_timestamp_seconds" + report +
+                  "} 1700000100\n"));
+  EXPECT_FALSE(has("aliyun_sas_export_progress_ratio" + report));
+  EXPECT_FALSE(has("aliyun_sas_export_current_entries" + report));
+  EXPECT_FALSE(has("aliyun_sas_export_total_entries" + report));
+
+  EXPECT_TRUE(has("aliyun_sas_export_progress_ratio" + susp + "} 0.3\n"));
+  EXPECT_TRUE(has("aliyun_sas_export_total_entries" + susp + "} 10\n"));
+  EXPECT_FALSE(has("aliyun_sas_export_current_entries" + susp));
+  EXPECT_TRUE(
+      has("aliyun_sas_export_status" + susp + ",status=\"pending\"} 1\n"));
+  EXPECT_FALSE(has("aliyun_sas_export_completed_timestamp_seconds" + susp));
+}
+
 TEST(TextFormat, LabelValuesEscapeBackslashQuoteAndNewline) {
   std::string out;
   AppendLabelValue(out, "a\\b\"c\nd caf\xc3\xa9");

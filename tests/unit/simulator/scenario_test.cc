@@ -533,3 +533,53 @@ TEST(ProgressCurve, FinalStatusWithStuckAtEndsThere) {
 
 }  // namespace
 }  // namespace sas::simulator
+
+namespace sas::simulator {
+namespace {
+
+TEST(Scenario, ParsesThePerActionKeys) {
+  Scenario scenario = MustParse(R"(
+[[export]]
+id = 7
+action = "DescribeHcExportInfo"
+sparse = true
+throttle_rate = 1
+throttle_status = 503
+throttle_code = "ServiceUnavailable"
+created_ago = "48h"
+
+[[export]]
+id = 7
+action = "DescribeBackUpExportInfo"
+)");
+  ASSERT_EQ(scenario.exports.size(), 2u);
+  const ExportSpec& hc = scenario.exports[0];
+  EXPECT_EQ(hc.action, aliyun::ExportAction::kDescribeHcExportInfo);
+  EXPECT_TRUE(hc.sparse);
+  EXPECT_EQ(hc.throttle_status, 503);
+  EXPECT_EQ(hc.throttle_code, "ServiceUnavailable");
+  EXPECT_EQ(hc.created_ago, std::chrono::hours(48));
+  // The same id under two actions is two exports.
+  EXPECT_EQ(scenario.Find(7, aliyun::ExportAction::kDescribeHcExportInfo),
+            &scenario.exports[0]);
+  EXPECT_EQ(scenario.Find(7, aliyun::ExportAction::kDescribeBackUpExportInfo),
+            &scenario.exports[1]);
+  EXPECT_EQ(scenario.Find(7), nullptr);
+  EXPECT_EQ(scenario.exports[1].created_ago, Millis(0));
+}
+
+TEST(Scenario, PerActionKeyErrors) {
+  EXPECT_THAT(
+      ParseError("[[export]]\nid = 1\naction = \"DescribeExportInf\"\n"),
+      HasSubstr("s.toml:3:10: unknown action \"DescribeExportInf\""));
+  EXPECT_THAT(ParseError("[[export]]\nid = 1\nthrottle_status = 302\n"),
+              HasSubstr("s.toml:3:19: \"throttle_status\" must be between 400 "
+                        "and 599"));
+  EXPECT_THAT(ParseError("[[export]]\nid = 1\nsparse = \"yes\"\n"),
+              HasSubstr("s.toml:3:10: \"sparse\""));
+  EXPECT_THAT(ParseError("[[export]]\nid = 1\ncreated_ago = \"-1s\"\n"),
+              HasSubstr("s.toml:3:15: \"created_ago\""));
+}
+
+}  // namespace
+}  // namespace sas::simulator

@@ -296,3 +296,143 @@ TEST_F(ServiceTest, SignatureMismatchEchoesStringToSign) {
 
 }  // namespace
 }  // namespace sas::simulator
+
+namespace sas::simulator {
+namespace {
+
+class ActionServiceTest : public ServiceTest {
+ protected:
+  ApiResponse CallAction(std::string_view action, aliyun::Params params) {
+    aliyun::RpcCall call{std::string(action), "2018-12-03", std::move(params)};
+    return service_->Handle(testing::ToApiRequest(aliyun::BuildSignedRequest(
+        call, {"http", "127.0.0.1", 80}, {kKeyId, kKeySecret, "", std::nullopt},
+        aliyun::SignatureVersion::kV3, clock_.Now(),
+        "n" + std::to_string(++nonce_), "t")));
+  }
+  json Poll(std::string_view action, int64_t id) {
+    ApiResponse response =
+        CallAction(action, {{"ExportId", std::to_string(id)}});
+    EXPECT_EQ(response.status, 200) << response.body;
+    return json::parse(response.body);
+  }
+  static ExportSpec Of(aliyun::ExportAction action, int64_t id) {
+    ExportSpec spec = Export(id);
+    spec.action = action;
+    return spec;
+  }
+};
+
+// Each action answers in the shape of the official Go SDK's
+// client/<action>_response_body_model.go.
+TEST_F(ActionServiceTest, EveryActionAnswersInItsOwnShape) {
+  using aliyun::ExportAction;
+  ExportSpec report = Of(ExportAction::kDescribeReportExport, 3);
+  report.final_status = "failed";
+  ExportSpec sparse = Of(ExportAction::kDescribeVulExportInfo, 4);
+  sparse.sparse = true;
+  Reset({Of(ExportAction::kDescribeHcExportInfo, 1),
+         Of(ExportAction::kDescribeSuspEventExportInfo, 2), report, sparse});
+
+  json hc = Poll("DescribeHcExportInfo", 1);
+  EXPECT_EQ(hc["ResultStatus"], "exporting");  // no init for this action
+  EXPECT_FALSE(hc.contains("ExportStatus"));
+  EXPECT_FALSE(hc.contains("Message"));
+  EXPECT_TRUE(hc.contains("GmtCreate"));
+  EXPECT_TRUE(hc.contains("CurrentCount"));
+
+  json susp = Poll("DescribeSuspEventExportInfo", 2);
+  EXPECT_EQ(susp["ExportStatus"], "pending");
+  EXPECT_FALSE(susp.contains("CurrentCount"));
+  EXPECT_EQ(susp["Type"], "suspiciousEvent");
+
+  json wrong =
+      json::parse(CallAction("DescribeExportInfo", {{"ExportId", "2"}}).body);
+  EXPECT_EQ(wrong["Code"], "InvalidExportId.NotFound");
+
+  json report_body = Poll("DescribeReportExport", 3);
+  EXPECT_EQ(report_body["ExportStatus"], 0);  // a number, as documented
+  EXPECT_EQ(report_body["ExportId"], 3);
+  EXPECT_FALSE(report_body.contains("Progress"));
+  EXPECT_FALSE(report_body.contains("Link"));
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_EQ(Poll("DescribeReportExport", 3)["ExportStatus"], -1);
+
+  json sparse_body = Poll("DescribeVulExportInfo", 4);
+  EXPECT_EQ(sparse_body.size(), 2u) << sparse_body;  // RequestId, ExportStatus
+  EXPECT_EQ(sparse_body["ExportStatus"], "success");
+}
+
+TEST_F(ActionServiceTest, ThrottleStatusAndCodeAreTheScenarios) {
+  ExportSpec spec = Export(1);
+  spec.throttle_rate = 1;
+  spec.throttle_status = 503;
+  spec.throttle_code = "ServiceUnavailable";
+  spec.retry_after = std::chrono::milliseconds(250);
+  Reset({spec});
+  ApiResponse response = Call("1");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(Code(response), "ServiceUnavailable");
+  EXPECT_EQ(response.Header("x-acs-retry-after"), "250");
+}
+
+TEST_F(ActionServiceTest, BackUpListingPagesNewestFirst) {
+  using aliyun::ExportAction;
+  std::vector<ExportSpec> specs;
+  for (int64_t id = 1; id <= 5; ++id) {
+    specs.push_back(Of(ExportAction::kDescribeBackUpExportInfo, id));
+  }
+  specs[0].created_ago = std::chrono::hours(48);
+  specs.push_back(Export(6));  // another action: not listed
+  Reset(specs);
+  clock_.Advance(std::chrono::minutes(2));
+
+  ApiResponse first =
+      CallAction("DescribeBackUpExportInfo",
+                 {{"ExportType", "suspiciousExport"}, {"PageSize", "2"}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  json body = json::parse(first.body);
+  ASSERT_EQ(body["Data"].size(), 2u);
+  EXPECT_EQ(body["Data"][0]["Id"], 5);
+  EXPECT_EQ(body["Data"][1]["Id"], 4);
+  EXPECT_EQ(body["Data"][0]["Status"], "success");
+  EXPECT_EQ(body["Data"][0]["Progress"], 100);
+  EXPECT_TRUE(body["Data"][0].contains("Link"));
+  EXPECT_EQ(body["PageInfo"]["Count"], 2);
+  EXPECT_EQ(body["PageInfo"]["CurrentPage"], 1);
+  EXPECT_EQ(body["PageInfo"]["TotalCount"], 5);
+
+  body = json::parse(CallAction("DescribeBackUpExportInfo",
+                                {{"CurrentPage", "3"},
+                                 {"ExportType", "suspiciousExport"},
+                                 {"PageSize", "2"}})
+                         .body);
+  ASSERT_EQ(body["Data"].size(), 1u);
+  EXPECT_EQ(body["Data"][0]["Id"], 1);
+  int64_t started_ms =
+      static_cast<int64_t>(ToUnixSeconds(clock_.Now()) * 1000) - 120'000;
+  EXPECT_EQ(body["Data"][0]["GmtCreate"], started_ms - 48 * 3600 * 1000);
+
+  // Defaults: page 1 of 20.
+  body = json::parse(CallAction("DescribeBackUpExportInfo",
+                                {{"ExportType", "suspiciousExport"}})
+                         .body);
+  EXPECT_EQ(body["Data"].size(), 5u);
+  EXPECT_EQ(body["PageInfo"]["PageSize"], 20);
+
+  EXPECT_EQ(Code(CallAction("DescribeBackUpExportInfo", {})),
+            "MissingParameter");
+  EXPECT_EQ(Code(CallAction("DescribeBackUpExportInfo",
+                            {{"ExportType", "vulExport"}})),
+            "InvalidParameter");
+  EXPECT_EQ(
+      Code(CallAction("DescribeBackUpExportInfo",
+                      {{"ExportType", "suspiciousExport"}, {"PageSize", "0"}})),
+      "InvalidParameter");
+  EXPECT_EQ(Code(CallAction(
+                "DescribeBackUpExportInfo",
+                {{"CurrentPage", "x"}, {"ExportType", "suspiciousExport"}})),
+            "InvalidParameter");
+}
+
+}  // namespace
+}  // namespace sas::simulator

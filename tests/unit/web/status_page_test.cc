@@ -202,6 +202,37 @@ TEST(StatusPage, CompletedTasksShowNoStall) {
   EXPECT_THAT(Cell(page, 1, "progress"), HasSubstr("value=\"100\""));
 }
 
+// An answer without progress or counts shows dashes, not zeros; a failed
+// export is marked failed with the status as the API said it; a task's
+// action is in its row.
+TEST(StatusPage, AbsentFieldsAreDashesAndFailedIsMarked) {
+  auto report = Exporting("prod", 7, "report");
+  report.definition.key.action = aliyun::ExportAction::kDescribeReportExport;
+  report.progress.reset();
+  report.current_count.reset();
+  report.total_count.reset();
+  report.file_name.reset();
+  report.state = poll::ExportState::kFailed;
+  report.status = "-1";
+  report.completed_at = kNow - seconds(60);
+  auto susp = Exporting("prod", 8, "events");
+  susp.definition.key.action =
+      aliyun::ExportAction::kDescribeSuspEventExportInfo;
+  susp.current_count.reset();
+  susp.state = poll::ExportState::kPending;
+  susp.status = "pending";
+  std::string page = RenderStatusPage({report, susp}, kNow, "/m");
+  EXPECT_THAT(Row(page, 7), HasSubstr("data-state=\"failed\""));
+  EXPECT_THAT(Row(page, 7), HasSubstr("data-action=\"DescribeReportExport\""));
+  EXPECT_EQ(Cell(page, 7, "status"), "-1");
+  EXPECT_EQ(Cell(page, 7, "progress"), "\u2014");
+  EXPECT_EQ(Cell(page, 7, "entries"), "\u2014");
+  EXPECT_EQ(Cell(page, 8, "entries"), "\u2014 / 10,000");
+  EXPECT_EQ(Cell(page, 8, "action"), "DescribeSuspEventExportInfo");
+  EXPECT_THAT(page, HasSubstr("<span data-count=\"failed\">1</span>"));
+  EXPECT_THAT(page, HasSubstr("<span data-count=\"pending\">1</span>"));
+}
+
 TEST(StatusPage, SummaryCountsTasksByStateAndFailing) {
   auto failing = Exporting("prod", 2, "b");
   failing.up = false;
