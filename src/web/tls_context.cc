@@ -226,17 +226,13 @@ std::shared_ptr<const TlsContext> TlsContext::Create(
              ": no unencrypted PEM private key in it";
     return nullptr;
   }
-  const bool key_ok = SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  const bool key_ok = SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+                      SSL_CTX_check_private_key(ctx) == 1;
   EVP_PKEY_free(key);
   if (!key_ok) {
-    *error = "key_file " + config.key_file + ": " + LastOpenSslError();
-    return nullptr;
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
     *error = "key_file " + config.key_file +
              " is not the private key of the certificate in cert_file " +
-             config.cert_file;
+             config.cert_file + " (" + LastOpenSslError() + ")";
     return nullptr;
   }
   context->description_ = Describe(chain.front().get());
