@@ -287,7 +287,8 @@ void ParseTls(const Parser& parser, const YAML::Node& node, WebConfig* out) {
           ciphers = parser.List(value, field);
         }
       });
-  for (const auto& [name, item] : ciphers) {
+  for (const auto& [listed, item] : ciphers) {
+    const std::string& name = listed;  // lambdas cannot capture a binding
     auto found =
         std::find_if(kCiphers.begin(), kCiphers.end(),
                      [&](const CipherName& c) { return c.go == name; });
