@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "web/web_security.h"
 
 namespace {
 
@@ -37,6 +38,10 @@ constexpr const char* kExitStatus =
     "Exit status: 0 success, 1 bad configuration or start-up failure, 2 bad "
     "flags.";
 
+// How often the web config and its certificate files are checked for
+// changes.
+constexpr sas::Millis kWebConfigCheckPeriod{1'000};
+
 struct Flags {
   std::string config_file = "aliyun_sas_exporter.toml";
   bool config_check = false;
@@ -45,6 +50,7 @@ struct Flags {
   std::string telemetry_path = "/metrics";
   bool enable_task_api = false;
   int max_connections = 256;
+  std::string web_config_file;
   std::string storage_path = "data";
   std::string log_level = "info";
   std::string log_format = "logfmt";
@@ -92,6 +98,11 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
                  "room for a new one")
       ->capture_default_str()
       ->check(CLI::Range(1, 65536));
+  app.add_option("--web.config.file", flags->web_config_file,
+                 "Prometheus exporter-toolkit web configuration (YAML): TLS "
+                 "and basic authentication for every path; re-read when it "
+                 "or its certificate files change. Empty: plain HTTP, no "
+                 "authentication");
   app.add_option("--storage.path", flags->storage_path,
                  "Where API-registered tasks and task lifecycles are kept")
       ->capture_default_str()
@@ -170,8 +181,23 @@ int main(int argc, char** argv) {
               << ": configuration refused\n";
     return 1;
   }
+  // Checked before anything starts: a bad file stops the program here.
+  std::unique_ptr<sas::web::WebConfigWatcher> web_config;
+  if (!flags.web_config_file.empty()) {
+    web_config = sas::web::WebConfigWatcher::Create(
+        seams.files, flags.web_config_file, &error);
+    if (!web_config) {
+      std::cerr << "aliyun_sas_exporter: --web.config.file: " << error << "\n";
+      return 1;
+    }
+  }
   sigset_t stop_signals = BlockStopSignals();
   sas::app::AppOptions options;
+  if (web_config) {
+    options.web.security = [watcher = web_config.get()] {
+      return watcher->Current();
+    };
+  }
   options.web.listen_addresses = flags.listen_addresses;
   options.web.telemetry_path = flags.telemetry_path;
   options.web.server.max_connections = flags.max_connections;
@@ -202,9 +228,18 @@ int main(int argc, char** argv) {
     sas::log::Error("Cannot start", {{"err", error}});
     return 1;
   }
+  std::string tls = "off";
+  if (web_config) {
+    // Certificates, keys and users rotate without a restart.
+    web_config->Start(kWebConfigCheckPeriod);
+    if (auto security = web_config->Current(); security->tls) {
+      tls = security->tls->description();
+    }
+  }
   for (const std::string& address : app->listen_addresses()) {
     sas::log::Info("Listening", {{"address", address},
-                                 {"telemetry_path", flags.telemetry_path}});
+                                 {"telemetry_path", flags.telemetry_path},
+                                 {"tls", tls}});
   }
   sas::log::Info("Started",
                  {{"version", sas::kVersion}, {"config", flags.config_file}});
@@ -220,6 +255,7 @@ int main(int argc, char** argv) {
   }
   sas::log::Info("Stopping",
                  {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+  if (web_config) web_config->Stop();
   app->Stop();
   sas::log::Info("Stopped");
   return 0;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "util/log.h"
+#include "web/tls_context.h"
 
 namespace sas::web {
 namespace {
@@ -225,7 +226,14 @@ class HttpServer::Impl {
   HttpServerStats Stats() const;
 
  private:
-  enum class State { kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class State {
+    kHandshaking,  // TLS only, before the first request
+    kReading,
+    kHandling,
+    kWriting,
+    kLingering,
+    kClosed
+  };
 
   struct Connection {
     explicit Connection(const HttpLimits& limits) : parser(limits) {}
@@ -244,8 +252,12 @@ class HttpServer::Impl {
     size_t lingered_bytes = 0;
     // Set while ProcessInput runs for this connection.
     bool processing = false;
-    uint64_t answered = 0;  // requests answered on this connection
+    uint64_t answered = 0;            // requests answered on this connection
+    std::unique_ptr<TlsSession> tls;  // null for plain HTTP
   };
+
+  // The outcome of moving bytes on a connection, TLS or not.
+  enum class Io { kDone, kAgain, kEof, kError };
 
   struct Job {
     uint64_t tag;
@@ -264,6 +276,15 @@ class HttpServer::Impl {
   bool EvictIdle();
   void PauseListeners(bool paused);
   void OnReadable(Connection& connection);
+  void Handshake(Connection& connection);
+  // Reads some bytes (through TLS when the connection has it, unless it is
+  // lingering) or writes some through TLS; *n is how many on kDone.
+  // kAgain: wait for readiness.
+  Io Receive(Connection& connection, char* buffer, size_t size, size_t* n);
+  Io Send(Connection& connection, const char* data, size_t size, size_t* n);
+  // One non-blocking attempt to send `bytes` whole, for interim and
+  // farewell answers; false when they did not all go.
+  bool SendNow(Connection& connection, std::string_view bytes);
   void OnWritable(Connection& connection);
   void ProcessInput(Connection& connection);
   void Dispatch(Connection& connection);
@@ -312,7 +333,7 @@ class HttpServer::Impl {
   std::vector<Completion> completions_;
 
   std::atomic<uint64_t> accepted_{0}, evicted_{0}, requests_{0}, refused_{0},
-      timeouts_{0};
+      timeouts_{0}, handshake_errors_{0};
   std::atomic<int> open_{0};
 };
 
@@ -449,6 +470,7 @@ HttpServerStats HttpServer::Impl::Stats() const {
   stats.requests = requests_;
   stats.refused = refused_;
   stats.timeouts = timeouts_;
+  stats.tls_handshake_errors = handshake_errors_;
   stats.open_connections = open_;
   return stats;
 }
@@ -480,6 +502,10 @@ void HttpServer::Impl::RunLoop() {
         if (connection.state == State::kHandling &&
             (what & (EPOLLHUP | EPOLLERR))) {
           Close(connection);  // the answer could not be delivered anyway
+          continue;
+        }
+        if (connection.state == State::kHandshaking) {
+          Handshake(connection);
           continue;
         }
         if (what & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable(connection);
@@ -560,6 +586,10 @@ void HttpServer::Impl::Accept(int listener) {
     connection->fd = fd;
     connection->tag = next_tag_++;
     connection->idle_since = Clock::now();
+    if (options_.tls) {
+      connection->tls = std::make_unique<TlsSession>(options_.tls(), fd);
+      connection->state = State::kHandshaking;
+    }
     Connection& added = *connection;
     connections_[added.tag] = std::move(connection);
     ++accepted_;
@@ -617,27 +647,23 @@ void HttpServer::Impl::OnReadable(Connection& connection) {
         connection.state != State::kLingering) {
       return;
     }
-    ssize_t n = recv(connection.fd, buffer.data(), buffer.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    size_t n = 0;
+    Io io = Receive(connection, buffer.data(), buffer.size(), &n);
+    if (io == Io::kAgain) return;
+    if (io != Io::kDone) {  // kEof: the client is done: nothing to answer
       Close(connection);
       return;
     }
-    if (n == 0) {  // the client is done sending: nothing more to answer
-      Close(connection);
-      return;
-    }
-    budget -= std::min(budget, static_cast<size_t>(n));
+    budget -= std::min(budget, n);
     if (connection.state == State::kLingering) {
-      connection.lingered_bytes += static_cast<size_t>(n);
+      connection.lingered_bytes += n;
       if (connection.lingered_bytes > kLingerBytes) {
         Close(connection);
         return;
       }
       continue;
     }
-    connection.input.append(buffer.data(), static_cast<size_t>(n));
+    connection.input.append(buffer.data(), n);
     ProcessInput(connection);
   }
 }
@@ -655,8 +681,11 @@ void HttpServer::Impl::ProcessInput(Connection& connection) {
       static constexpr std::string_view kContinue =
           "HTTP/1.1 100 Continue\r\n\r\n";
       // Best effort: a client that gets no interim answer sends anyway.
-      [[maybe_unused]] ssize_t n =
-          send(connection.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+      // Through TLS, a record half sent cannot be taken back: give up.
+      if (!SendNow(connection, kContinue) && connection.tls) {
+        Close(connection);
+        break;
+      }
     }
     if (result == RequestParser::Result::kIncomplete) break;
     if (result == RequestParser::Result::kError) {
@@ -721,6 +750,21 @@ void HttpServer::Impl::OnWritable(Connection& connection) {
   if (connection.state != State::kWriting) return;
   WireResponse& out = connection.output;
   const size_t total = out.head.size() + out.body.size();
+  while (connection.written < total && connection.tls) {
+    const std::string& part =
+        connection.written < out.head.size() ? out.head : out.body;
+    size_t offset = connection.written < out.head.size()
+                        ? connection.written
+                        : connection.written - out.head.size();
+    size_t n = 0;
+    Io io = Send(connection, part.data() + offset, part.size() - offset, &n);
+    if (io == Io::kAgain) return;
+    if (io != Io::kDone) {
+      Close(connection);
+      return;
+    }
+    connection.written += n;
+  }
   while (connection.written < total) {
     iovec parts[2];
     int count = 0;
@@ -766,7 +810,101 @@ void HttpServer::Impl::FinishResponse(Connection& connection) {
   if (!connection.input.empty()) ProcessInput(connection);
 }
 
+void HttpServer::Impl::Handshake(Connection& connection) {
+  switch (connection.tls->Handshake()) {
+    case TlsStatus::kDone:
+      connection.state = State::kReading;
+      Arm(connection, EPOLLIN);
+      // The first request may have come with the handshake's last flight.
+      OnReadable(connection);
+      return;
+    case TlsStatus::kWantRead:
+      Arm(connection, EPOLLIN);
+      return;
+    case TlsStatus::kWantWrite:
+      Arm(connection, EPOLLOUT);
+      return;
+    case TlsStatus::kClosed:
+    case TlsStatus::kError:
+      ++handshake_errors_;
+      log::Debug("TLS handshake failed",
+                 {{"err", connection.tls->error().empty()
+                              ? "the client closed the connection"
+                              : connection.tls->error()}});
+      Close(connection);
+      return;
+  }
+}
+
+HttpServer::Impl::Io HttpServer::Impl::Receive(Connection& connection,
+                                               char* buffer, size_t size,
+                                               size_t* n) {
+  // A lingering connection's bytes are dropped unread, TLS or not.
+  if (connection.tls && connection.state != State::kLingering) {
+    switch (connection.tls->Read(buffer, size, n)) {
+      case TlsStatus::kDone:
+        return Io::kDone;
+      case TlsStatus::kWantRead:
+      case TlsStatus::kWantWrite:  // renegotiation is off: never in practice
+        return Io::kAgain;
+      case TlsStatus::kClosed:
+        return Io::kEof;
+      case TlsStatus::kError:
+        log::Debug("TLS read failed", {{"err", connection.tls->error()}});
+        return Io::kError;
+    }
+  }
+  while (true) {
+    ssize_t got = recv(connection.fd, buffer, size, 0);
+    if (got > 0) {
+      *n = static_cast<size_t>(got);
+      return Io::kDone;
+    }
+    if (got == 0) return Io::kEof;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::kAgain;
+    return Io::kError;
+  }
+}
+
+HttpServer::Impl::Io HttpServer::Impl::Send(Connection& connection,
+                                            const char* data, size_t size,
+                                            size_t* n) {
+  switch (connection.tls->Write(data, size, n)) {
+    case TlsStatus::kDone:
+      return Io::kDone;
+    case TlsStatus::kWantRead:
+    case TlsStatus::kWantWrite:
+      Arm(connection, EPOLLOUT);
+      return Io::kAgain;
+    case TlsStatus::kClosed:
+      return Io::kEof;
+    case TlsStatus::kError:
+      log::Debug("TLS write failed", {{"err", connection.tls->error()}});
+      return Io::kError;
+  }
+  return Io::kError;
+}
+
+bool HttpServer::Impl::SendNow(Connection& connection, std::string_view bytes) {
+  if (!connection.tls) {
+    ssize_t n = send(connection.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return n == static_cast<ssize_t>(bytes.size());
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    size_t n = 0;
+    if (connection.tls->Write(bytes.data() + sent, bytes.size() - sent, &n) !=
+        TlsStatus::kDone) {
+      return false;
+    }
+    sent += n;
+  }
+  return true;
+}
+
 void HttpServer::Impl::Linger(Connection& connection) {
+  if (connection.tls) connection.tls->Shutdown();
   shutdown(connection.fd, SHUT_WR);
   connection.state = State::kLingering;
   connection.input.clear();
@@ -777,6 +915,7 @@ void HttpServer::Impl::Linger(Connection& connection) {
 void HttpServer::Impl::Close(Connection& connection) {
   if (connection.state == State::kClosed) return;
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
+  connection.tls.reset();
   CloseFd(connection.fd);
   connection.fd = -1;
   connection.state = State::kClosed;
@@ -815,6 +954,10 @@ int HttpServer::Impl::ExpireDeadlines(Clock::time_point now) {
     Connection& connection = *connection_ptr;
     Clock::time_point deadline = Clock::time_point::max();
     switch (connection.state) {
+      case State::kHandshaking:
+        deadline = connection.idle_since + options_.read_header_timeout;
+        if (deadline <= now) idle_expired.push_back(&connection);
+        break;
       case State::kReading:
         if (connection.parser.InProgress()) {
           deadline =
@@ -853,9 +996,7 @@ int HttpServer::Impl::ExpireDeadlines(Clock::time_point now) {
           Serialize(Refusal(408, "the request took too long to arrive",
                             connection->parser.request()),
                     false, false, true);
-      std::string bytes = wire.head + wire.body;
-      [[maybe_unused]] ssize_t n =
-          send(connection->fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      SendNow(*connection, wire.head + wire.body);
     }
     Close(*connection);
   }

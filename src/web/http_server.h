@@ -13,6 +13,8 @@
 
 namespace sas::web {
 
+class TlsContext;
+
 // An answer to one request.
 struct HttpResponse {
   int status = 200;
@@ -43,6 +45,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{15'000};
   // Threads that run handlers which are not inline.
   int handler_threads = 4;
+  // Set: every connection speaks TLS, with the context this returns when
+  // the connection is accepted (so a rotated certificate serves new
+  // connections). Called on the event loop: must be cheap, never null. The
+  // handshake must finish within read_header_timeout of the accept.
+  std::function<std::shared_ptr<const TlsContext>()> tls;
 };
 
 // What the server asks of its user. Thread-safe: handle runs on several
@@ -65,10 +72,11 @@ struct HttpHandlers {
 // Counters since start, for self-monitoring. Thread-safe reads.
 struct HttpServerStats {
   uint64_t connections_accepted = 0;
-  uint64_t connections_evicted = 0;  // idle ones closed to admit another
-  uint64_t requests = 0;             // answered, refusals included
-  uint64_t refused = 0;              // answered with a status of the server
-  uint64_t timeouts = 0;             // closed for a read or write deadline
+  uint64_t connections_evicted = 0;   // idle ones closed to admit another
+  uint64_t requests = 0;              // answered, refusals included
+  uint64_t refused = 0;               // answered with a status of the server
+  uint64_t timeouts = 0;              // closed for a read or write deadline
+  uint64_t tls_handshake_errors = 0;  // TLS connections closed in handshake
   int open_connections = 0;
 };
 

@@ -5,6 +5,7 @@
 #include "metrics/text_format.h"
 #include "util/strings.h"
 #include "util/version.h"
+#include "web/web_security.h"
 
 namespace sas::web {
 namespace {
@@ -86,6 +87,14 @@ HttpResponse MethodNotAllowed(const HttpRequest& request, bool json_body,
   return response;
 }
 
+// The configured headers (http_server_config.headers) on an answer.
+void AddHeaders(const WebSecurity* security, HttpResponse* response) {
+  if (security == nullptr) return;
+  for (const auto& header : security->config.headers) {
+    response->headers.push_back(header);
+  }
+}
+
 }  // namespace
 
 WebServer::WebServer(WebOptions options, WebHandlers handlers)
@@ -96,15 +105,19 @@ WebServer::WebServer(WebOptions options, WebHandlers handlers)
           [this] {
             HttpServerOptions server = options_.server;
             server.listen_addresses = options_.listen_addresses;
+            if (options_.security && options_.security()->tls) {
+              // TLS stays on for the process's life (the watcher refuses
+              // to turn it off); the certificate may change.
+              server.tls = [security = options_.security] {
+                return security()->tls;
+              };
+            }
             return server;
           }(),
           HttpHandlers{
               [this](const HttpRequest& request) { return Route(request); },
               [this](const HttpRequest& request) {
-                // Everything but the pages that take real work.
-                return request.path != options_.telemetry_path &&
-                       !(request.path == "/" && handlers_.status_page) &&
-                       !(IsTaskApiPath(request.path) && handlers_.task_api);
+                return RunsInline(request);
               },
               [this](int status, const std::string& message,
                      const HttpRequest& request) {
@@ -119,13 +132,45 @@ void WebServer::Stop() { server_.Stop(); }
 
 HttpResponse WebServer::Refuse(int status, const std::string& message,
                                const HttpRequest& request) const {
-  if (IsTaskApiPath(request.path)) return JsonError(status, message);
-  return Text(status, std::to_string(status) + " " +
-                          std::string(StatusReason(status)) + ": " + message +
-                          "\n");
+  HttpResponse response =
+      IsTaskApiPath(request.path)
+          ? JsonError(status, message)
+          : Text(status, std::to_string(status) + " " +
+                             std::string(StatusReason(status)) + ": " +
+                             message + "\n");
+  if (options_.security) AddHeaders(options_.security().get(), &response);
+  return response;
+}
+
+bool WebServer::RunsInline(const HttpRequest& request) const {
+  // Everything but the pages that take real work, and a password check
+  // that needs bcrypt (tens of milliseconds by design).
+  if (request.path == options_.telemetry_path ||
+      (request.path == "/" && handlers_.status_page) ||
+      (IsTaskApiPath(request.path) && handlers_.task_api)) {
+    return false;
+  }
+  return !options_.security || options_.security()->auth->IsCheap(request);
 }
 
 HttpResponse WebServer::Route(const HttpRequest& request) const {
+  if (!options_.security) return RouteAllowed(request);
+  // One snapshot for the whole request: a reload midway changes nothing.
+  std::shared_ptr<const WebSecurity> security = options_.security();
+  HttpResponse response;
+  if (security->auth->Allowed(request)) {
+    response = RouteAllowed(request);
+  } else {
+    // As prometheus/exporter-toolkit web/handler.go answers.
+    response = IsTaskApiPath(request.path) ? JsonError(401, "Unauthorized")
+                                           : Text(401, "Unauthorized\n");
+    response.headers.emplace_back("WWW-Authenticate", "Basic");
+  }
+  AddHeaders(security.get(), &response);
+  return response;
+}
+
+HttpResponse WebServer::RouteAllowed(const HttpRequest& request) const {
   const std::string& path = request.path;
   if (handlers_.task_api && IsTaskApiPath(path)) return TaskApi(request);
   if (!IsGetOrHead(request)) {

@@ -10,6 +10,8 @@
 
 namespace sas::web {
 
+struct WebSecurity;
+
 struct WebOptions {
   // "host:port", ":port" (every interface) or "[v6]:port"; port 0 picks one.
   std::vector<std::string> listen_addresses{":10075"};
@@ -17,6 +19,12 @@ struct WebOptions {
   // Connections, timeouts and request limits (--web.max-connections); its
   // listen_addresses are replaced by the ones above.
   HttpServerOptions server;
+  // --web.config.file: the configuration in force (WebConfigWatcher::
+  // Current), asked once per request and per new connection. Set: every
+  // path answers 401 without the credentials of one of its users, every
+  // answer carries its headers, and when it turns TLS on, every
+  // connection is TLS. Unset: plain HTTP, no authentication.
+  std::function<std::shared_ptr<const WebSecurity>()> security;
 };
 
 // What the routes serve. Each callback must be thread-safe and must not
@@ -71,6 +79,9 @@ class WebServer {
  private:
   HttpResponse Refuse(int status, const std::string& message,
                       const HttpRequest& request) const;
+  HttpResponse RouteAllowed(const HttpRequest& request) const;
+  // Whether the request may run on the event loop.
+  bool RunsInline(const HttpRequest& request) const;
   HttpResponse TaskApi(const HttpRequest& request) const;
 
   const WebOptions options_;
