@@ -1,0 +1,298 @@
+// The alerting rules of aliyun_sas_exporter, rendered to
+// config/prometheus/alerts.yml. Conventions:
+// - Task series are matched on the task key plus the target labels:
+//   on (job, instance, account, rd_account_id, action, export_id). The export
+//   IDs of different progress APIs (action) are separate number spaces, so
+//   action is part of the key. Including job and instance keeps the joins
+//   valid when two exporters watch the same export.
+// - `* on (...) group_left (task) aliyun_sas_export_info` adds the configured
+//   task name to task alerts (value unchanged: info is 1).
+// - "first seen" is when the exporter first learned of the task (created_at
+//   when given); it and "last progress" survive exporter restarts (kept in
+//   --storage.path/state.json).
+// - A finished export fires nothing but AliyunSasExportFailed (when it
+//   failed): it is polled no more and its series keep their last values
+//   (up = 1) for finished_retention, then disappear.
+// - Expressions end in a newline (rendered as YAML `|` blocks); descriptions
+//   are written over several lines and joined by single spaces (as YAML `>-`
+//   would fold them). Every rule's runbook_url is the section of
+//   docs/runbook.md named after the alert.
+local durations = import '../lib/durations.libsonnet';
+
+local taskKey = 'job, instance, account, rd_account_id, action, export_id';
+
+// Lines joined by single spaces, without the text block's final newline.
+local fold(text) = std.join(' ', std.split(std.rstripChars(text, '\n'), '\n'));
+
+// The words for the target set AliyunSasExporterDown watches: "job X" for
+// the usual job="X" selector, the selector itself otherwise.
+local targetsText(selector) =
+  local job = std.substr(selector, 5, std.length(selector) - 6);
+  if std.startsWith(selector, 'job="') && std.endsWith(selector, '"')
+     && std.length(selector) > 6 && std.findSubstr('"', job) == []
+  then 'job ' + job
+  else 'matching {%s}' % selector;
+
+// The exporter refreshes temporary credentials this long before they expire
+// (src/credentials); AliyunSasCredentialsExpiring must fire only below it.
+local credentialsRefreshLead = '3m';
+
+{
+  prometheusAlerts+:: {
+    local config = $._config,
+    local rule(alert, severity, expr, summary, description, forDuration=null) = {
+      alert: alert,
+      expr: expr,
+      [if forDuration != null then 'for']: forDuration,
+      labels: { severity: severity },
+      annotations: {
+        summary: summary,
+        description: fold(description),
+        runbook_url: config.runbookURLPattern % std.asciiLower(alert),
+      },
+    },
+    assert durations.seconds(config.credentialsExpiringThreshold)
+           < durations.seconds(credentialsRefreshLead) :
+           '_config.credentialsExpiringThreshold (%s) must be below %s: the exporter refreshes temporary credentials %s before they expire, so a larger threshold fires during every healthy rotation'
+           % [config.credentialsExpiringThreshold, credentialsRefreshLead, credentialsRefreshLead],
+
+    groups+: [
+      {
+        name: 'aliyun_sas_exporter',
+        rules: [
+          // Only while the task's polls succeed (up == 1): failing polls are
+          // AliyunSasExportPollFailing.
+          rule(
+            'AliyunSasExportStuck',
+            'warning',
+            |||
+              (
+                  time() - aliyun_sas_export_last_progress_timestamp_seconds > %(threshold)d
+                and on (%(key)s)
+                  aliyun_sas_export_status{status="exporting"} == 1
+                and on (%(key)s)
+                  aliyun_sas_export_up == 1
+              )
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey, threshold: durations.seconds(config.exportStuckThreshold) },
+            'Security Center export {{ $labels.task }} is not progressing.',
+            |||
+              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
+              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+              is exporting but its progress has not changed for {{ $value | humanizeDuration }}{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
+              (stopped at {{ . | first | value | humanizePercentage }}){{ end }}.
+            |||,
+            config.exportStuckFor,
+          ),
+
+          rule(
+            'AliyunSasExportInitStuck',
+            'warning',
+            |||
+              (
+                  time() - aliyun_sas_export_first_seen_timestamp_seconds > %(threshold)d
+                and on (%(key)s)
+                  aliyun_sas_export_status{status="init"} == 1
+                and on (%(key)s)
+                  aliyun_sas_export_up == 1
+              )
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey, threshold: durations.seconds(config.exportInitStuckThreshold) },
+            'Security Center export {{ $labels.task }} has not started.',
+            |||
+              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
+              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+              is still in status init {{ $value | humanizeDuration }} after the
+              exporter first saw it.
+            |||,
+            config.exportInitStuckFor,
+          ),
+
+          // Finished (success, failed) exports are excluded, and so are
+          // unknown statuses (AliyunSasExportUnknownStatus already fires for
+          // those).
+          rule(
+            'AliyunSasExportTooLong',
+            'warning',
+            |||
+              (
+                  time() - aliyun_sas_export_first_seen_timestamp_seconds > %(threshold)d
+                unless on (%(key)s)
+                  aliyun_sas_export_completed_timestamp_seconds
+                unless on (%(key)s)
+                  aliyun_sas_export_status{status=~"success|failed|unknown"} == 1
+              )
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey, threshold: durations.seconds(config.exportTooLongThreshold) },
+            'Security Center export {{ $labels.task }} is taking too long.',
+            |||
+              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
+              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+              has not finished {{ $value | humanizeDuration }} after the exporter
+              first saw it{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
+              (progress {{ . | first | value | humanizePercentage }}){{ end }}.
+            |||,
+            config.exportTooLongFor,
+          ),
+
+          // The API reports the export failed (DescribeSuspEventExportInfo
+          // "failed", DescribeReportExport "-1"): it will not finish, and the
+          // report has to be exported again. Fires at once; nothing to wait for.
+          rule(
+            'AliyunSasExportFailed',
+            'warning',
+            |||
+              (aliyun_sas_export_status{status="failed"} == 1)
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey },
+            'Security Center export {{ $labels.task }} failed.',
+            |||
+              Export {{ $labels.export_id }} ("{{ $labels.task }}", polled with
+              {{ $labels.action }}) of account {{ $labels.account }}{{ with $labels.rd_account_id }}
+              (member account {{ . }}){{ end }} failed in Security Center; no file
+              will come of it. Start the export again.
+            |||,
+          ),
+
+          // A status the API's documentation does not list for that action.
+          rule(
+            'AliyunSasExportUnknownStatus',
+            'warning',
+            |||
+              (aliyun_sas_export_status{status="unknown"} == 1)
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey },
+            'Security Center export {{ $labels.task }} has an undocumented status.',
+            |||
+              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
+              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+              (polled with {{ $labels.action }}) reports a status its API
+              documentation does not list; it may never finish.
+            |||,
+            config.exportUnknownStatusFor,
+          ),
+
+          // A finished task is no longer polled and keeps up = 1.
+          rule(
+            'AliyunSasExportPollFailing',
+            'warning',
+            |||
+              (aliyun_sas_export_up == 0)
+              * on (%(key)s) group_left (task)
+                aliyun_sas_export_info
+            ||| % { key: taskKey },
+            'Polls of Security Center export {{ $labels.task }} are failing.',
+            |||
+              {{ $labels.action }} for export {{ $labels.export_id }}
+              ("{{ $labels.task }}") of account {{ $labels.account }}{{ with $labels.rd_account_id }}
+              (member account {{ . }}){{ end }} has failed for at least %(for)s;
+              its other metrics show the last successful poll. The error codes are
+              in aliyun_sas_api_request_errors_total{account="{{ $labels.account }}"}.
+            ||| % { 'for': durations.words(config.exportPollFailingFor) },
+            config.exportPollFailingFor,
+          ),
+
+          // Errors a person has to fix (RAM policy, AccessKey, secret, STS
+          // token, Resource Directory delegation), from API calls or from
+          // credential refreshes (these also count EntityNotExist.Role and
+          // NoCredentials).
+          rule(
+            'AliyunSasApiPermissionDenied',
+            'critical',
+            |||
+              (
+                sum by (job, instance, account, code) (
+                  increase(aliyun_sas_api_request_errors_total{code=~`NoPermission|Forbidden(\..+)?|RdCheckNoPermission|InvalidAccessKeyId(\..+)?|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken(\..+)?|MissingSecurityToken`}[%(window)s])
+                ) > 0
+              )
+              or
+              (
+                sum by (job, instance, account, provider, code) (
+                  increase(aliyun_sas_credentials_refresh_errors_total{code=~`NoPermission|Forbidden(\..+)?|RdCheckNoPermission|InvalidAccessKeyId(\..+)?|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken(\..+)?|MissingSecurityToken|EntityNotExist\.Role|NoCredentials`}[%(window)s])
+                ) > 0
+              )
+            ||| % { window: config.apiPermissionDeniedWindow },
+            'Account {{ $labels.account }} is denied by Alibaba Cloud ({{ $labels.code }}).',
+            |||
+              {{ if $labels.provider }}Credential refreshes ({{ $labels.provider }}){{ else }}Security
+              Center API calls{{ end }} of account {{ $labels.account }} keep failing with
+              {{ $labels.code }} (about {{ $value | printf "%%.0f" }} in the last %(window)s). The
+              exporter cannot fix this itself: the RAM policy, AccessKey, secret, STS
+              token or Resource Directory delegation must be corrected.
+            ||| % { window: durations.words(config.apiPermissionDeniedWindow) },
+            config.apiPermissionDeniedFor,
+          ),
+
+          // Throttling, Throttling.User, Throttling.Api.
+          rule(
+            'AliyunSasApiThrottled',
+            'warning',
+            |||
+              (
+                sum by (job, instance, account) (
+                  rate(aliyun_sas_api_request_errors_total{code=~"Throttling.*"}[%(window)s])
+                )
+              /
+                sum by (job, instance, account) (
+                  rate(aliyun_sas_api_requests_total[%(window)s])
+                )
+              ) > %(ratio)g
+            ||| % { window: config.apiThrottledWindow, ratio: config.apiThrottledRatio },
+            'Account {{ $labels.account }} is being throttled by Alibaba Cloud.',
+            |||
+              {{ $value | humanizePercentage }} of the Security Center API attempts of
+              account {{ $labels.account }} were throttled over the last %(window)s,
+              for at least %(for)s. Polls are delayed and the account's API quota
+              is shared with whatever else calls it.
+            ||| % {
+              window: durations.words(config.apiThrottledWindow),
+              'for': durations.words(config.apiThrottledFor),
+            },
+            config.apiThrottledFor,
+          ),
+
+          // STS, ECS RAM role, OIDC, credentials URI. Below the threshold the
+          // exporter's refreshes have failed for a while (and the alert keeps
+          // firing once they have expired).
+          rule(
+            'AliyunSasCredentialsExpiring',
+            'critical',
+            |||
+              aliyun_sas_credentials_expiry_timestamp_seconds - time() < %(threshold)d
+            ||| % { threshold: durations.seconds(config.credentialsExpiringThreshold) },
+            'Credentials of account {{ $labels.account }} are expiring and not refreshed.',
+            |||
+              The temporary credentials ({{ $labels.provider }}) of account
+              {{ $labels.account }} {{ if gt $value 0.0 }}expire in {{ $value | humanizeDuration }}{{ else }}have
+              expired{{ end }}: refreshing them fails, and every poll of the account
+              fails once they expire. See aliyun_sas_credentials_refresh_errors_total
+              and the exporter's "Credentials refresh failed" log line.
+            |||,
+            config.credentialsExpiringFor,
+          ),
+
+          // The exporter's scrape fails, or no target matches the selector.
+          rule(
+            'AliyunSasExporterDown',
+            'critical',
+            |||
+              up{%(selector)s} == 0 or absent(up{%(selector)s})
+            ||| % { selector: config.aliyunSasExporterSelector },
+            'aliyun_sas_exporter is down.',
+            |||
+              {{ with $labels.instance }}Prometheus cannot scrape aliyun_sas_exporter at
+              {{ . }} (job {{ $labels.job }}){{ else }}Prometheus has no target of
+              %(targets)s{{ end }}: no Security Center export is being watched.
+            ||| % { targets: targetsText(config.aliyunSasExporterSelector) },
+            config.exporterDownFor,
+          ),
+        ],
+      },
+    ],
+  },
+}
