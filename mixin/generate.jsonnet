@@ -5,9 +5,9 @@
 // mixin_generated_files_current fails when a committed file differs.
 local mixin = import 'mixin.libsonnet';
 
+local yaml = (import 'lib/yaml.libsonnet').manifest;
+
 local notice = 'Generated from mixin/ by scripts/generate-mixin (`make mixin`); do not edit.';
-// jsonnet -m -S ends every file with a newline.
-local yaml(value) = std.manifestYamlDoc(value, indent_array_in_object=true, quote_keys=false);
 local comment(lines) = std.join('', ['# %s\n' % line for line in lines]);
 
 {

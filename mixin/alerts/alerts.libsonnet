@@ -24,22 +24,29 @@ local taskKey = 'job, instance, account, rd_account_id, action, export_id';
 // Lines joined by single spaces, without the text block's final newline.
 local fold(text) = std.join(' ', std.split(std.rstripChars(text, '\n'), '\n'));
 
-// The words for the target set AliyunSasExporterDown watches: "job X" for
-// the usual job="X" selector, the selector itself otherwise.
+// The words for the targets AliyunSasExporterDown watches: "of job X" for the
+// usual job="X" selector, "matching {<selector>}" otherwise.
 local targetsText(selector) =
   local job = std.substr(selector, 5, std.length(selector) - 6);
   if std.startsWith(selector, 'job="') && std.endsWith(selector, '"')
      && std.length(selector) > 6 && std.findSubstr('"', job) == []
-  then 'job ' + job
+  then 'of job ' + job
   else 'matching {%s}' % selector;
 
 // The exporter refreshes temporary credentials this long before they expire
-// (src/credentials); AliyunSasCredentialsExpiring must fire only below it.
+// (kRefreshAhead in src/credentials/refreshing_provider.h);
+// AliyunSasCredentialsExpiring must fire only below it.
 local credentialsRefreshLead = '3m';
 
 {
   prometheusAlerts+:: {
     local config = $._config,
+    // A duration setting as written, in seconds or in words, checked.
+    local setting = {
+      duration(name):: durations.checked(config[name], name),
+      seconds(name):: durations.seconds(config[name], name),
+      words(name):: durations.words(config[name], name),
+    },
     local rule(alert, severity, expr, summary, description, forDuration=null) = {
       alert: alert,
       expr: expr,
@@ -51,8 +58,8 @@ local credentialsRefreshLead = '3m';
         runbook_url: config.runbookURLPattern % std.asciiLower(alert),
       },
     },
-    assert durations.seconds(config.credentialsExpiringThreshold)
-           < durations.seconds(credentialsRefreshLead) :
+    assert setting.seconds('credentialsExpiringThreshold')
+           < durations.seconds(credentialsRefreshLead, 'credentialsRefreshLead') :
            '_config.credentialsExpiringThreshold (%s) must be below %s: the exporter refreshes temporary credentials %s before they expire, so a larger threshold fires during every healthy rotation'
            % [config.credentialsExpiringThreshold, credentialsRefreshLead, credentialsRefreshLead],
 
@@ -75,7 +82,7 @@ local credentialsRefreshLead = '3m';
               )
               * on (%(key)s) group_left (task)
                 aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: durations.seconds(config.exportStuckThreshold) },
+            ||| % { key: taskKey, threshold: setting.seconds('exportStuckThreshold') },
             'Security Center export {{ $labels.task }} is not progressing.',
             |||
               Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
@@ -83,7 +90,7 @@ local credentialsRefreshLead = '3m';
               is exporting but its progress has not changed for {{ $value | humanizeDuration }}{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
               (stopped at {{ . | first | value | humanizePercentage }}){{ end }}.
             |||,
-            config.exportStuckFor,
+            setting.duration('exportStuckFor'),
           ),
 
           rule(
@@ -99,7 +106,7 @@ local credentialsRefreshLead = '3m';
               )
               * on (%(key)s) group_left (task)
                 aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: durations.seconds(config.exportInitStuckThreshold) },
+            ||| % { key: taskKey, threshold: setting.seconds('exportInitStuckThreshold') },
             'Security Center export {{ $labels.task }} has not started.',
             |||
               Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
@@ -107,7 +114,7 @@ local credentialsRefreshLead = '3m';
               is still in status init {{ $value | humanizeDuration }} after the
               exporter first saw it.
             |||,
-            config.exportInitStuckFor,
+            setting.duration('exportInitStuckFor'),
           ),
 
           // Finished (success, failed) exports are excluded, and so are
@@ -126,7 +133,7 @@ local credentialsRefreshLead = '3m';
               )
               * on (%(key)s) group_left (task)
                 aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: durations.seconds(config.exportTooLongThreshold) },
+            ||| % { key: taskKey, threshold: setting.seconds('exportTooLongThreshold') },
             'Security Center export {{ $labels.task }} is taking too long.',
             |||
               Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
@@ -135,7 +142,7 @@ local credentialsRefreshLead = '3m';
               first saw it{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
               (progress {{ . | first | value | humanizePercentage }}){{ end }}.
             |||,
-            config.exportTooLongFor,
+            setting.duration('exportTooLongFor'),
           ),
 
           // The API reports the export failed (DescribeSuspEventExportInfo
@@ -174,7 +181,7 @@ local credentialsRefreshLead = '3m';
               (polled with {{ $labels.action }}) reports a status its API
               documentation does not list; it may never finish.
             |||,
-            config.exportUnknownStatusFor,
+            setting.duration('exportUnknownStatusFor'),
           ),
 
           // A finished task is no longer polled and keeps up = 1.
@@ -193,8 +200,8 @@ local credentialsRefreshLead = '3m';
               (member account {{ . }}){{ end }} has failed for at least %(for)s;
               its other metrics show the last successful poll. The error codes are
               in aliyun_sas_api_request_errors_total{account="{{ $labels.account }}"}.
-            ||| % { 'for': durations.words(config.exportPollFailingFor) },
-            config.exportPollFailingFor,
+            ||| % { 'for': setting.words('exportPollFailingFor') },
+            setting.duration('exportPollFailingFor'),
           ),
 
           // Errors a person has to fix (RAM policy, AccessKey, secret, STS
@@ -216,7 +223,7 @@ local credentialsRefreshLead = '3m';
                   increase(aliyun_sas_credentials_refresh_errors_total{code=~`NoPermission|Forbidden(\..+)?|RdCheckNoPermission|InvalidAccessKeyId(\..+)?|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken(\..+)?|MissingSecurityToken|EntityNotExist\.Role|NoCredentials`}[%(window)s])
                 ) > 0
               )
-            ||| % { window: config.apiPermissionDeniedWindow },
+            ||| % { window: setting.duration('apiPermissionDeniedWindow') },
             'Account {{ $labels.account }} is denied by Alibaba Cloud ({{ $labels.code }}).',
             |||
               {{ if $labels.provider }}Credential refreshes ({{ $labels.provider }}){{ else }}Security
@@ -224,8 +231,8 @@ local credentialsRefreshLead = '3m';
               {{ $labels.code }} (about {{ $value | printf "%%.0f" }} in the last %(window)s). The
               exporter cannot fix this itself: the RAM policy, AccessKey, secret, STS
               token or Resource Directory delegation must be corrected.
-            ||| % { window: durations.words(config.apiPermissionDeniedWindow) },
-            config.apiPermissionDeniedFor,
+            ||| % { window: setting.words('apiPermissionDeniedWindow') },
+            setting.duration('apiPermissionDeniedFor'),
           ),
 
           // Throttling, Throttling.User, Throttling.Api.
@@ -242,7 +249,7 @@ local credentialsRefreshLead = '3m';
                   rate(aliyun_sas_api_requests_total[%(window)s])
                 )
               ) > %(ratio)g
-            ||| % { window: config.apiThrottledWindow, ratio: config.apiThrottledRatio },
+            ||| % { window: setting.duration('apiThrottledWindow'), ratio: config.apiThrottledRatio },
             'Account {{ $labels.account }} is being throttled by Alibaba Cloud.',
             |||
               {{ $value | humanizePercentage }} of the Security Center API attempts of
@@ -250,10 +257,10 @@ local credentialsRefreshLead = '3m';
               for at least %(for)s. Polls are delayed and the account's API quota
               is shared with whatever else calls it.
             ||| % {
-              window: durations.words(config.apiThrottledWindow),
-              'for': durations.words(config.apiThrottledFor),
+              window: setting.words('apiThrottledWindow'),
+              'for': setting.words('apiThrottledFor'),
             },
-            config.apiThrottledFor,
+            setting.duration('apiThrottledFor'),
           ),
 
           // STS, ECS RAM role, OIDC, credentials URI. Below the threshold the
@@ -264,7 +271,7 @@ local credentialsRefreshLead = '3m';
             'critical',
             |||
               aliyun_sas_credentials_expiry_timestamp_seconds - time() < %(threshold)d
-            ||| % { threshold: durations.seconds(config.credentialsExpiringThreshold) },
+            ||| % { threshold: setting.seconds('credentialsExpiringThreshold') },
             'Credentials of account {{ $labels.account }} are expiring and not refreshed.',
             |||
               The temporary credentials ({{ $labels.provider }}) of account
@@ -273,7 +280,7 @@ local credentialsRefreshLead = '3m';
               fails once they expire. See aliyun_sas_credentials_refresh_errors_total
               and the exporter's "Credentials refresh failed" log line.
             |||,
-            config.credentialsExpiringFor,
+            setting.duration('credentialsExpiringFor'),
           ),
 
           // The exporter's scrape fails, or no target matches the selector.
@@ -286,10 +293,10 @@ local credentialsRefreshLead = '3m';
             'aliyun_sas_exporter is down.',
             |||
               {{ with $labels.instance }}Prometheus cannot scrape aliyun_sas_exporter at
-              {{ . }} (job {{ $labels.job }}){{ else }}Prometheus has no target of
+              {{ . }} (job {{ $labels.job }}){{ else }}Prometheus has no target
               %(targets)s{{ end }}: no Security Center export is being watched.
             ||| % { targets: targetsText(config.aliyunSasExporterSelector) },
-            config.exporterDownFor,
+            setting.duration('exporterDownFor'),
           ),
         ],
       },

@@ -123,30 +123,35 @@ local queryVariable(name, label, metric, refId) = {
 {
   grafanaDashboards+:: {
     local config = $._config,
+    // A duration setting as written, in seconds or in words, checked.
+    local setting = {
+      duration(name):: durations.checked(config[name], name),
+      seconds(name):: durations.seconds(config[name], name),
+      words(name):: durations.words(config[name], name),
+    },
 
     // Exporting with no progress, or still init, past the alert thresholds
     // (the `for` of the alerts is not added), with a "reason" label.
     local stuckExports =
-      local stuck = config.exportStuckThreshold, initStuck = config.exportInitStuckThreshold;
       'label_replace((time() - %s > %d) and on (%s) (%s == 1), "reason", "exporting, no progress for %s", "job", ".*")'
       % [
         perAccount('aliyun_sas_export_last_progress_timestamp_seconds'),
-        durations.seconds(stuck),
+        setting.seconds('exportStuckThreshold'),
         taskKey,
         perAccount('aliyun_sas_export_status', ',status="exporting"'),
-        stuck,
+        setting.duration('exportStuckThreshold'),
       ]
       + ' or '
       + 'label_replace((time() - %s > %d) and on (%s) (%s == 1), "reason", "still init %s after first seen", "job", ".*")'
         % [
           perAccount('aliyun_sas_export_first_seen_timestamp_seconds'),
-          durations.seconds(initStuck),
+          setting.seconds('exportInitStuckThreshold'),
           taskKey,
           perAccount('aliyun_sas_export_status', ',status="init"'),
-          initStuck,
+          setting.duration('exportInitStuckThreshold'),
         ],
-    local stuckWords = durations.words(config.exportStuckThreshold),
-    local initStuckWords = durations.words(config.exportInitStuckThreshold),
+    local stuckWords = setting.words('exportStuckThreshold'),
+    local initStuckWords = setting.words('exportInitStuckThreshold'),
     local withTaskName = ' * on (%s) group_left (task) %s' % [taskKey, perAccount('aliyun_sas_export_info')],
     // The latest value of one task series, for the merged "Export tasks" table.
     local perTask(metric, extraLabel='') =
