@@ -24,6 +24,25 @@ local taskKey = 'job, instance, account, rd_account_id, action, export_id';
 // Lines joined by single spaces, without the text block's final newline.
 local fold(text) = std.join(' ', std.split(std.rstripChars(text, '\n'), '\n'));
 
+// `expr` (a text block) with the task's configured name added as the label
+// task; every task alert goes through it.
+local withTaskName(expr) = expr + |||
+  * on (%s) group_left (task)
+    aliyun_sas_export_info
+||| % taskKey;
+
+// "Export 1 ("assets") of account prod (member account 1667...)", on two
+// lines (descriptions are folded).
+local theExport = |||
+  Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
+  {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+|||;
+// The task's progress ratio in `shown` (a template using `.`), or nothing
+// when the task has none.
+local withProgress(shown) =
+  '{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}\n'
+  + shown + '{{ end }}';
+
 // The words for the targets AliyunSasExporterDown watches: "of job X" for the
 // usual job="X" selector, "matching {<selector>}" otherwise.
 local targetsText(selector) =
@@ -47,6 +66,8 @@ local credentialsRefreshLead = '3m';
       seconds(name):: durations.seconds(config[name], name),
       words(name):: durations.words(config[name], name),
     },
+    // One alerting rule: its description is folded, its runbook_url made from
+    // its name, and it has a `for` when forDuration is given.
     local rule(alert, severity, expr, summary, description, forDuration=null) = {
       alert: alert,
       expr: expr,
@@ -72,7 +93,7 @@ local credentialsRefreshLead = '3m';
           rule(
             'AliyunSasExportStuck',
             'warning',
-            |||
+            withTaskName(|||
               (
                   time() - aliyun_sas_export_last_progress_timestamp_seconds > %(threshold)d
                 and on (%(key)s)
@@ -80,23 +101,18 @@ local credentialsRefreshLead = '3m';
                 and on (%(key)s)
                   aliyun_sas_export_up == 1
               )
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: setting.seconds('exportStuckThreshold') },
+            ||| % { key: taskKey, threshold: setting.seconds('exportStuckThreshold') }),
             'Security Center export {{ $labels.task }} is not progressing.',
-            |||
-              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
-              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
-              is exporting but its progress has not changed for {{ $value | humanizeDuration }}{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
-              (stopped at {{ . | first | value | humanizePercentage }}){{ end }}.
-            |||,
+            theExport
+            + 'is exporting but its progress has not changed for {{ $value | humanizeDuration }}'
+            + withProgress('(stopped at {{ . | first | value | humanizePercentage }})') + '.',
             setting.duration('exportStuckFor'),
           ),
 
           rule(
             'AliyunSasExportInitStuck',
             'warning',
-            |||
+            withTaskName(|||
               (
                   time() - aliyun_sas_export_first_seen_timestamp_seconds > %(threshold)d
                 and on (%(key)s)
@@ -104,13 +120,9 @@ local credentialsRefreshLead = '3m';
                 and on (%(key)s)
                   aliyun_sas_export_up == 1
               )
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: setting.seconds('exportInitStuckThreshold') },
+            ||| % { key: taskKey, threshold: setting.seconds('exportInitStuckThreshold') }),
             'Security Center export {{ $labels.task }} has not started.',
-            |||
-              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
-              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+            theExport + |||
               is still in status init {{ $value | humanizeDuration }} after the
               exporter first saw it.
             |||,
@@ -123,7 +135,7 @@ local credentialsRefreshLead = '3m';
           rule(
             'AliyunSasExportTooLong',
             'warning',
-            |||
+            withTaskName(|||
               (
                   time() - aliyun_sas_export_first_seen_timestamp_seconds > %(threshold)d
                 unless on (%(key)s)
@@ -131,17 +143,11 @@ local credentialsRefreshLead = '3m';
                 unless on (%(key)s)
                   aliyun_sas_export_status{status=~"success|failed|unknown"} == 1
               )
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey, threshold: setting.seconds('exportTooLongThreshold') },
+            ||| % { key: taskKey, threshold: setting.seconds('exportTooLongThreshold') }),
             'Security Center export {{ $labels.task }} is taking too long.',
-            |||
-              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
-              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
-              has not finished {{ $value | humanizeDuration }} after the exporter
-              first saw it{{ with printf "aliyun_sas_export_progress_ratio{job=%q,instance=%q,account=%q,rd_account_id=%q,action=%q,export_id=%q}" $labels.job $labels.instance $labels.account $labels.rd_account_id $labels.action $labels.export_id | query }}
-              (progress {{ . | first | value | humanizePercentage }}){{ end }}.
-            |||,
+            theExport
+            + 'has not finished {{ $value | humanizeDuration }} after the exporter first saw it'
+            + withProgress('(progress {{ . | first | value | humanizePercentage }})') + '.',
             setting.duration('exportTooLongFor'),
           ),
 
@@ -151,11 +157,9 @@ local credentialsRefreshLead = '3m';
           rule(
             'AliyunSasExportFailed',
             'warning',
-            |||
+            withTaskName(|||
               (aliyun_sas_export_status{status="failed"} == 1)
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey },
+            |||),
             'Security Center export {{ $labels.task }} failed.',
             |||
               Export {{ $labels.export_id }} ("{{ $labels.task }}", polled with
@@ -169,15 +173,11 @@ local credentialsRefreshLead = '3m';
           rule(
             'AliyunSasExportUnknownStatus',
             'warning',
-            |||
+            withTaskName(|||
               (aliyun_sas_export_status{status="unknown"} == 1)
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey },
+            |||),
             'Security Center export {{ $labels.task }} has an undocumented status.',
-            |||
-              Export {{ $labels.export_id }} ("{{ $labels.task }}") of account
-              {{ $labels.account }}{{ with $labels.rd_account_id }} (member account {{ . }}){{ end }}
+            theExport + |||
               (polled with {{ $labels.action }}) reports a status its API
               documentation does not list; it may never finish.
             |||,
@@ -188,11 +188,9 @@ local credentialsRefreshLead = '3m';
           rule(
             'AliyunSasExportPollFailing',
             'warning',
-            |||
+            withTaskName(|||
               (aliyun_sas_export_up == 0)
-              * on (%(key)s) group_left (task)
-                aliyun_sas_export_info
-            ||| % { key: taskKey },
+            |||),
             'Polls of Security Center export {{ $labels.task }} are failing.',
             |||
               {{ $labels.action }} for export {{ $labels.export_id }}
