@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench format clean
+.PHONY: all deps configure build test demo bench format mixin clean
 
 all: build
 
@@ -32,8 +32,14 @@ demo: deps configure
 bench: build
 	@scripts/bench $(BUILD_DIR)
 
+# Rewrites config/prometheus/alerts.yml, dashboards/*.json and
+# deploy/kubernetes/prometheus-rule.yaml from mixin/.
+mixin:
+	@scripts/generate-mixin
+
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h')
+	jsonnetfmt -i $$(git ls-files '*.libsonnet' '*.jsonnet')
 
 clean:
 	rm -rf $(BUILD_DIR)

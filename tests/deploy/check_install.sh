@@ -12,6 +12,7 @@ for file in \
     usr/bin/aliyun_sas_exporter \
     usr/share/aliyun_sas_exporter/prometheus/alerts.yml \
     usr/share/aliyun_sas_exporter/dashboards/aliyun-sas-exports.json \
+    usr/share/aliyun_sas_exporter/mixin/mixin.libsonnet \
     usr/lib/systemd/system/aliyun_sas_exporter.service \
     usr/share/doc/aliyun_sas_exporter/LICENSE; do
   if [[ ! -f $root/$file ]]; then
@@ -25,4 +26,12 @@ if [[ -z $(find "$root" -path '*/aliyun_sas_exporter/aliyun_sas_exporter.toml') 
   missing=1
 fi
 "$root/usr/bin/aliyun_sas_exporter" --version > /dev/null
+# The installed mixin renders on its own (every import installed) the rules
+# installed beside it.
+share=$root/usr/share/aliyun_sas_exporter
+if ! jsonnet -J "$share" -S -e '(import "mixin/lib/yaml.libsonnet").manifest((import "mixin/mixin.libsonnet").prometheusAlerts)' \
+    | diff -q - <(grep -v '^#' "$share/prometheus/alerts.yml") > /dev/null; then
+  echo "the installed mixin does not render the installed alerts.yml" >&2
+  missing=1
+fi
 exit $missing

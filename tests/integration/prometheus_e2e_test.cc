@@ -216,6 +216,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 // config/prometheus/alerts.yml with the thresholds shortened for the test.
+// The file is rendered from mixin/ (mixin/lib/yaml.libsonnet), which
+// single-quotes strings (`for: '5m'`) and writes expressions as `|` blocks.
 // Each replacement must match exactly as often as expected, so a changed rule
 // breaks this test loudly instead of silently testing the wrong thing.
 std::string ShortenedAlerts() {
@@ -242,11 +244,13 @@ std::string ShortenedAlerts() {
            kTooLongSeconds,
        1},
       // Stuck, InitStuck, TooLong, UnknownStatus, ExporterDown.
-      {"\n        for: 5m\n", "\n        for: 0s\n", 5},
+      {"\n        for: '5m'\n", "\n        for: '0s'\n", 5},
       // PollFailing, Throttled.
-      {"\n        for: 15m\n", "\n        for: 0s\n", 2},
-      {"\n        for: 10m\n", "\n        for: 0s\n", 1},  // PermissionDenied
-      {"\n        for: 1m\n", "\n        for: 0s\n", 1},  // CredentialsExpiring
+      {"\n        for: '15m'\n", "\n        for: '0s'\n", 2},
+      {"\n        for: '10m'\n", "\n        for: '0s'\n",
+       1},  // PermissionDenied
+      {"\n        for: '1m'\n", "\n        for: '0s'\n",
+       1},  // CredentialsExpiring
   };
   for (const Rewrite& rewrite : rewrites) {
     int found = ReplaceAll(rules, rewrite.from, rewrite.to);
@@ -260,7 +264,7 @@ std::string ShortenedAlerts() {
   }
   // No `for` left unshortened (a new rule, or a new duration).
   if (CountOf(rules, "\n        for: ") !=
-      CountOf(rules, "\n        for: 0s\n")) {
+      CountOf(rules, "\n        for: '0s'\n")) {
     throw std::runtime_error(
         "config/prometheus/alerts.yml has a `for:` this test does not "
         "shorten; update the rewrites in prometheus_e2e_test.cc");
