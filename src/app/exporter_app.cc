@@ -183,9 +183,10 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     transport_options.request_timeout = exporter.request_timeout;
     transport_options.ca_file = account_config.ca_file;
     account.transport = world.make_transport(transport_options);
-    account.bucket = std::make_unique<TokenBucket>(
-        account_config.max_requests_per_second,
-        account_config.max_requests_per_second, world.clock);
+    // Replicas share the account's API quota: each takes its part.
+    const double rate =
+        account_config.max_requests_per_second / sharding.total;
+    account.bucket = std::make_unique<TokenBucket>(rate, rate, world.clock);
     account.endpoint = account_config.endpoint;
     account.discover_backup_exports = account_config.discover_backup_exports;
     aliyun::SasClientOptions client_options;
@@ -199,8 +200,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
         *app.providers->For(account_config.name), world.clock, world.nonces,
         app.sleeper, account.bucket.get(), &app.api_metrics);
     app.api_metrics.AddAccount(account_config.name);
-    app.account_metrics.AddAccount(account_config.name,
-                                   account_config.max_requests_per_second);
+    app.account_metrics.AddAccount(account_config.name, rate);
     handles[account_config.name] = {account.client.get(), account.bucket.get()};
     app.accounts.emplace(account_config.name, std::move(account));
   }

@@ -23,7 +23,8 @@ struct AppOptions {
   // which must not set a broken one aside).
   bool load_state = true;
   // --shard and --total-shards: poll only the tasks this shard owns, from
-  // every source (already validated: see poll::ShardingProblem).
+  // every source, at 1/total of each account's max_requests_per_second
+  // (already validated: see poll::ShardingProblem).
   poll::Sharding sharding;
 };
 

@@ -207,6 +207,7 @@ poll_interval = "1m"
 [[account]]
 name = "prod"
 region = "cn-shanghai"
+max_requests_per_second = 6
 [account.credentials]
 type = "access_key"
 access_key_id = "LTAIexample"
@@ -227,6 +228,9 @@ access_key_secret = "not-a-real-secret"
   EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_shard_ordinal{shard_"
                                  "ordinal=\"1\"} 1\n"));
   EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_total_shards 3\n"));
+  // A third of the account's API quota.
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_max_requests_per_second{"
+                                 "account=\"prod\"} 2\n"));
   int owned = 0;
   for (int id = 1; id <= 12; ++id) {
     bool mine = options.sharding.Owns({"prod", id, std::nullopt});
