@@ -184,8 +184,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     transport_options.ca_file = account_config.ca_file;
     account.transport = world.make_transport(transport_options);
     // Replicas share the account's API quota: each takes its part.
-    const double rate =
-        account_config.max_requests_per_second / sharding.total;
+    const double rate = account_config.max_requests_per_second / sharding.total;
     account.bucket = std::make_unique<TokenBucket>(rate, rate, world.clock);
     account.endpoint = account_config.endpoint;
     account.discover_backup_exports = account_config.discover_backup_exports;

@@ -43,13 +43,13 @@ ApiResponse Error(int status, const std::string& message) {
 // replica's shard; "shard" names it, so a client can send it there.
 ApiResponse Misdirected(const poll::TaskKey& key, const poll::Sharding& mine) {
   int owner = mine.OwnerOf(key);
-  json body = {{"error", "task " + key.ToString() + " belongs to shard " +
-                             std::to_string(owner) + " of " +
-                             std::to_string(mine.total) +
-                             ", not to this replica (shard " +
-                             std::to_string(mine.shard) +
-                             "): register or delete it there"},
-               {"shard", owner}};
+  json body = {
+      {"error",
+       "task " + key.ToString() + " belongs to shard " + std::to_string(owner) +
+           " of " + std::to_string(mine.total) +
+           ", not to this replica (shard " + std::to_string(mine.shard) +
+           "): register or delete it there"},
+      {"shard", owner}};
   return {421, Dump(body)};
 }
 

@@ -12,8 +12,7 @@ namespace {
 // of a typical poll_interval behind).
 const prometheus::Histogram::BucketBoundaries& LagBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {
-      0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,  2.5,
-      5,    10,    30,   60,  120,  300, 600};
+      0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
   return buckets;
 }
 
@@ -55,8 +54,8 @@ void AccountMetrics::AddAccount(const std::string& account,
   series.demand = &demand_.Add(labels);
 }
 
-void AccountMetrics::SetDemand(const std::map<std::string, size_t>& active_tasks,
-                               Millis poll_interval) {
+void AccountMetrics::SetDemand(
+    const std::map<std::string, size_t>& active_tasks, Millis poll_interval) {
   double interval = std::chrono::duration<double>(poll_interval).count();
   std::lock_guard lock(mutex_);
   for (auto& [account, series] : accounts_) {

@@ -163,7 +163,8 @@ void Poller::Poll(const Entry& entry) {
   aliyun::CallResult result = account.client->DescribeExport(
       {key.action, key.export_id, key.rd_account_id}, deadline);
   if (options_.observer != nullptr &&
-      (result.ok() || result.error().kind != aliyun::ApiErrorKind::kCancelled)) {
+      (result.ok() ||
+       result.error().kind != aliyun::ApiErrorKind::kCancelled)) {
     options_.observer->OnPollFinished(key.account, result);
   }
 

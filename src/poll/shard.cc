@@ -28,8 +28,7 @@ uint64_t TaskIdentityHash(const TaskKey& key) {
 
 int Sharding::OwnerOf(const TaskKey& key) const {
   if (total <= 1) return 0;
-  return static_cast<int>(TaskIdentityHash(key) %
-                          static_cast<uint64_t>(total));
+  return static_cast<int>(TaskIdentityHash(key) % static_cast<uint64_t>(total));
 }
 
 std::string ShardingProblem(int shard, int total) {

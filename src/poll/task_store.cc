@@ -145,7 +145,8 @@ std::map<std::string, size_t> TaskStore::ActiveTasksByAccount() const {
   std::map<std::string, size_t> active;
   std::lock_guard lock(mutex_);
   for (const auto& [id, record] : records_) {
-    if (Active(record.snapshot)) ++active[record.snapshot.definition.key.account];
+    if (Active(record.snapshot))
+      ++active[record.snapshot.definition.key.account];
   }
   return active;
 }

@@ -50,12 +50,12 @@ class Sharding : public ::testing::Test {
   static std::string Scenario() {
     std::string scenario;
     for (int id = 1; id <= 12; ++id) {
-      scenario += "[[export]]\nid = " + std::to_string(id) +
-                  "\nduration = \"0s\"\n";
+      scenario +=
+          "[[export]]\nid = " + std::to_string(id) + "\nduration = \"0s\"\n";
     }
     for (int id = 101; id <= 106; ++id) {
-      scenario += "[[export]]\nid = " + std::to_string(id) +
-                  "\nduration = \"1h\"\n";
+      scenario +=
+          "[[export]]\nid = " + std::to_string(id) + "\nduration = \"1h\"\n";
     }
     for (int id = 1; id <= 3; ++id) {
       scenario += "[[export]]\nid = " + std::to_string(id) +
@@ -74,8 +74,9 @@ class Sharding : public ::testing::Test {
     json file = json::array();
     for (int id = 1; id <= 12; ++id) {
       if (id % 2 == 0) {
-        tasks += "[[task]]\naccount = \"sim\"\nexport_id = " +
-                 std::to_string(id) + "\n";
+        tasks +=
+            "[[task]]\naccount = \"sim\"\nexport_id = " + std::to_string(id) +
+            "\n";
       } else {
         file.push_back({{"account", "sim"}, {"export_id", id}});
       }
@@ -83,8 +84,9 @@ class Sharding : public ::testing::Test {
     }
     for (int id = 101; id <= 106; ++id) {
       if (id <= 102) {
-        tasks += "[[task]]\naccount = \"sim\"\nexport_id = " +
-                 std::to_string(id) + "\n";
+        tasks +=
+            "[[task]]\naccount = \"sim\"\nexport_id = " + std::to_string(id) +
+            "\n";
       } else {
         file.push_back({{"account", "sim"}, {"export_id", id}});
       }
@@ -111,12 +113,12 @@ class Sharding : public ::testing::Test {
     for (int shard = 0; shard < kShards; ++shard) {
       storage_.push_back(std::make_unique<TempDir>());
       replicas_.push_back(std::make_unique<Exporter>(
-          config_, std::vector<std::string>{"SIM_ACCESS_KEY_ID=" + ShardKey(shard)},
-          std::vector<std::string>{
-              "--shard=" + std::to_string(shard),
-              "--total-shards=" + std::to_string(kShards),
-              "--web.enable-task-api", "--storage.path",
-              storage_.back()->path()}));
+          config_,
+          std::vector<std::string>{"SIM_ACCESS_KEY_ID=" + ShardKey(shard)},
+          std::vector<std::string>{"--shard=" + std::to_string(shard),
+                                   "--total-shards=" + std::to_string(kShards),
+                                   "--web.enable-task-api", "--storage.path",
+                                   storage_.back()->path()}));
     }
   }
 
@@ -168,9 +170,8 @@ TEST_F(Sharding, ReplicasPollEveryTaskOfConfigAndTaskFileExactlyOnce) {
   EXPECT_EQ(pollers.size(), expected_.size());
   for (const auto& [task, keys] : pollers) {
     EXPECT_TRUE(expected_.contains(task)) << std::get<1>(task);
-    EXPECT_EQ(keys.size(), 1u)
-        << std::get<0>(task) << "/" << std::get<1>(task) << " polled by "
-        << keys.size() << " replicas";
+    EXPECT_EQ(keys.size(), 1u) << std::get<0>(task) << "/" << std::get<1>(task)
+                               << " polled by " << keys.size() << " replicas";
   }
   EXPECT_EQ(CallsByKey(sim_).size(), static_cast<size_t>(kShards));
 
@@ -241,8 +242,7 @@ TEST_F(Sharding, TaskApiSendsATaskToTheReplicaThatOwnsIt) {
     }
   }
   // Deleting it elsewhere is misdirected too.
-  httplib::Client other("127.0.0.1",
-                        replicas_[(owner + 1) % kShards]->port());
+  httplib::Client other("127.0.0.1", replicas_[(owner + 1) % kShards]->port());
   auto gone = other.Delete("/api/v1/tasks/sim/105?rd_account_id=4242");
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->status, 421);
@@ -255,10 +255,10 @@ TEST(SelfMonitoring, LagGrowsWhenDemandExceedsTheRateLimit) {
   std::string scenario;
   std::string tasks;
   for (int id = 1; id <= 20; ++id) {
-    scenario += "[[export]]\nid = " + std::to_string(id) +
-                "\nduration = \"1h\"\n";
-    tasks += "[[task]]\naccount = \"sim\"\nexport_id = " + std::to_string(id) +
-             "\n";
+    scenario +=
+        "[[export]]\nid = " + std::to_string(id) + "\nduration = \"1h\"\n";
+    tasks +=
+        "[[task]]\naccount = \"sim\"\nexport_id = " + std::to_string(id) + "\n";
   }
   Simulator sim(scenario);
   Exporter exporter(
@@ -273,8 +273,8 @@ TEST(SelfMonitoring, LagGrowsWhenDemandExceedsTheRateLimit) {
   ASSERT_TRUE(WaitForSample(
       exporter, lag + "_bucket{account=\"sim\",le=\"2.5\"}",
       [&](double within) {
-        auto total = FindSample(exporter.Metrics(),
-                                lag + "_count{account=\"sim\"}");
+        auto total =
+            FindSample(exporter.Metrics(), lag + "_count{account=\"sim\"}");
         return total && *total - within >= 5;
       },
       Seconds(30)))

@@ -161,8 +161,9 @@ access_key_id = "LTAIexample"
 access_key_secret = "not-a-real-secret"
 )";
   for (int id = 1; id <= 6; ++id) {
-    config += "\n[[task]]\naccount = \"prod\"\nexport_id = " +
-              std::to_string(id) + "\n";
+    config +=
+        "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
+        "\n";
   }
   files_.Add("/etc/exporter.toml", config, 0600);
   auto app = Build();
@@ -214,8 +215,9 @@ access_key_id = "LTAIexample"
 access_key_secret = "not-a-real-secret"
 )";
   for (int id = 1; id <= 12; ++id) {
-    config += "\n[[task]]\naccount = \"prod\"\nexport_id = " +
-              std::to_string(id) + "\n";
+    config +=
+        "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
+        "\n";
   }
   files_.Add("/etc/exporter.toml", config, 0600);
   AppOptions options;

@@ -611,7 +611,9 @@ TEST_F(ShardedTest, TaskApiSendsAnotherShardsTaskToItsOwner) {
   while (Owner(own) != 0) ++own;
 
   ApiResponse refused = api.Handle(
-      {"POST", "/api/v1/tasks", {},
+      {"POST",
+       "/api/v1/tasks",
+       {},
        R"({"account": "prod", "export_id": )" + std::to_string(foreign) + "}"});
   EXPECT_EQ(refused.status, 421);
   auto body = nlohmann::json::parse(refused.body);
@@ -624,7 +626,9 @@ TEST_F(ShardedTest, TaskApiSendsAnotherShardsTaskToItsOwner) {
   std::string path = "/api/v1/tasks/prod/" + std::to_string(foreign);
   EXPECT_EQ(api.Handle({"DELETE", path, {}, ""}).status, 421);
 
-  EXPECT_EQ(api.Handle({"POST", "/api/v1/tasks", {},
+  EXPECT_EQ(api.Handle({"POST",
+                        "/api/v1/tasks",
+                        {},
                         R"({"account": "prod", "export_id": )" +
                             std::to_string(own) + "}"})
                 .status,

@@ -86,9 +86,8 @@ TEST(AccountMetrics, UpFollowsTheLatestPollOfTheAccount) {
   metrics.OnPollFinished("prod", ok);
   EXPECT_THAT(Render(registry),
               HasSubstr("aliyun_sas_account_up{account=\"prod\"} 1\n"));
-  metrics.OnPollFinished(
-      "prod", Failure("InvalidAccessKeyId.NotFound", 404,
-                      aliyun::ApiErrorKind::kApi));
+  metrics.OnPollFinished("prod", Failure("InvalidAccessKeyId.NotFound", 404,
+                                         aliyun::ApiErrorKind::kApi));
   EXPECT_THAT(Render(registry),
               HasSubstr("aliyun_sas_account_up{account=\"prod\"} 0\n"));
 }

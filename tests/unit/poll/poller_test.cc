@@ -219,10 +219,9 @@ TEST_F(PollerTest, ReportsHowLateEachPollStartsAndHowItEnded) {
   clock_.Advance(milliseconds(1500));
   EXPECT_EQ(RunAllDue(*poller), 1);
   using Lag = std::pair<std::string, std::chrono::nanoseconds>;
-  EXPECT_EQ(observer.lags(),
-            (std::vector<Lag>{{"prod", seconds(0)},
-                              {"prod", seconds(1)},
-                              {"prod", milliseconds(2500)}}));
+  EXPECT_EQ(observer.lags(), (std::vector<Lag>{{"prod", seconds(0)},
+                                               {"prod", seconds(1)},
+                                               {"prod", milliseconds(2500)}}));
   using Result = std::pair<std::string, std::string>;
   EXPECT_EQ(observer.results(),
             (std::vector<Result>{{"prod", "ok"},

@@ -18,10 +18,13 @@ TEST(Shard, Fnv1a64MatchesThePublishedTestVectors) {
 TEST(Shard, CanonicalIdentitySeparatesEveryField) {
   using namespace std::string_literals;
   EXPECT_EQ(CanonicalTaskIdentity({"prod", 131231, std::nullopt}),
-            "prod\0\0DescribeExportInfo\0" "131231"s);
+            "prod\0\0DescribeExportInfo\0"
+            "131231"s);
   EXPECT_EQ(CanonicalTaskIdentity(
                 {"prod", 7, 16670360956, ExportAction::kDescribeVulExportInfo}),
-            "prod\0" "16670360956\0DescribeVulExportInfo\0" "7"s);
+            "prod\0"
+            "16670360956\0DescribeVulExportInfo\0"
+            "7"s);
 }
 
 // These values are a promise: a task must land on the same shard in every
@@ -35,10 +38,10 @@ TEST(Shard, HashOfTaskIdentityIsPinned) {
                               ExportAction::kDescribeVulExportInfo}),
             17304554892738631017ULL);
   EXPECT_EQ(TaskIdentityHash({"sim", 1, std::nullopt}), 720685870656463308ULL);
-  EXPECT_EQ(TaskIdentityHash({"\xe8\xb4\xa6\xe5\x8f\xb7", 9007199254740993,
-                              std::nullopt,
-                              ExportAction::kDescribeReportExport}),
-            2002847712054175457ULL);
+  EXPECT_EQ(
+      TaskIdentityHash({"\xe8\xb4\xa6\xe5\x8f\xb7", 9007199254740993,
+                        std::nullopt, ExportAction::kDescribeReportExport}),
+      2002847712054175457ULL);
 }
 
 TEST(Shard, OwnerIsTheHashModuloTheShardCount) {
@@ -74,8 +77,7 @@ TEST(Shard, EveryTaskHasExactlyOneOwnerAndTheSplitIsEven) {
 TEST(Shard, ProblemsNameTheFlagAndTheRange) {
   EXPECT_EQ(ShardingProblem(0, 1), "");
   EXPECT_EQ(ShardingProblem(2, 3), "");
-  EXPECT_EQ(ShardingProblem(0, 0),
-            "--total-shards must be at least 1, got 0");
+  EXPECT_EQ(ShardingProblem(0, 0), "--total-shards must be at least 1, got 0");
   EXPECT_EQ(ShardingProblem(3, 3),
             "--shard must be between 0 and --total-shards - 1 (2), got 3");
   EXPECT_EQ(ShardingProblem(-1, 3),
