@@ -42,6 +42,15 @@
     apiThrottledRatio: 0.1,
     apiThrottledWindow: '10m',
     apiThrottledFor: '15m',
+    // AliyunSasExporterFallingBehind: an account's tasks ask for more requests
+    // per second (unfinished tasks / poll_interval) than its
+    // max_requests_per_second allows, or the given quantile of how late its
+    // polls start, over the window, is above the threshold (default: half
+    // the default poll_interval); either for the `for` duration.
+    exporterFallingBehindLagThreshold: '30s',
+    exporterFallingBehindLagQuantile: 0.9,
+    exporterFallingBehindWindow: '10m',
+    exporterFallingBehindFor: '15m',
     // AliyunSasCredentialsExpiring: temporary credentials expire in less than
     // this. The exporter refreshes them 3m before expiry, so this must stay
     // below 3m (anything above fires during every healthy rotation); `for`

@@ -13,6 +13,7 @@
 
 #include "app/exporter_app.h"
 #include "config/config.h"
+#include "poll/shard.h"
 #include "util/log.h"
 #include "util/version.h"
 #include "web/web_security.h"
@@ -52,6 +53,8 @@ struct Flags {
   int max_connections = 256;
   std::string web_config_file;
   std::string storage_path = "data";
+  int shard = 0;
+  int total_shards = 1;
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool version = false;
@@ -109,6 +112,14 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
       ->check([](const std::string& path) {
         return path.empty() ? std::string("must not be empty") : "";
       });
+  app.add_option("--shard", flags->shard,
+                 "This replica's shard, 0..--total-shards-1: it polls only the "
+                 "tasks whose identity hash modulo --total-shards is this "
+                 "number")
+      ->capture_default_str();
+  app.add_option("--total-shards", flags->total_shards,
+                 "How many replicas split the tasks between them")
+      ->capture_default_str();
   app.add_option("--log.level", flags->log_level, "Minimum level to log")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -128,6 +139,12 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   if (!app.remaining().empty()) {
     std::cerr << "aliyun_sas_exporter: unknown flag " << app.remaining().front()
               << " (see --help)\n";
+    return 2;
+  }
+  if (std::string problem =
+          sas::poll::ShardingProblem(flags->shard, flags->total_shards);
+      !problem.empty()) {
+    std::cerr << "aliyun_sas_exporter: " << problem << " (see --help)\n";
     return 2;
   }
   return std::nullopt;
@@ -203,6 +220,7 @@ int main(int argc, char** argv) {
   options.web.server.max_connections = flags.max_connections;
   options.enable_task_api = flags.enable_task_api;
   options.storage_path = flags.storage_path;
+  options.sharding = {flags.shard, flags.total_shards};
   options.load_state = !flags.config_check && !flags.check_accounts;
   // Building the app reads the files credentials come from (CLI profiles,
   // credentials files) without touching the network, so --config.check

@@ -261,6 +261,47 @@ local credentialsRefreshLead = '3m';
             setting.duration('apiThrottledFor'),
           ),
 
+          // The exporter cannot keep up with an account; the `reason` label
+          // says whether by demand or by lag.
+          rule(
+            'AliyunSasExporterFallingBehind',
+            'warning',
+            |||
+              label_replace(
+                  aliyun_sas_account_demanded_requests_per_second
+                > on (job, instance, account)
+                  aliyun_sas_account_max_requests_per_second,
+                "reason", "demand", "", ""
+              )
+              or
+              label_replace(
+                histogram_quantile(%(quantile)g,
+                  sum by (job, instance, account, le) (
+                    rate(aliyun_sas_poll_start_lag_seconds_bucket[%(window)s])
+                  )
+                ) > %(threshold)d,
+                "reason", "lag", "", ""
+              )
+            ||| % {
+              quantile: config.exporterFallingBehindLagQuantile,
+              window: setting.duration('exporterFallingBehindWindow'),
+              threshold: setting.seconds('exporterFallingBehindLagThreshold'),
+            },
+            'aliyun_sas_exporter is falling behind on account {{ $labels.account }}.',
+            |||
+              {{ if eq $labels.reason "demand" }}The tasks of account {{ $labels.account }}
+              need {{ $value | printf "%%.2f" }} requests per second, more than its
+              max_requests_per_second allows{{ else }}Polls of account {{ $labels.account }}
+              start up to {{ $value | humanizeDuration }} late (%(percentile)s percentile over
+              %(window)s){{ end }} on {{ $labels.instance }}: its exports are seen late. Raise
+              poll_interval or max_requests_per_second, or add replicas (--total-shards).
+            ||| % {
+              percentile: '%dth' % std.floor(config.exporterFallingBehindLagQuantile * 100 + 0.5),
+              window: setting.words('exporterFallingBehindWindow'),
+            },
+            setting.duration('exporterFallingBehindFor'),
+          ),
+
           // STS, ECS RAM role, OIDC, credentials URI. Below the threshold the
           // exporter's refreshes have failed for a while (and the alert keeps
           // firing once they have expired).

@@ -460,6 +460,50 @@ local queryVariable(name, label, metric, refId) = {
           'percentunit',
           [target('A', 'rate(%s[$__rate_interval])' % perInstance('process_cpu_seconds_total')) + legend('{{instance}}')],
         ),
+
+        timeseries(
+          20,
+          'Demand vs rate limit',
+          "Requests per second each account's schedule needs (unfinished tasks / poll_interval, aliyun_sas_account_demanded_requests_per_second) against its max_requests_per_second (this replica's share with --total-shards). Demand above the limit means polls start ever later: AliyunSasExporterFallingBehind.",
+          gridPos(0, 59, 8, 7),
+          'reqps',
+          [
+            target('A', perAccount('aliyun_sas_account_demanded_requests_per_second'))
+            + legend('{{account}} demand ({{instance}})'),
+            target('B', perAccount('aliyun_sas_account_max_requests_per_second'))
+            + legend('{{account}} limit ({{instance}})'),
+          ],
+          fillOpacity=0,
+        ),
+
+        timeseries(
+          21,
+          'Poll start lag',
+          "How late polls start against their scheduled time (%(percentile)s percentile of aliyun_sas_poll_start_lag_seconds): the wait for the account's rate limit and for a free worker. Near 0 when the exporter keeps up; above %(threshold)s for %(for)s fires AliyunSasExporterFallingBehind." % {
+            percentile: '%dth' % std.floor(config.exporterFallingBehindLagQuantile * 100 + 0.5),
+            threshold: setting.words('exporterFallingBehindLagThreshold'),
+            'for': setting.words('exporterFallingBehindFor'),
+          },
+          gridPos(8, 59, 8, 7),
+          's',
+          [
+            target('A', 'histogram_quantile(%g, sum by (le, job, instance, account) (rate(%s[$__rate_interval])))'
+                        % [config.exporterFallingBehindLagQuantile, perAccount('aliyun_sas_poll_start_lag_seconds_bucket')])
+            + legend('{{account}} p%d ({{instance}})' % std.floor(config.exporterFallingBehindLagQuantile * 100 + 0.5)),
+          ],
+          fillOpacity=0,
+        ),
+
+        stat(
+          22,
+          'Accounts up',
+          "aliyun_sas_account_up: 1 when the latest poll with the account's credentials reached Security Center and was accepted; 0 when credentials were missing or refused, or no valid answer came back (timeouts, connection errors, 5xx).",
+          gridPos(16, 59, 8, 7),
+          { unit: 'none', mappings: valueMappings([['0', 'down', 'red'], ['1', 'up', 'green']]) }
+          + thresholds([step('red', null), step('green', 1)]),
+          [target('A', perAccount('aliyun_sas_account_up')) + legend('{{account}} ({{instance}})') + instant],
+          textMode='value_and_name',
+        ),
       ],
     },
   },

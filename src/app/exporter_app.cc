@@ -14,6 +14,7 @@
 #include "discovery/task_api.h"
 #include "discovery/task_file_watcher.h"
 #include "discovery/task_registry.h"
+#include "metrics/account_metrics.h"
 #include "metrics/api_metrics.h"
 #include "metrics/credential_metrics.h"
 #include "metrics/exporter_metrics.h"
@@ -62,6 +63,7 @@ struct ExporterApp::Impl {
   prometheus::Registry registry;
   metrics::ApiMetrics api_metrics{registry};
   metrics::CredentialMetrics credential_metrics{registry};
+  metrics::AccountMetrics account_metrics{registry};
   poll::TaskStore store;
   InterruptibleSleeper sleeper;
   std::unique_ptr<credentials::ProviderSet> providers;
@@ -101,7 +103,11 @@ void ExporterApp::Impl::SaveState() {
 
 web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api) {
   web::WebHandlers handlers;
-  handlers.metrics = [this] { return exposition.Render(); };
+  handlers.metrics = [this] {
+    account_metrics.SetDemand(store.ActiveTasksByAccount(),
+                              exporter_config.poll_interval);
+    return exposition.Render();
+  };
   // Ready once the tasks known at start have all been polled, and from then
   // on: a registration later must not make a readiness probe flap.
   handlers.ready = [this] {
@@ -137,6 +143,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   const bool enable_task_api = options.enable_task_api;
   const std::string storage_path = options.storage_path;
   const bool load_state = options.load_state;
+  const poll::Sharding sharding = options.sharding;
   auto impl =
       std::make_unique<Impl>(config, std::move(options), std::move(seams));
   Impl& app = *impl;
@@ -176,9 +183,9 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     transport_options.request_timeout = exporter.request_timeout;
     transport_options.ca_file = account_config.ca_file;
     account.transport = world.make_transport(transport_options);
-    account.bucket = std::make_unique<TokenBucket>(
-        account_config.max_requests_per_second,
-        account_config.max_requests_per_second, world.clock);
+    // Replicas share the account's API quota: each takes its part.
+    const double rate = account_config.max_requests_per_second / sharding.total;
+    account.bucket = std::make_unique<TokenBucket>(rate, rate, world.clock);
     account.endpoint = account_config.endpoint;
     account.discover_backup_exports = account_config.discover_backup_exports;
     aliyun::SasClientOptions client_options;
@@ -192,11 +199,13 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
         *app.providers->For(account_config.name), world.clock, world.nonces,
         app.sleeper, account.bucket.get(), &app.api_metrics);
     app.api_metrics.AddAccount(account_config.name);
+    app.account_metrics.AddAccount(account_config.name, rate);
     handles[account_config.name] = {account.client.get(), account.bucket.get()};
     app.accounts.emplace(account_config.name, std::move(account));
   }
   app.poller = std::make_unique<poll::Poller>(
-      poll::PollerOptions{exporter.poll_interval, exporter.concurrency},
+      poll::PollerOptions{exporter.poll_interval, exporter.concurrency,
+                          &app.account_metrics},
       app.store, std::move(handles), world.clock);
   app.state_file = storage_path + "/state.json";
   poll::RememberedTasks remembered;
@@ -219,7 +228,8 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
     account_names.insert(account.name);
   app.tasks = std::make_unique<discovery::TaskRegistry>(
       app.store, *app.poller, world.clock, account_names,
-      static_cast<size_t>(exporter.max_tasks));
+      static_cast<size_t>(exporter.max_tasks), sharding);
+  app.exporter_metrics.SetShard(sharding.shard, sharding.total);
   for (const config::TaskConfig& task : config.tasks) {
     discovery::TaskEntry entry{task.account, task.export_id, task.rd_account_id,
                                task.name,    std::nullopt,   task.action};
@@ -288,6 +298,8 @@ bool ExporterApp::Start(std::string* error) {
                                                 [app] { app->SaveState(); });
   log::Info("Polling started",
             {{"tasks", std::to_string(impl_->tasks->size())},
+             {"shard", std::to_string(impl_->tasks->sharding().shard)},
+             {"total_shards", std::to_string(impl_->tasks->sharding().total)},
              {"accounts", std::to_string(impl_->accounts.size())},
              {"poll_interval",
               FormatDuration(impl_->exporter_config.poll_interval)}});

@@ -7,6 +7,7 @@
 
 #include "app/seams.h"
 #include "config/config.h"
+#include "poll/shard.h"
 #include "web/server.h"
 
 namespace sas::app {
@@ -21,6 +22,10 @@ struct AppOptions {
   // Read the state file (false for --config.check and --check.accounts,
   // which must not set a broken one aside).
   bool load_state = true;
+  // --shard and --total-shards: poll only the tasks this shard owns, from
+  // every source, at 1/total of each account's max_requests_per_second
+  // (already validated: see poll::ShardingProblem).
+  poll::Sharding sharding;
 };
 
 // The exporter, wired from a validated configuration: per-account

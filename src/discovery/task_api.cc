@@ -39,6 +39,20 @@ ApiResponse Error(int status, const std::string& message) {
   return {status, ErrorJson(message)};
 }
 
+// 421 Misdirected Request (RFC 9110, 15.5.20): the task belongs to another
+// replica's shard; "shard" names it, so a client can send it there.
+ApiResponse Misdirected(const poll::TaskKey& key, const poll::Sharding& mine) {
+  int owner = mine.OwnerOf(key);
+  json body = {
+      {"error",
+       "task " + key.ToString() + " belongs to shard " + std::to_string(owner) +
+           " of " + std::to_string(mine.total) +
+           ", not to this replica (shard " + std::to_string(mine.shard) +
+           "): register or delete it there"},
+      {"shard", owner}};
+  return {421, Dump(body)};
+}
+
 json EntryJson(const TaskEntry& entry) {
   json object = {{"account", entry.account},
                  {"action", aliyun::ExportActionName(entry.action)},
@@ -162,12 +176,23 @@ bool TaskApi::Load(std::string* error) {
   }
 
   for (const auto& [key, entry] : tasks) {
-    if (registry_.Add(std::string(kSource), entry) ==
-        TaskRegistry::AddResult::kUnknownAccount) {
-      log::Warn(
-          "Stored task names an account no longer configured; kept "
-          "in storage, not polled",
-          {{"task", key.ToString()}, {"file", storage_file_}});
+    switch (registry_.Add(std::string(kSource), entry)) {
+      case TaskRegistry::AddResult::kUnknownAccount:
+        log::Warn(
+            "Stored task names an account no longer configured; kept "
+            "in storage, not polled",
+            {{"task", key.ToString()}, {"file", storage_file_}});
+        break;
+      case TaskRegistry::AddResult::kOtherShard:
+        log::Warn(
+            "Stored task belongs to another shard; kept in storage, not "
+            "polled: register it with the replica of that shard",
+            {{"task", key.ToString()},
+             {"shard", std::to_string(registry_.sharding().OwnerOf(key))},
+             {"file", storage_file_}});
+        break;
+      default:
+        break;
     }
   }
   registered_ = std::move(tasks);
@@ -287,6 +312,8 @@ ApiResponse TaskApi::Create(const std::string& body) {
             422, "no account named \"" + entry.account + "\" is configured");
       case TaskRegistry::AddResult::kTooMany:
         return Error(429, "max_tasks reached: no more tasks can be tracked");
+      case TaskRegistry::AddResult::kOtherShard:
+        return Misdirected(entry.Key(), registry_.sharding());
       default:
         break;
     }
@@ -347,7 +374,10 @@ ApiResponse TaskApi::List() const {
     }
     tasks.push_back(std::move(object));
   }
-  return {200, Dump(json{{"tasks", tasks}})};
+  const poll::Sharding& sharding = registry_.sharding();
+  return {200, Dump(json{{"tasks", tasks},
+                         {"shard", sharding.shard},
+                         {"total_shards", sharding.total}})};
 }
 
 ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
@@ -381,9 +411,20 @@ ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
   {
     std::lock_guard lock(mutex_);
     ForgetDurableLocked();
+    // A task stored here but not tracked (its account is gone, or it
+    // belongs to another shard) can still be deleted from storage.
+    const bool stored = registered_.contains(key);
+    if (!stored && !registry_.sharding().Owns(key)) {
+      return Misdirected(key, registry_.sharding());
+    }
     std::vector<std::string> others;
+    bool tracked = true;
     switch (registry_.Remove(std::string(kSource), key, &others)) {
       case TaskRegistry::RemoveResult::kNotFound: {
+        if (stored && others.empty()) {
+          tracked = false;
+          break;
+        }
         std::string message =
             "task " + key.ToString() + " was not registered through the API";
         if (!others.empty()) {
@@ -409,7 +450,7 @@ ApiResponse TaskApi::Delete(const std::vector<std::string>& segments,
     removed.rd_account_id = key.rd_account_id;
     removed.action = key.action;
     seq = journal_.Append(JournalLine({JournalRecord::Op::kRemove, removed}));
-    unsynced_.push_back({seq, key, before ? before : removed, true});
+    unsynced_.push_back({seq, key, before ? before : removed, tracked});
   }
   std::string error;
   if (!Commit(seq, &error)) {

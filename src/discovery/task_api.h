@@ -46,16 +46,22 @@ struct TaskApiOptions {
 
 // The task API (off unless --web.enable-task-api):
 //   POST /api/v1/tasks            one task object; 201 created, 200 exists
-//   GET /api/v1/tasks             every tracked task with its action and
-//                                 latest state
+//   GET /api/v1/tasks             every task this replica tracks with its
+//                                 action and latest state, and the
+//                                 replica's "shard" and "total_shards"
 //   DELETE /api/v1/tasks/{account}/{export_id}[?rd_account_id=N]
 //          [&action=DescribeVulExportInfo]   204; action defaults to
 //                                 DescribeExportInfo
+// With sharding (see poll::Sharding) a replica takes only the tasks its
+// shard owns: POST, and DELETE of a task not stored here, of another
+// shard's task answer 421 {"error": ..., "shard": owner} and change nothing.
+// DELETE also removes a task stored here but not polled (its account is no
+// longer configured, or it belongs to another shard).
 // Errors: 400 malformed JSON, wrong types, an unknown action, a path segment
 // that is not valid percent-encoded UTF-8 or an account with control
 // characters; 404 unknown task or path; 409 a task other sources also
 // define; 422 unknown account, or rd_account_id on an action without the
-// member-account parameter;
+// member-account parameter; 421 another shard's task;
 // 429 max_tasks reached; 500 the storage cannot be written (the change is
 // undone). Every answer is JSON built by the JSON library; Handle never
 // throws.

@@ -6,12 +6,14 @@ namespace sas::discovery {
 
 TaskRegistry::TaskRegistry(poll::TaskStore& store,
                            poll::TaskScheduler& scheduler, const Clock& clock,
-                           std::set<std::string> accounts, size_t max_tasks)
+                           std::set<std::string> accounts, size_t max_tasks,
+                           poll::Sharding sharding)
     : store_(store),
       scheduler_(scheduler),
       clock_(clock),
       accounts_(std::move(accounts)),
-      max_tasks_(max_tasks) {}
+      max_tasks_(max_tasks),
+      sharding_(sharding) {}
 
 TaskRegistry::AddResult TaskRegistry::Add(const std::string& source,
                                           const TaskEntry& entry) {
@@ -23,6 +25,7 @@ TaskRegistry::AddResult TaskRegistry::AddLocked(const std::string& source,
                                                 const TaskEntry& entry) {
   if (!accounts_.contains(entry.account)) return AddResult::kUnknownAccount;
   poll::TaskKey key = entry.Key();
+  if (!sharding_.Owns(key)) return AddResult::kOtherShard;
   auto it = sources_.find(key);
   if (it != sources_.end()) {
     it->second.insert(source);

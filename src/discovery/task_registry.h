@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "discovery/task_entry.h"
+#include "poll/shard.h"
 #include "poll/task_scheduler.h"
 #include "poll/task_store.h"
 #include "util/clock.h"
@@ -17,16 +18,25 @@ namespace sas::discovery {
 // Which sources name each task. A task is tracked (in the store, polled)
 // while at least one source names it: the configuration ("config"), a task
 // file ("file:<path>"), the task API ("api"). The same task from two
-// sources is tracked once. Thread-safe.
+// sources is tracked once. Only the tasks the replica's shard owns are
+// tracked; the others are refused (kOtherShard), whatever their source.
+// Thread-safe.
 class TaskRegistry {
  public:
-  enum class AddResult { kCreated, kExists, kUnknownAccount, kTooMany };
+  enum class AddResult {
+    kCreated,
+    kExists,
+    kUnknownAccount,
+    kTooMany,
+    kOtherShard
+  };
 
   // `accounts` are the configured account names; at most max_tasks tasks
-  // are tracked. A new task is first seen at its created_at, else now.
+  // (of this shard) are tracked. A new task is first seen at its
+  // created_at, else now.
   TaskRegistry(poll::TaskStore& store, poll::TaskScheduler& scheduler,
                const Clock& clock, std::set<std::string> accounts,
-               size_t max_tasks);
+               size_t max_tasks, poll::Sharding sharding = {});
 
   // Adds `entry` for `source`. kExists when the task was tracked already
   // (from this or another source).
@@ -34,7 +44,8 @@ class TaskRegistry {
 
   // Makes `source` name exactly `entries`: adds the new ones, drops the
   // ones it no longer names. Entries naming unknown accounts or past
-  // max_tasks are skipped; their messages are returned.
+  // max_tasks are skipped; their messages are returned. Entries of other
+  // shards are skipped silently.
   std::vector<std::string> Replace(const std::string& source,
                                    const std::vector<TaskEntry>& entries);
 
@@ -53,6 +64,7 @@ class TaskRegistry {
   // The sources naming a task (empty when untracked).
   std::vector<std::string> SourcesOf(const poll::TaskKey& key) const;
   size_t size() const;
+  const poll::Sharding& sharding() const { return sharding_; }
 
  private:
   // Requires mutex_ held.
@@ -64,6 +76,7 @@ class TaskRegistry {
   const Clock& clock_;
   const std::set<std::string> accounts_;
   const size_t max_tasks_;
+  const poll::Sharding sharding_;
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   std::map<poll::TaskKey, std::set<std::string>> sources_;

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 namespace sas::metrics {
@@ -18,8 +19,23 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry)
               .Name("aliyun_sas_exporter_state_load_errors_total")
               .Help("Times the state file could not be read at start; it was "
                     "set aside and the exporter started afresh.")
-              .Register(registry)) {
+              .Register(registry)),
+      shard_ordinal_(prometheus::BuildGauge()
+                         .Name("aliyun_sas_exporter_shard_ordinal")
+                         .Help("This replica's --shard: it polls the tasks "
+                               "whose identity hash modulo --total-shards is "
+                               "this number.")
+                         .Register(registry)),
+      total_shards_(prometheus::BuildGauge()
+                        .Name("aliyun_sas_exporter_total_shards")
+                        .Help("The --total-shards the tasks are split into.")
+                        .Register(registry)) {
   state_load_errors_.Add({});
+}
+
+void ExporterMetrics::SetShard(int shard, int total_shards) {
+  shard_ordinal_.Add({{"shard_ordinal", std::to_string(shard)}}).Set(shard);
+  total_shards_.Add({}).Set(total_shards);
 }
 
 void ExporterMetrics::TaskFileError(const std::string& file) {

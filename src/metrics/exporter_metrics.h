@@ -9,6 +9,8 @@ namespace sas::metrics {
 // The exporter's own troubles with its inputs, in a prometheus-cpp registry:
 //   aliyun_sas_exporter_task_file_errors_total{file}
 //   aliyun_sas_exporter_state_load_errors_total (0 from the start)
+//   aliyun_sas_exporter_shard_ordinal{shard_ordinal},
+//   aliyun_sas_exporter_total_shards (as kube-state-metrics names them)
 // Thread-safe.
 class ExporterMetrics {
  public:
@@ -18,10 +20,14 @@ class ExporterMetrics {
   void TaskFileError(const std::string& file);
   // The state file could not be read at start and was set aside.
   void StateLoadError();
+  // This replica's --shard and --total-shards; call once, at start.
+  void SetShard(int shard, int total_shards);
 
  private:
   prometheus::Family<prometheus::Counter>& task_file_errors_;
   prometheus::Family<prometheus::Counter>& state_load_errors_;
+  prometheus::Family<prometheus::Gauge>& shard_ordinal_;
+  prometheus::Family<prometheus::Gauge>& total_shards_;
 };
 
 }  // namespace sas::metrics

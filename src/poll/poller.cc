@@ -1,5 +1,7 @@
 #include "poll/poller.h"
 
+#include <algorithm>
+
 #include "util/log.h"
 
 namespace sas::poll {
@@ -150,11 +152,21 @@ void Poller::Poll(const Entry& entry) {
   auto definition = store_.Definition(entry.id);
   if (!definition) return;
   const AccountHandle& account = accounts_.at(definition->key.account);
-  SteadyTime deadline =
-      SaturatingAdd(clock_.SteadyNow(), options_.poll_interval);
+  SteadyTime started = clock_.SteadyNow();
+  if (options_.observer != nullptr) {
+    options_.observer->OnPollStarted(
+        definition->key.account,
+        std::max(std::chrono::nanoseconds(0), started - entry.nominal));
+  }
+  SteadyTime deadline = SaturatingAdd(started, options_.poll_interval);
   const TaskKey& key = definition->key;
   aliyun::CallResult result = account.client->DescribeExport(
       {key.action, key.export_id, key.rd_account_id}, deadline);
+  if (options_.observer != nullptr &&
+      (result.ok() ||
+       result.error().kind != aliyun::ApiErrorKind::kCancelled)) {
+    options_.observer->OnPollFinished(key.account, result);
+  }
 
   WallTime now = clock_.Now();
   if (result.ok()) {

@@ -24,10 +24,27 @@ struct AccountHandle {
   TokenBucket* bucket = nullptr;
 };
 
+// Sees the poller's work, for self-monitoring metrics. Thread-safe.
+class PollObserver {
+ public:
+  virtual ~PollObserver() = default;
+  // A poll of one of `account`'s tasks starts `lag` after its slot (its due
+  // time): the wait for a token of the account's rate limit and for a free
+  // worker. Never negative.
+  virtual void OnPollStarted(const std::string& account,
+                             std::chrono::nanoseconds lag) = 0;
+  // The poll ended with `result` (after its retries). Not called for a poll
+  // cancelled by shutdown.
+  virtual void OnPollFinished(const std::string& account,
+                              const aliyun::CallResult& result) = 0;
+};
+
 struct PollerOptions {
   Millis poll_interval{60'000};
   // Worker threads: API requests in flight, all accounts together.
   int concurrency = 4;
+  // Not owned; may be null. Must outlive the poller.
+  PollObserver* observer = nullptr;
 };
 
 // Polls every tracked task once per interval, spread evenly over the

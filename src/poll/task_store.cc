@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace sas::poll {
+namespace {
+
+// A task remembered as completed is polled once more after a restart, to
+// show its final values again.
+bool Active(const TaskSnapshot& task) {
+  return !task.completed_at || !task.polled;
+}
+
+}  // namespace
 
 TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   std::lock_guard lock(mutex_);
@@ -129,10 +138,17 @@ std::optional<std::string> TaskStore::RecordFailure(
 bool TaskStore::NeedsPolling(TaskId id) const {
   std::lock_guard lock(mutex_);
   auto it = records_.find(id);
-  // A task remembered as completed is polled once more after a restart, to
-  // show its final values again.
-  return it != records_.end() &&
-         (!it->second.snapshot.completed_at || !it->second.snapshot.polled);
+  return it != records_.end() && Active(it->second.snapshot);
+}
+
+std::map<std::string, size_t> TaskStore::ActiveTasksByAccount() const {
+  std::map<std::string, size_t> active;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, record] : records_) {
+    if (Active(record.snapshot))
+      ++active[record.snapshot.definition.key.account];
+  }
+  return active;
 }
 
 void TaskStore::ExpireFinished(WallTime now) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "aliyun/response.h"
@@ -65,6 +66,9 @@ class TaskStore {
   size_t size() const;
   // True when every tracked task has been polled at least once.
   bool AllPolledOnce() const;
+  // The number of tasks that need polling (see NeedsPolling), per account;
+  // accounts without any are absent.
+  std::map<std::string, size_t> ActiveTasksByAccount() const;
 
  private:
   struct Record {

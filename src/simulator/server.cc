@@ -112,6 +112,10 @@ bool Server::Start(std::string* error) {
                [this](const httplib::Request&, httplib::Response& response) {
                  response.set_content(service_.StatsJson(), "application/json");
                });
+  server_->Get("/_simulator/requests", [this](const httplib::Request&,
+                                              httplib::Response& response) {
+    response.set_content(service_.RequestLogJson(), "application/json");
+  });
   server_->Get("/_simulator/fail", [this](const httplib::Request& request,
                                           httplib::Response& response) {
     ApiResponse answer = service_.HandleFailSwitch(ToApiRequest(request));

@@ -26,7 +26,8 @@ struct ServerOptions {
   int threads = 64;
 };
 
-// Serves `GET /_simulator/stats` and `GET /_simulator/fail` (no signature)
+// Serves `GET /_simulator/stats`, `GET /_simulator/requests` and
+// `GET /_simulator/fail` (no signature)
 // and passes every other request to the service (Security Center, STS, the
 // metadata service), waiting out the latency the service asks for (cut short
 // by Stop()). Keep-alive: up to 100000 requests per

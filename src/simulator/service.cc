@@ -106,27 +106,34 @@ Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
       metadata_(scenario_.metadata, issued_, clock, *random_) {}
 
 ApiResponse Service::Handle(const ApiRequest& request) {
-  int64_t export_id = 0;
+  SasCall call;
   std::string access_key_id;
-  ApiResponse response = Answer(request, &export_id, &access_key_id);
-  response.export_id = export_id;
+  ApiResponse response = Answer(request, &call, &access_key_id);
+  response.export_id = call.export_id;
   response.access_key_id = access_key_id;
   std::lock_guard<std::mutex> lock(mutex_);
   ++requests_;
   ++by_code_[response.code];
-  if (export_id > 0) ++by_export_[export_id];
+  if (call.export_id > 0) {
+    ++by_export_[call.export_id];
+    if (call_log_.size() == kMaxLoggedCalls) {
+      call_log_.pop_front();
+      ++dropped_calls_;
+    }
+    call_log_.push_back({std::move(call), access_key_id, response.code});
+  }
   if (!access_key_id.empty()) ++by_access_key_[access_key_id];
   return response;
 }
 
-ApiResponse Service::Answer(const ApiRequest& request, int64_t* export_id,
+ApiResponse Service::Answer(const ApiRequest& request, SasCall* call,
                             std::string* access_key_id) {
   if (StartsWith(request.Path(), "/latest/")) return AnswerMetadata(request);
   std::string action = PeekAction(request);
   if (action == kAssumeRole || action == kAssumeRoleWithOidc) {
     return AnswerSts(request, action, access_key_id);
   }
-  return AnswerSas(request, export_id, access_key_id);
+  return AnswerSas(request, call, access_key_id);
 }
 
 ApiResponse Service::AnswerMetadata(const ApiRequest& request) {
@@ -188,7 +195,7 @@ ApiResponse Service::AnswerSts(const ApiRequest& request,
   return StsSuccess(outcome);
 }
 
-ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
+ApiResponse Service::AnswerSas(const ApiRequest& request, SasCall* call,
                                std::string* access_key_id) {
   AuthResult auth = authenticator_.Verify(request);
   *access_key_id = auth.access_key_id;
@@ -227,7 +234,7 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, int64_t* export_id,
       return Error(request, InvalidParameter("ResourceDirectoryAccountId"));
     }
   }
-  *export_id = *id;
+  *call = {std::string(aliyun::ExportActionName(*action)), *id, rd_account};
   const ApiError kRdNoPermission = {
       400, "RdCheckNoPermission",
       "Resource directory account verification has no permission."};
@@ -535,6 +542,24 @@ std::string Service::StatsJson() const {
       {"max_in_flight", max_in_flight_},
       {"in_flight", in_flight_}};
   return stats.dump();
+}
+
+std::string Service::RequestLogJson() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::ordered_json calls = nlohmann::ordered_json::array();
+  for (const LoggedCall& logged : call_log_) {
+    const SasCall& call = logged.call;
+    calls.push_back(
+        {{"action", call.action},
+         {"export_id", call.export_id},
+         {"rd_account_id", call.rd_account_id
+                               ? nlohmann::ordered_json(*call.rd_account_id)
+                               : nlohmann::ordered_json(nullptr)},
+         {"access_key_id", logged.access_key_id},
+         {"code", logged.code}});
+  }
+  nlohmann::ordered_json log = {{"calls", calls}, {"dropped", dropped_calls_}};
+  return log.dump();
 }
 
 }  // namespace sas::simulator

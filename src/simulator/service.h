@@ -7,6 +7,7 @@
 // asks for).
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,12 +66,33 @@ class Service {
   //  "max_in_flight": n, "in_flight": n}
   std::string StatsJson() const;
 
+  // The request log: the latest kMaxLoggedCalls Security Center calls that
+  // passed authentication and carried a valid action and ExportId (those
+  // by_export counts), oldest first:
+  // {"calls": [{"action": "DescribeExportInfo", "export_id": 1001,
+  //   "rd_account_id": null, "access_key_id": "ID", "code": "Success"}],
+  //  "dropped": n}   (n: older calls no longer listed)
+  std::string RequestLogJson() const;
+  static constexpr size_t kMaxLoggedCalls = 100000;
+
  private:
   enum class Failing { kSts, kMetadata };
 
-  ApiResponse Answer(const ApiRequest& request, int64_t* export_id,
+  // What a Security Center call asked for, once it is known.
+  struct SasCall {
+    std::string action;
+    int64_t export_id = 0;
+    std::optional<int64_t> rd_account_id;
+  };
+  struct LoggedCall {
+    SasCall call;
+    std::string access_key_id;
+    std::string code;
+  };
+
+  ApiResponse Answer(const ApiRequest& request, SasCall* call,
                      std::string* access_key_id);
-  ApiResponse AnswerSas(const ApiRequest& request, int64_t* export_id,
+  ApiResponse AnswerSas(const ApiRequest& request, SasCall* call,
                         std::string* access_key_id);
   ApiResponse AnswerSts(const ApiRequest& request, std::string_view action,
                         std::string* access_key_id);
@@ -117,6 +139,8 @@ class Service {
   int64_t failing_metadata_ = 0;
   int64_t in_flight_ = 0;
   int64_t max_in_flight_ = 0;
+  std::deque<LoggedCall> call_log_;
+  int64_t dropped_calls_ = 0;
 };
 
 }  // namespace sas::simulator

@@ -74,6 +74,8 @@ constexpr long kRunningLong = 110;     // healthy, created 2 h ago (task file)
 constexpr long kApiTask = 111;         // healthy, registered through the API
 constexpr long kInitForLong = 112;     // init, created 40 min ago (task file)
 constexpr long kSuspFailed = 113;      // DescribeSuspEventExportInfo: failed
+constexpr long kBehind = 114;          // progressing; its account's rate
+                                       // limit is below its demand
 
 const char* const kScenario = R"(
 [simulator]
@@ -140,6 +142,11 @@ action = "DescribeSuspEventExportInfo"
 duration = "1s"
 final_status = "failed"
 
+[[export]]
+id = 114
+total_count = 100000
+duration = "100s"
+
 [[role]]
 arn = "acs:ram::1234567890123456:role/sas-reader"
 trusted_principals = ["AKID"]
@@ -148,10 +155,11 @@ trusted_principals = ["AKID"]
 std::string Id(long export_id) { return std::to_string(export_id); }
 
 std::string Account(const Simulator& sim, const std::string& name,
-                    const std::string& credentials) {
+                    const std::string& credentials,
+                    const std::string& max_requests_per_second = "200") {
   return "[[account]]\nname = \"" + name + "\"\nendpoint = \"" + sim.url() +
-         "\"\nmax_requests_per_second = 200\n[account.credentials]\n" +
-         credentials + "\n";
+         "\"\nmax_requests_per_second = " + max_requests_per_second +
+         "\n[account.credentials]\n" + credentials + "\n";
 }
 
 std::string Task(const std::string& account, long export_id,
@@ -173,6 +181,8 @@ std::string ExporterConfig(const Simulator& sim, const std::string& task_dir) {
                  "type = \"ram_role_arn\"\nrole_arn = \"" +
                      std::string(kRoleArn) + "\"\n" + keys +
                      "sts_endpoint = \"" + sim.url() + "\"\n") +
+         // One task every 500 ms against one request a second.
+         Account(sim, "behind", "type = \"access_key\"\n" + keys, "1") +
          Task("main", kHealthy, "healthy") +
          Task("main", kFinishes, "finishes") +
          Task("main", kStuckExporting, "stuck exporting") +
@@ -182,6 +192,7 @@ std::string ExporterConfig(const Simulator& sim, const std::string& task_dir) {
          Task("throttled", kThrottled, "throttled") +
          Task("denied", kDenied, "denied") +
          Task("role", kViaRole, "via role") +
+         Task("behind", kBehind, "behind") +
          "[[task]]\naccount = \"main\"\naction = "
          "\"DescribeSuspEventExportInfo\"\nexport_id = " +
          Id(kSuspFailed) + "\nname = \"events failed\"\n\n";
@@ -245,8 +256,8 @@ std::string ShortenedAlerts() {
        1},
       // Stuck, InitStuck, TooLong, UnknownStatus, ExporterDown.
       {"\n        for: '5m'\n", "\n        for: '0s'\n", 5},
-      // PollFailing, Throttled.
-      {"\n        for: '15m'\n", "\n        for: '0s'\n", 2},
+      // PollFailing, Throttled, FallingBehind.
+      {"\n        for: '15m'\n", "\n        for: '0s'\n", 3},
       {"\n        for: '10m'\n", "\n        for: '0s'\n",
        1},  // PermissionDenied
       {"\n        for: '1m'\n", "\n        for: '0s'\n",
@@ -475,7 +486,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
   const auto started = std::chrono::steady_clock::now();
   // Tasks no rule may select (kRunningLong progresses, but too long).
   const std::set<std::string> healthy =
-      Ids({kHealthy, kFinishes, kViaRole, kApiTask});
+      Ids({kHealthy, kFinishes, kViaRole, kApiTask, kBehind});
 
   TempDir dir;
   const std::string task_dir = dir.path() + "/tasks";
@@ -600,6 +611,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
       {"AliyunSasApiPermissionDenied",
        {{"account", "code"}, {"denied/NoPermission"}}},
       {"AliyunSasApiThrottled", {{"account"}, {"throttled"}}},
+      {"AliyunSasExporterFallingBehind", {{"account"}, {"behind"}}},
       // The role's credentials are valid for an hour (checked below).
       {"AliyunSasCredentialsExpiring", {{"account"}, {}}},
       {"AliyunSasExporterDown", {{"instance"}, {}}},
@@ -719,7 +731,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
   // Every task's first seen; last progress of those whose progress cannot
   // move any more (stuck, finished, failing: never polled successfully).
   const std::set<std::string> progressing =
-      Ids({kHealthy, kViaRole, kRunningLong, kApiTask});
+      Ids({kHealthy, kViaRole, kRunningLong, kApiTask, kBehind});
   auto values = [&](const std::string& metric, const std::string& instance) {
     std::map<std::string, double> by_id;
     auto result = prometheus.Query(metric + "{job=\"aliyun_sas\",instance=\"" +
@@ -736,7 +748,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
   auto last_progress_before = values(
       "aliyun_sas_export_last_progress_timestamp_seconds", first_instance);
   for (const std::string& id : progressing) last_progress_before.erase(id);
-  ASSERT_EQ(first_seen_before.size(), 13u) << prometheus.output();
+  ASSERT_EQ(first_seen_before.size(), 14u) << prometheus.output();
   ASSERT_EQ(last_progress_before.size(), 9u);
   // created_at became the first-seen time.
   EXPECT_DOUBLE_EQ(first_seen_before.at(Id(kRunningLong)),
@@ -775,7 +787,7 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
       << Diagnose(*exporter, prometheus);
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return values("aliyun_sas_export_up", second_instance).size() == 13;
+        return values("aliyun_sas_export_up", second_instance).size() == 14;
       },
       Seconds(30)))
       << "the restarted exporter's tasks did not all reach Prometheus"

@@ -209,10 +209,16 @@ Simulator::Simulator(const std::string& scenario_toml,
   port_ = std::stoi(url_.substr(url_.rfind(':') + 1));
 }
 
-std::string Simulator::Stats() const {
+std::string Simulator::Stats() const { return Introspect("/_simulator/stats"); }
+
+std::string Simulator::RequestLog() const {
+  return Introspect("/_simulator/requests");
+}
+
+std::string Simulator::Introspect(const std::string& path) const {
   httplib::Client client("127.0.0.1", port_);
   if (url_.rfind("https", 0) == 0) return "";
-  auto res = client.Get("/_simulator/stats");
+  auto res = client.Get(path);
   return res ? res->body : "";
 }
 

@@ -78,11 +78,15 @@ class Simulator {
             std::vector<std::string> extra_args = {});
   const std::string& url() const { return url_; }
   int port() const { return port_; }
-  // GET /_simulator/stats as parsed JSON text (the caller parses).
+  // GET /_simulator/stats as JSON text (the caller parses).
   std::string Stats() const;
+  // GET /_simulator/requests, the request log, as JSON text.
+  std::string RequestLog() const;
   Process& process() { return *process_; }
 
  private:
+  // "" over HTTPS or when the request fails.
+  std::string Introspect(const std::string& path) const;
   TempDir dir_;
   std::unique_ptr<Process> process_;
   std::string url_;

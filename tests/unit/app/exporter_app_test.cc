@@ -144,5 +144,109 @@ TEST_F(ExporterAppTest, ChecksAccountsAgainstTheFakeCloud) {
   EXPECT_THAT(table.str(), Not(HasSubstr("not-a-real-secret")));
 }
 
+// Six tasks a minute against one request per 20 s: the schedule asks for
+// twice what the limit allows, and the polls start ever later.
+TEST_F(ExporterAppTest, ReportsDemandAboveTheLimitAndHowLatePollsStart) {
+  std::string config = R"(
+[exporter]
+poll_interval = "1m"
+
+[[account]]
+name = "prod"
+region = "cn-shanghai"
+max_requests_per_second = 0.05
+[account.credentials]
+type = "access_key"
+access_key_id = "LTAIexample"
+access_key_secret = "not-a-real-secret"
+)";
+  for (int id = 1; id <= 6; ++id) {
+    config +=
+        "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
+        "\n";
+  }
+  files_.Add("/etc/exporter.toml", config, 0600);
+  auto app = Build();
+  ASSERT_NE(app, nullptr);
+  std::string error;
+  ASSERT_TRUE(app->Start(&error)) << error;
+  const std::string count =
+      "aliyun_sas_poll_start_lag_seconds_count{account=\"prod\"} ";
+  std::string metrics;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    metrics = Scrape(*app, "/metrics");
+    return metrics.find(count + "1\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_demanded_requests_per_"
+                                 "second{account=\"prod\"} 0.1\n"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_max_requests_per_second{"
+                                 "account=\"prod\"} 0.05\n"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_up{account=\"prod\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_poll_start_lag_seconds_sum{"
+                                 "account=\"prod\"} 0\n"));
+
+  // The second task's slot is 10 s in; its token comes at 20 s.
+  clock_.Advance(std::chrono::seconds(20));
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    metrics = Scrape(*app, "/metrics");
+    return metrics.find(count + "2\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_poll_start_lag_seconds_sum{"
+                                 "account=\"prod\"} 10\n"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_poll_start_lag_seconds_bucket{"
+                                 "account=\"prod\",le=\"5\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_poll_start_lag_seconds_bucket{"
+                                 "account=\"prod\",le=\"10\"} 2\n"));
+  app->Stop();
+}
+
+TEST_F(ExporterAppTest, PollsOnlyTheTasksItsShardOwns) {
+  std::string config = R"(
+[exporter]
+poll_interval = "1m"
+
+[[account]]
+name = "prod"
+region = "cn-shanghai"
+max_requests_per_second = 6
+[account.credentials]
+type = "access_key"
+access_key_id = "LTAIexample"
+access_key_secret = "not-a-real-secret"
+)";
+  for (int id = 1; id <= 12; ++id) {
+    config +=
+        "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
+        "\n";
+  }
+  files_.Add("/etc/exporter.toml", config, 0600);
+  AppOptions options;
+  options.sharding = {1, 3};
+  auto app = Build(options);
+  ASSERT_NE(app, nullptr);
+  std::string error;
+  ASSERT_TRUE(app->Start(&error)) << error;
+  std::string metrics = Scrape(*app, "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_shard_ordinal{shard_"
+                                 "ordinal=\"1\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_total_shards 3\n"));
+  // A third of the account's API quota.
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_max_requests_per_second{"
+                                 "account=\"prod\"} 2\n"));
+  int owned = 0;
+  for (int id = 1; id <= 12; ++id) {
+    bool mine = options.sharding.Owns({"prod", id, std::nullopt});
+    owned += mine;
+    EXPECT_EQ(metrics.find("export_id=\"" + std::to_string(id) + "\"") !=
+                  std::string::npos,
+              mine)
+        << id;
+  }
+  EXPECT_GT(owned, 0);
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_tasks " +
+                                 std::to_string(owned) + "\n"));
+  app->Stop();
+}
+
 }  // namespace
 }  // namespace sas::app

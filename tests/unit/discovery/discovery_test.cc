@@ -543,5 +543,125 @@ TEST_F(TaskApiTest, StorageWrittenByThePreviousVersionLoadsUnchanged) {
   EXPECT_EQ(tasks[1].definition.key.export_id, 13);
 }
 
+// Three replicas of one registry, each with its shard, over the same tasks.
+class ShardedTest : public ::testing::Test {
+ protected:
+  static constexpr int kShards = 3;
+  struct Replica {
+    Replica(int shard, const FakeClock& clock)
+        : poller(poll::PollerOptions{}, store, {}, clock),
+          registry(store, poller, clock, {"prod"}, 100,
+                   poll::Sharding{shard, kShards}) {}
+    poll::TaskStore store{std::chrono::hours(1)};
+    poll::Poller poller;
+    TaskRegistry registry;
+  };
+  FakeClock clock_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+
+  void SetUp() override {
+    for (int shard = 0; shard < kShards; ++shard) {
+      replicas_.push_back(std::make_unique<Replica>(shard, clock_));
+    }
+  }
+  static TaskEntry Entry(int64_t id) {
+    return TaskEntry{"prod", id, std::nullopt, "", std::nullopt};
+  }
+  static int Owner(int64_t id) {
+    return poll::Sharding{0, kShards}.OwnerOf(Entry(id).Key());
+  }
+};
+
+TEST_F(ShardedTest, EveryTaskOfEverySourceIsTrackedByExactlyItsOwner) {
+  std::vector<TaskEntry> file;
+  for (int64_t id = 101; id <= 130; ++id) file.push_back(Entry(id));
+  for (auto& replica : replicas_) {
+    for (int64_t id = 1; id <= 30; ++id) {
+      auto result = replica->registry.Add("config", Entry(id));
+      EXPECT_EQ(result, Owner(id) == replica->registry.sharding().shard
+                            ? TaskRegistry::AddResult::kCreated
+                            : TaskRegistry::AddResult::kOtherShard);
+    }
+    // Another shard's task in a shared file is no problem to report.
+    EXPECT_THAT(replica->registry.Replace("file:t.json", file),
+                ::testing::IsEmpty());
+  }
+  std::map<int64_t, int> trackers;
+  for (auto& replica : replicas_) {
+    for (const poll::TaskSnapshot& task : replica->store.Snapshot()) {
+      int64_t id = task.definition.key.export_id;
+      ++trackers[id];
+      EXPECT_EQ(Owner(id), replica->registry.sharding().shard) << id;
+    }
+    EXPECT_GT(replica->store.size(), 0u);
+  }
+  EXPECT_EQ(trackers.size(), 60u);
+  for (const auto& [id, count] : trackers) EXPECT_EQ(count, 1) << id;
+}
+
+TEST_F(ShardedTest, TaskApiSendsAnotherShardsTaskToItsOwner) {
+  ScratchDir dir;
+  Replica& zero = *replicas_[0];
+  TaskApi api(LocalFileSystem(), zero.registry, zero.store, dir.path());
+  std::string error;
+  ASSERT_TRUE(api.Load(&error)) << error;
+  int64_t foreign = 1;
+  while (Owner(foreign) == 0) ++foreign;
+  int64_t own = 1;
+  while (Owner(own) != 0) ++own;
+
+  ApiResponse refused = api.Handle(
+      {"POST",
+       "/api/v1/tasks",
+       {},
+       R"({"account": "prod", "export_id": )" + std::to_string(foreign) + "}"});
+  EXPECT_EQ(refused.status, 421);
+  auto body = nlohmann::json::parse(refused.body);
+  EXPECT_EQ(body["shard"], Owner(foreign));
+  EXPECT_THAT(body["error"].get<std::string>(),
+              HasSubstr("belongs to shard " + std::to_string(Owner(foreign)) +
+                        " of 3"));
+  EXPECT_EQ(zero.store.size(), 0u);
+  EXPECT_EQ(api.journal().bytes(), 0u);
+  std::string path = "/api/v1/tasks/prod/" + std::to_string(foreign);
+  EXPECT_EQ(api.Handle({"DELETE", path, {}, ""}).status, 421);
+
+  EXPECT_EQ(api.Handle({"POST",
+                        "/api/v1/tasks",
+                        {},
+                        R"({"account": "prod", "export_id": )" +
+                            std::to_string(own) + "}"})
+                .status,
+            201);
+  auto listed =
+      nlohmann::json::parse(api.Handle({"GET", "/api/v1/tasks", {}, ""}).body);
+  EXPECT_EQ(listed["shard"], 0);
+  EXPECT_EQ(listed["total_shards"], 3);
+  ASSERT_EQ(listed["tasks"].size(), 1u);
+  EXPECT_EQ(listed["tasks"][0]["export_id"], own);
+}
+
+TEST_F(ShardedTest, StoredTaskOfAnotherShardIsKeptUnpolledAndCanBeDeleted) {
+  ScratchDir dir;
+  int64_t foreign = 1;
+  while (Owner(foreign) == 0) ++foreign;
+  // Written while the exporter ran unsharded.
+  dir.Write("tasks.json", R"([{"account": "prod", "export_id": )" +
+                              std::to_string(foreign) + "}]");
+  Replica& zero = *replicas_[0];
+  TaskApi api(LocalFileSystem(), zero.registry, zero.store, dir.path());
+  std::string error;
+  ASSERT_TRUE(api.Load(&error)) << error;
+  EXPECT_EQ(zero.store.size(), 0u);
+  std::string path = "/api/v1/tasks/prod/" + std::to_string(foreign);
+  EXPECT_EQ(api.Handle({"DELETE", path, {}, ""}).status, 204);
+  EXPECT_EQ(api.Handle({"DELETE", path, {}, ""}).status, 421);
+  ASSERT_TRUE(api.CompactOnce(&error)) << error;
+  std::ifstream stored(api.storage_file());
+  std::string content((std::istreambuf_iterator<char>(stored)), {});
+  EXPECT_EQ(content.find(std::to_string(foreign)), std::string::npos)
+      << content;
+}
+
 }  // namespace
 }  // namespace sas::discovery

@@ -64,12 +64,42 @@ class TableDescriber : public aliyun::ExportDescriber {
   std::vector<SteadyTime>& calls_at_;
 };
 
+// Records what the poller reports.
+class RecordingObserver : public PollObserver {
+ public:
+  void OnPollStarted(const std::string& account,
+                     std::chrono::nanoseconds lag) override {
+    std::lock_guard lock(mutex_);
+    lags_.emplace_back(account, lag);
+  }
+  void OnPollFinished(const std::string& account,
+                      const aliyun::CallResult& result) override {
+    std::lock_guard lock(mutex_);
+    results_.emplace_back(account, result.ok() ? "ok" : result.error().code);
+  }
+  std::vector<std::pair<std::string, std::chrono::nanoseconds>> lags() {
+    std::lock_guard lock(mutex_);
+    return lags_;
+  }
+  std::vector<std::pair<std::string, std::string>> results() {
+    std::lock_guard lock(mutex_);
+    return results_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, std::chrono::nanoseconds>> lags_;
+  std::vector<std::pair<std::string, std::string>> results_;
+};
+
 class PollerTest : public ::testing::Test {
  protected:
   std::unique_ptr<Poller> MakePoller(double rate = 1000,
-                                     Millis interval = Millis(60'000)) {
+                                     Millis interval = Millis(60'000),
+                                     PollObserver* observer = nullptr) {
     bucket_ = std::make_unique<TokenBucket>(rate, rate, clock_);
-    return std::make_unique<Poller>(PollerOptions{interval, 2}, store_,
+    return std::make_unique<Poller>(PollerOptions{interval, 2, observer},
+                                    store_,
                                     std::map<std::string, AccountHandle>{
                                         {"prod", {&describer_, bucket_.get()}}},
                                     clock_);
@@ -170,6 +200,38 @@ TEST_F(PollerTest, RateLimitDelaysTasksInTheQueueNotInAWorker) {
   clock_.Advance(seconds(1));
   EXPECT_EQ(RunAllDue(*poller), 1);
   EXPECT_EQ(calls_, 3);
+}
+
+TEST_F(PollerTest, ReportsHowLateEachPollStartsAndHowItEnded) {
+  // Three tasks due now, one request per second allowed: the second starts
+  // 1 s late, the third (polled 2.5 s in) 2.5 s late.
+  RecordingObserver observer;
+  auto poller = MakePoller(/*rate=*/1, Millis(60'000), &observer);
+  progress_[1] = 1;
+  progress_[2] = 1;
+  for (long id : {1L, 2L, 404L}) {
+    poller->Schedule(store_.Add({{"prod", id, std::nullopt}, ""}, WallTime{}),
+                     clock_.SteadyNow());
+  }
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(milliseconds(1500));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  using Lag = std::pair<std::string, std::chrono::nanoseconds>;
+  EXPECT_EQ(observer.lags(), (std::vector<Lag>{{"prod", seconds(0)},
+                                               {"prod", seconds(1)},
+                                               {"prod", milliseconds(2500)}}));
+  using Result = std::pair<std::string, std::string>;
+  EXPECT_EQ(observer.results(),
+            (std::vector<Result>{{"prod", "ok"},
+                                 {"prod", "ok"},
+                                 {"prod", "InvalidExportId.NotFound"}}));
+  // The next round's slots are a poll_interval after the first ones, not
+  // after the late starts: on time again once the queue has drained.
+  clock_.Advance(milliseconds(57'500));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  EXPECT_EQ(observer.lags().back().second, seconds(0));
 }
 
 TEST_F(PollerTest, RemovedTaskIsDropped) {

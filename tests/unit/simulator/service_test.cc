@@ -285,6 +285,25 @@ TEST_F(ServiceTest, StatsCountRequestsByExportCodeAndKey) {
       "max_in_flight": 2, "in_flight": 1})"));
 }
 
+TEST_F(ServiceTest, RequestLogListsEachAuthenticatedCallWithItsIdentity) {
+  Reset({Export(1001)});
+  EXPECT_EQ(json::parse(service_->RequestLogJson()),
+            json::parse(R"({"calls": [], "dropped": 0})"));
+  Call("1001");
+  Call("999", aliyun::SignatureVersion::kV3, "77");
+  service_->Handle(DescribeExportInfo("1001", clock_.Now(), "x",
+                                      aliyun::SignatureVersion::kV3, "", kKeyId,
+                                      "wrong-secret"));
+  EXPECT_EQ(json::parse(service_->RequestLogJson()), json::parse(R"({"calls": [
+      {"action": "DescribeExportInfo", "export_id": 1001,
+       "rd_account_id": null, "access_key_id": "LTAIsimulatortest",
+       "code": "Success"},
+      {"action": "DescribeExportInfo", "export_id": 999,
+       "rd_account_id": 77, "access_key_id": "LTAIsimulatortest",
+       "code": "InvalidExportId.NotFound"}],
+    "dropped": 0})"));
+}
+
 TEST_F(ServiceTest, SignatureMismatchEchoesStringToSign) {
   ApiResponse response = service_->Handle(
       DescribeExportInfo("1", clock_.Now(), "n", aliyun::SignatureVersion::kV3,
