@@ -87,6 +87,14 @@ containers+=(sas-image-test-simulator-$$)
   -v "$PWD/config/simulator/demo.toml:/scenario.toml:ro" "$simulator_image" \
   --web.listen-address "127.0.0.1:$simulator_port" \
   --access-key "LTAIImageTest:$secret" --scenario.file /scenario.toml > /dev/null
+deadline=$(($(now) + 60))
+until podman logs "${containers[-1]}" 2>/dev/null | grep -q "listening on"; do
+  if (($(now) > deadline)) || [[ $(podman inspect --format '{{.State.Running}}' "${containers[-1]}") != true ]]; then
+    podman logs "${containers[-1]}" >&2
+    fail "the simulator image did not start"
+  fi
+  sleep 0.5
+done
 
 # The exporter image polling it: a progressing export and a stuck one.
 cat > "$scratch/exporter.toml" <<TOML
