@@ -15,8 +15,8 @@
 #include "config/config.h"
 #include "util/log.h"
 #include "util/version.h"
-#include "web/web_security.h"
 #include "web/health_check.h"
+#include "web/web_security.h"
 
 namespace {
 
