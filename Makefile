@@ -3,7 +3,8 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench format mixin clean
+.PHONY: all deps configure build test test-compilers test-image package demo bench \
+        format mixin clean
 
 all: build
 
@@ -24,6 +25,39 @@ test: deps
 	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) -DSAS_WERROR=ON > /dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Release and Debug with GCC (Debian's default c++, as the Dockerfile and
+# `make package` use: one ccache entry serves them all) and a build with
+# clang 14, warnings as errors, of the library and the two programs only
+# (the test binaries are built by `make test`, RelWithDebInfo). --version
+# says which compiler built each.
+COMPILER_CONFIGS = release:c++:Release:GNU clang:clang++-14:Release:Clang \
+                   debug:c++:Debug:GNU
+test-compilers: deps
+	@set -e; for config in $(COMPILER_CONFIGS); do \
+	  set -- $$(echo $$config | tr : ' '); \
+	  echo "test-compilers: $$3 with $$2"; \
+	  cmake -S . -B $(BUILD_DIR)-$$1 -DCMAKE_CXX_COMPILER=$$2 \
+	    -DCMAKE_BUILD_TYPE=$$3 -DSAS_WERROR=ON -DSAS_BUILD_TESTS=OFF \
+	    -DSAS_BUILD_BENCHMARKS=OFF > /dev/null; \
+	  cmake --build $(BUILD_DIR)-$$1 -j $(JOBS) --target programs; \
+	  $(BUILD_DIR)-$$1/src/aliyun_sas_exporter --version | grep "compiler: *$$4 " \
+	    || { echo "test-compilers: $(BUILD_DIR)-$$1 not built by $$4" >&2; exit 1; }; \
+	done
+
+# Builds the Dockerfile with podman and runs the image against the simulator
+# (tests/image/check_image.sh); too slow for `make test`.
+test-image: package
+	@scripts/install-deps --image
+	tests/image/check_image.sh $(BUILD_DIR)-release
+
+# The .deb of the exporter (Release), in $(BUILD_DIR)-release, which
+# test-compilers shares.
+package: deps
+	@cmake -S . -B $(BUILD_DIR)-release -DCMAKE_BUILD_TYPE=Release \
+	  -DSAS_BUILD_TESTS=OFF -DSAS_BUILD_BENCHMARKS=OFF > /dev/null
+	cmake --build $(BUILD_DIR)-release -j $(JOBS) --target aliyun_sas_exporter
+	cd $(BUILD_DIR)-release && cpack -G DEB
 
 demo: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target aliyun_sas_exporter aliyun_sas_simulator

@@ -16,6 +16,7 @@
 #include "poll/shard.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "web/health_check.h"
 #include "web/web_security.h"
 
 namespace {
@@ -58,6 +59,7 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   bool version = false;
+  bool healthcheck = false;
 };
 
 // Parses the flags; returns the exit status to stop with (0 for --help, 2
@@ -127,6 +129,10 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
       ->capture_default_str()
       ->check(CLI::IsMember({"logfmt", "json"}));
   app.add_flag("--version", flags->version, "Print the version and exit");
+  app.add_flag("--healthcheck", flags->healthcheck,
+               "GET /-/healthy of the exporter running on the first "
+               "--web.listen-address (through loopback), exit 0 if it "
+               "answers 200, else 1; for a container HEALTHCHECK");
   app.allow_extras();
   try {
     app.parse(argc, argv);
@@ -181,6 +187,12 @@ int main(int argc, char** argv) {
               << "  compiler:         " << sas::kCompiler << "\n"
               << "  platform:         linux/" << kArch << "\n";
     return 0;
+  }
+  if (flags.healthcheck) {
+    sas::web::HealthCheckResult result = sas::web::CheckHealth(
+        flags.listen_addresses.front(), std::chrono::seconds(5));
+    (result.healthy ? std::cout : std::cerr) << result.message << "\n";
+    return result.healthy ? 0 : 1;
   }
   auto level = sas::log::ParseLevel(flags.log_level);
   auto format = sas::log::ParseFormat(flags.log_format);

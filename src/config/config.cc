@@ -496,10 +496,14 @@ LoadResult LoadConfigFile(const std::string& path, const Environment& env,
                           const FileSystem& files) {
   FileReadResult read = files.ReadFile(path);
   if (!read.ok) {
+    // A named Diagnostic, not a braced temporary: GCC 12 at -O2 and above
+    // warns falsely (-Wmaybe-uninitialized of the SourcePosition string) on
+    // the latter.
+    Diagnostic cannot_read;
+    cannot_read.position.file = path;
+    cannot_read.message = "cannot read: " + read.error;
     LoadResult result;
-    result.diagnostics.push_back({Diagnostic::Severity::kError,
-                                  {path, 0, 0},
-                                  "cannot read: " + read.error});
+    result.diagnostics.push_back(std::move(cannot_read));
     return result;
   }
   return ParseConfig(read.content, path, env, files);

@@ -15,7 +15,12 @@ constexpr std::string_view kSignatureMismatch =
 ApiError Incomplete(std::string_view detail = {}) {
   std::string message =
       "The request signature does not conform to Aliyun standards.";
-  if (!detail.empty()) message += " " + std::string(detail);
+  if (!detail.empty()) {
+    // Appended, not `" " + std::string(detail)`: GCC 12 warns falsely on
+    // that at -O2 (-Wrestrict, GCC bug 105329).
+    message += ' ';
+    message += detail;
+  }
   return {400, "IncompleteSignature", message};
 }
 
