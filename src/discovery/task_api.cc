@@ -108,6 +108,23 @@ TaskApi::~TaskApi() {
   }
 }
 
+void TaskApi::RegisterStored() {
+  std::lock_guard lock(mutex_);
+  RegisterLocked();
+}
+
+void TaskApi::RegisterLocked() {
+  for (const auto& [key, entry] : registered_) {
+    if (registry_.Add(std::string(kSource), entry) ==
+        TaskRegistry::AddResult::kUnknownAccount) {
+      log::Warn(
+          "Stored task names an account no longer configured; kept "
+          "in storage, not polled",
+          {{"task", key.ToString()}, {"file", storage_file_}});
+    }
+  }
+}
+
 bool TaskApi::Load(std::string* error) {
   std::lock_guard lock(mutex_);
   std::map<poll::TaskKey, TaskEntry> tasks;
@@ -161,16 +178,8 @@ bool TaskApi::Load(std::string* error) {
     if (path == journal_.path()) keep_bytes = replay.complete_bytes;
   }
 
-  for (const auto& [key, entry] : tasks) {
-    if (registry_.Add(std::string(kSource), entry) ==
-        TaskRegistry::AddResult::kUnknownAccount) {
-      log::Warn(
-          "Stored task names an account no longer configured; kept "
-          "in storage, not polled",
-          {{"task", key.ToString()}, {"file", storage_file_}});
-    }
-  }
   registered_ = std::move(tasks);
+  RegisterLocked();
 
   bool opened = false;
   if (replayed || journal_.has_old()) {

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 namespace sas::metrics {
@@ -18,6 +19,19 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry)
               .Name("aliyun_sas_exporter_state_load_errors_total")
               .Help("Times the state file could not be read at start; it was "
                     "set aside and the exporter started afresh.")
+              .Register(registry)),
+      reload_successful_(
+          prometheus::BuildGauge()
+              .Name("aliyun_sas_exporter_config_last_reload_successful")
+              .Help("Whether the last configuration reload attempt was "
+                    "successful (the load at start counts as one).")
+              .Register(registry)),
+      reload_success_time_(
+          prometheus::BuildGauge()
+              .Name("aliyun_sas_exporter_config_last_reload_success_"
+                    "timestamp_seconds")
+              .Help("Timestamp of the last successful configuration reload "
+                    "(or of the load at start).")
               .Register(registry)) {
   state_load_errors_.Add({});
 }
@@ -28,6 +42,14 @@ void ExporterMetrics::TaskFileError(const std::string& file) {
 
 void ExporterMetrics::StateLoadError() {
   state_load_errors_.Add({}).Increment();
+}
+
+void ExporterMetrics::ConfigLoaded(bool success, WallTime now) {
+  reload_successful_.Add({}).Set(success ? 1 : 0);
+  if (success) {
+    reload_success_time_.Add({}).Set(
+        std::chrono::duration<double>(now.time_since_epoch()).count());
+  }
 }
 
 }  // namespace sas::metrics
