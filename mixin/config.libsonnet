@@ -59,5 +59,10 @@
     credentialsExpiringFor: '1m',
     // AliyunSasExporterDown: the target is down or absent this long.
     exporterDownFor: '5m',
+    // AliyunSasExporterConfigReloadFailed: the last reload failed throughout
+    // the window (as Prometheus' PrometheusBadConfig: a failure fixed within
+    // it never counts), for the `for` duration.
+    configReloadFailedWindow: '5m',
+    configReloadFailedFor: '10m',
   },
 }

@@ -51,6 +51,7 @@ struct Flags {
   std::vector<std::string> listen_addresses{":10075"};
   std::string telemetry_path = "/metrics";
   bool enable_task_api = false;
+  bool enable_lifecycle = false;
   int max_connections = 256;
   std::string web_config_file;
   std::string storage_path = "data";
@@ -98,6 +99,9 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
           "PATH");
   app.add_flag("--web.enable-task-api", flags->enable_task_api,
                "Serve POST, GET and DELETE /api/v1/tasks");
+  app.add_flag("--web.enable-lifecycle", flags->enable_lifecycle,
+               "Reload the configuration on POST or PUT /-/reload (SIGHUP "
+               "always does)");
   app.add_option("--web.max-connections", flags->max_connections,
                  "Open connections at the most; the longest-idle one makes "
                  "room for a new one")
@@ -157,7 +161,7 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
 }
 
 // Blocks SIGINT, SIGTERM and SIGHUP in every thread so that main can wait
-// for them.
+// for them: SIGHUP reloads the configuration, the others stop.
 sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -222,6 +226,7 @@ int main(int argc, char** argv) {
   }
   sigset_t stop_signals = BlockStopSignals();
   sas::app::AppOptions options;
+  options.config_file = flags.config_file;
   if (web_config) {
     options.web.security = [watcher = web_config.get()] {
       return watcher->Current();
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
   options.web.telemetry_path = flags.telemetry_path;
   options.web.server.max_connections = flags.max_connections;
   options.enable_task_api = flags.enable_task_api;
+  options.enable_lifecycle = flags.enable_lifecycle;
   options.storage_path = flags.storage_path;
   options.sharding = {flags.shard, flags.total_shards};
   options.load_state = !flags.config_check && !flags.check_accounts;
@@ -277,11 +283,9 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 &&
          signal_number == SIGHUP) {
-    // A reload must never stop a monitor: until the configuration can be
-    // re-read in place, say so and keep running.
-    sas::log::Warn(
-        "SIGHUP: reloading the configuration is not supported yet; restart "
-        "the exporter to apply changes");
+    // The outcome is logged and exposed by the app; a refused configuration
+    // leaves the running one in force.
+    app->Reload(&error);
   }
   sas::log::Info("Stopping",
                  {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});

@@ -337,6 +337,24 @@ local credentialsRefreshLead = '3m';
             ||| % { targets: targetsText(config.aliyunSasExporterSelector) },
             setting.duration('exporterDownFor'),
           ),
+
+          // The last configuration reload (SIGHUP or POST /-/reload) was
+          // refused: the exporter runs an older configuration than its file.
+          rule(
+            'AliyunSasExporterConfigReloadFailed',
+            'warning',
+            |||
+              max_over_time(aliyun_sas_exporter_config_last_reload_successful[%s]) == 0
+            ||| % setting.duration('configReloadFailedWindow'),
+            'aliyun_sas_exporter has failed to reload its configuration.',
+            |||
+              aliyun_sas_exporter at {{ $labels.instance }} refused its configuration
+              file at the last reload: it keeps running the previous one, and the
+              next restart fails with the same problems. Its log line
+              "Configuration reload failed" names them with file:line:column.
+            |||,
+            setting.duration('configReloadFailedFor'),
+          ),
         ],
       },
     ],

@@ -16,6 +16,7 @@ struct Credentials {
   std::string security_token;
   // When temporary credentials stop working; nullopt for long-lived keys.
   std::optional<WallTime> expiration;
+  bool operator==(const Credentials&) const = default;
 };
 
 // What a provider answers: credentials, or why there are none.

@@ -13,9 +13,13 @@
 namespace sas::app {
 
 struct AppOptions {
+  // --config.file: what Reload() reads.
+  std::string config_file;
   web::WebOptions web;
   // --web.enable-task-api: serve POST/GET/DELETE /api/v1/tasks.
   bool enable_task_api = false;
+  // --web.enable-lifecycle: serve POST and PUT /-/reload.
+  bool enable_lifecycle = false;
   // --storage.path: where tasks registered through the API and the tasks'
   // lifecycle (state.json) are kept.
   std::string storage_path = "data";
@@ -30,7 +34,8 @@ struct AppOptions {
 
 // The exporter, wired from a validated configuration: per-account
 // credentials, clients and rate limits, the task store, the poller, the
-// metrics and the web server. Start/Stop from one thread.
+// metrics and the web server. Start/Stop from one thread; Reload from any
+// thread, also while Start or Stop runs.
 class ExporterApp {
  public:
   ~ExporterApp();
@@ -49,6 +54,23 @@ class ExporterApp {
   bool Start(std::string* error);
   // Stops promptly: cancels requests in flight and joins every thread.
   void Stop();
+
+  // Re-reads options.config_file (SIGHUP, POST /-/reload) and applies it in
+  // place, or nothing of it. It must pass every check Create makes (those
+  // of --config.check), and may not change exporter.concurrency (the
+  // worker threads are started once). Tasks that stay (same account,
+  // rd_account_id, action and export_id) keep their state, clocks, series
+  // and slot; removed ones stop being polled and lose their series; new
+  // ones are polled at once. Accounts whose table or files changed, and
+  // every account when connect_timeout, request_timeout or max_retries
+  // changed, get a new client and credentials (their first fetch is
+  // awaited, at most 30 s); the others keep theirs. Polls under way finish
+  // with the account they started with; results for removed tasks are
+  // dropped. Sets the config_last_reload metrics and logs the outcome.
+  // False with *error (the problems, one a line, "file:line:col: ..."; no
+  // secrets) when the running configuration stays in force. Reloads are
+  // serialised.
+  bool Reload(std::string* error);
 
   const std::vector<std::string>& listen_addresses() const;
 

@@ -37,6 +37,7 @@ enum class Network {
 struct AccessKeyCredentials {
   static constexpr std::string_view kType = "access_key";
   aliyun::Credentials keys;  // never expires
+  bool operator==(const AccessKeyCredentials&) const = default;
 };
 
 // type = "ram_role_arn": AssumeRole with the keys written in the table, or
@@ -55,6 +56,7 @@ struct RamRoleArnCredentials {
   Millis duration{std::chrono::hours(1)};  // DurationSeconds, 15m..12h
   std::string policy;                      // a JSON object; "" = none
   std::string external_id;                 // "" = none
+  bool operator==(const RamRoleArnCredentials&) const = default;
 };
 
 // type = "ecs_ram_role": the ECS instance's role from the metadata service.
@@ -62,6 +64,7 @@ struct EcsRamRoleCredentials {
   static constexpr std::string_view kType = "ecs_ram_role";
   std::string role_name;  // "" = ask the metadata service
   bool imds_v1_disabled = false;
+  bool operator==(const EcsRamRoleCredentials&) const = default;
 };
 
 // type = "oidc_role_arn": AssumeRoleWithOIDC (RRSA).
@@ -72,6 +75,7 @@ struct OidcRoleArnCredentials {
   std::string oidc_token_file;    // re-read at every refresh
   std::string role_session_name = "aliyun_sas_exporter";  // as above
   Millis duration{std::chrono::hours(1)};  // DurationSeconds, 15m..12h
+  bool operator==(const OidcRoleArnCredentials&) const = default;
 };
 
 // type = "cli_profile": a profile of the Alibaba Cloud CLI's config.json.
@@ -81,6 +85,7 @@ struct CliProfileCredentials {
   std::string profile;
   // "" = ALIBABA_CLOUD_CONFIG_FILE or ~/.aliyun/config.json.
   std::string file;
+  bool operator==(const CliProfileCredentials&) const = default;
 };
 
 // type = "credentials_file": a section of the official credentials file.
@@ -90,12 +95,14 @@ struct CredentialsFileCredentials {
   std::string profile;
   // "" = ALIBABA_CLOUD_CREDENTIALS_FILE or ~/.alibabacloud/credentials.
   std::string file;
+  bool operator==(const CredentialsFileCredentials&) const = default;
 };
 
 // type = "credentials_uri": a URL answering with credentials.
 struct CredentialsUriCredentials {
   static constexpr std::string_view kType = "credentials_uri";
   std::string uri;  // http:// or https://
+  bool operator==(const CredentialsUriCredentials&) const = default;
 };
 
 // type = "default", or no [account.credentials] table: the official default
@@ -104,6 +111,7 @@ struct DefaultCredentials {
   static constexpr std::string_view kType = "default";
   // True when [account.credentials] was absent.
   bool from_environment = false;
+  bool operator==(const DefaultCredentials&) const = default;
 };
 
 // One alternative per `type`, each alternative's kType. A
@@ -129,6 +137,7 @@ struct CredentialEndpoints {
   // sts_region, else ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com. Not
   // together with sts_endpoint.
   std::string sts_region;
+  bool operator==(const CredentialEndpoints&) const = default;
 };
 
 // Reads the [account.credentials] tables of one configuration through

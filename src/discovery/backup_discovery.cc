@@ -42,7 +42,40 @@ void BackUpExportDiscovery::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void BackUpExportDiscovery::Reconfigure(std::vector<BackUpAccount> accounts,
+                                        Millis interval,
+                                        Millis finished_retention) {
+  std::lock_guard lock(pending_mutex_);
+  pending_ = Pending{std::move(accounts), interval, finished_retention};
+}
+
+void BackUpExportDiscovery::ApplyPending() {
+  std::optional<Pending> pending;
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending.swap(pending_);
+  }
+  if (!pending) return;
+  accounts_ = std::move(pending->accounts);
+  options_.interval = pending->interval;
+  options_.finished_retention = pending->finished_retention;
+  std::set<std::string> names;
+  for (const BackUpAccount& account : accounts_) names.insert(account.name);
+  bool dropped = false;
+  for (auto it = listed_.begin(); it != listed_.end();) {
+    if (names.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    last_error_.erase(it->first);
+    it = listed_.erase(it);
+    dropped = true;
+  }
+  if (dropped) Register();
+}
+
 bool BackUpExportDiscovery::RunOnce() {
+  ApplyPending();
   for (const BackUpAccount& account : accounts_) {
     if (!ListAccount(account)) return false;
   }

@@ -2,6 +2,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -24,6 +27,9 @@ struct BackUpAccount {
   std::string name;
   aliyun::BackUpExportLister* lister = nullptr;
   TokenBucket* bucket = nullptr;  // the account's rate limit; may be null
+  // Keeps lister and bucket alive while a listing uses them, also after
+  // Reconfigure dropped the account; null when they outlive the discovery.
+  std::shared_ptr<const void> owner;
 };
 
 struct BackUpDiscoveryOptions {
@@ -68,6 +74,13 @@ class BackUpExportDiscovery {
   // flight cancelled) first.
   void Stop();
 
+  // Replaces the accounts, the interval and finished_retention (a
+  // configuration reload) from the next listing on; a listing under way
+  // finishes with what it started with. The exports of accounts no longer
+  // given stop being tracked then. Thread-safe.
+  void Reconfigure(std::vector<BackUpAccount> accounts, Millis interval,
+                   Millis finished_retention);
+
  private:
   // Lists one account. False when the sleeper was stopped.
   bool ListAccount(const BackUpAccount& account);
@@ -76,8 +89,12 @@ class BackUpExportDiscovery {
   // Registers the union of every account's latest listing.
   void Register();
 
-  const BackUpDiscoveryOptions options_;
-  const std::vector<BackUpAccount> accounts_;
+  // Applies a pending Reconfigure. Listing thread only.
+  void ApplyPending();
+
+  // Touched only by the listing thread (or RunOnce's caller), like listed_.
+  BackUpDiscoveryOptions options_;
+  std::vector<BackUpAccount> accounts_;
   TaskRegistry& registry_;
   poll::TaskStore& store_;
   const Clock& clock_;
@@ -87,6 +104,15 @@ class BackUpExportDiscovery {
   // The latest listing error code per account ("" after a success).
   std::map<std::string, std::string> last_error_;
   std::thread thread_;
+
+  struct Pending {
+    std::vector<BackUpAccount> accounts;
+    Millis interval;
+    Millis finished_retention;
+  };
+  std::mutex pending_mutex_;
+  // Guarded by pending_mutex_.
+  std::optional<Pending> pending_;
 };
 
 }  // namespace sas::discovery

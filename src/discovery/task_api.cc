@@ -122,6 +122,34 @@ TaskApi::~TaskApi() {
   }
 }
 
+void TaskApi::RegisterStored() {
+  std::lock_guard lock(mutex_);
+  RegisterLocked();
+}
+
+void TaskApi::RegisterLocked() {
+  for (const auto& [key, entry] : registered_) {
+    switch (registry_.Add(std::string(kSource), entry)) {
+      case TaskRegistry::AddResult::kUnknownAccount:
+        log::Warn(
+            "Stored task names an account no longer configured; kept "
+            "in storage, not polled",
+            {{"task", key.ToString()}, {"file", storage_file_}});
+        break;
+      case TaskRegistry::AddResult::kOtherShard:
+        log::Warn(
+            "Stored task belongs to another shard; kept in storage, not "
+            "polled: register it with the replica of that shard",
+            {{"task", key.ToString()},
+             {"shard", std::to_string(registry_.sharding().OwnerOf(key))},
+             {"file", storage_file_}});
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 bool TaskApi::Load(std::string* error) {
   std::lock_guard lock(mutex_);
   std::map<poll::TaskKey, TaskEntry> tasks;
@@ -175,27 +203,8 @@ bool TaskApi::Load(std::string* error) {
     if (path == journal_.path()) keep_bytes = replay.complete_bytes;
   }
 
-  for (const auto& [key, entry] : tasks) {
-    switch (registry_.Add(std::string(kSource), entry)) {
-      case TaskRegistry::AddResult::kUnknownAccount:
-        log::Warn(
-            "Stored task names an account no longer configured; kept "
-            "in storage, not polled",
-            {{"task", key.ToString()}, {"file", storage_file_}});
-        break;
-      case TaskRegistry::AddResult::kOtherShard:
-        log::Warn(
-            "Stored task belongs to another shard; kept in storage, not "
-            "polled: register it with the replica of that shard",
-            {{"task", key.ToString()},
-             {"shard", std::to_string(registry_.sharding().OwnerOf(key))},
-             {"file", storage_file_}});
-        break;
-      default:
-        break;
-    }
-  }
   registered_ = std::move(tasks);
+  RegisterLocked();
 
   bool opened = false;
   if (replayed || journal_.has_old()) {

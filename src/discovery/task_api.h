@@ -98,6 +98,11 @@ class TaskApi {
 
   ApiResponse Handle(const ApiRequest& request);
 
+  // Registers every stored task again (after a configuration reload added
+  // accounts): those already tracked are unchanged, those of an account
+  // still not configured are logged and stay stored.
+  void RegisterStored();
+
   // Folds the journal into tasks.json. False with *error when a file cannot
   // be written; nothing acknowledged is lost, and the next call retries.
   bool CompactOnce(std::string* error);
@@ -123,6 +128,7 @@ class TaskApi {
   // failed changes and returns false with *error.
   bool Commit(uint64_t seq, std::string* error);
   // Require mutex_ held.
+  void RegisterLocked();
   void UndoFailedLocked();
   void ForgetDurableLocked();
   std::vector<TaskEntry> SnapshotLocked() const;

@@ -18,9 +18,9 @@ TaskFileWatcher::TaskFileWatcher(
     TaskRegistry& registry,
     std::function<void(const std::string& file)> on_error)
     : fs_(fs),
-      patterns_(std::move(patterns)),
       registry_(registry),
-      on_error_(std::move(on_error)) {}
+      on_error_(std::move(on_error)),
+      patterns_(std::move(patterns)) {}
 
 TaskFileWatcher::~TaskFileWatcher() { Stop(); }
 
@@ -69,6 +69,15 @@ void TaskFileWatcher::Scan() {
               {{"file", it->first}});
     it = seen_.erase(it);
   }
+}
+
+void TaskFileWatcher::SetPatterns(std::vector<std::string> patterns) {
+  {
+    std::lock_guard scan_lock(scan_mutex_);
+    patterns_ = std::move(patterns);
+    for (auto& [path, seen] : seen_) seen = Seen{};
+  }
+  Scan();
 }
 
 void TaskFileWatcher::Start(Millis period) {

@@ -30,6 +30,11 @@ class TaskFileWatcher {
 
   // One pass over the patterns, in the calling thread.
   void Scan();
+  // Replaces the patterns (a configuration reload) and scans at once,
+  // re-reading every file: files no longer matched take their tasks with
+  // them, and entries skipped before (an account not configured then) are
+  // tried again.
+  void SetPatterns(std::vector<std::string> patterns);
   // Scans now, then every `period` in a background thread.
   void Start(Millis period);
   void Stop();
@@ -42,11 +47,11 @@ class TaskFileWatcher {
   };
 
   const FileSystem& fs_;
-  const std::vector<std::string> patterns_;
   TaskRegistry& registry_;
   const std::function<void(const std::string&)> on_error_;
   std::mutex scan_mutex_;
   // Guarded by scan_mutex_.
+  std::vector<std::string> patterns_;
   std::map<std::string, Seen> seen_;
 
   std::unique_ptr<PeriodicWorker> worker_;

@@ -103,6 +103,27 @@ TaskRegistry::RemoveResult TaskRegistry::Remove(
   return RemoveResult::kRemoved;
 }
 
+std::vector<poll::TaskKey> TaskRegistry::Reconfigure(
+    std::set<std::string> accounts, size_t max_tasks) {
+  std::vector<poll::TaskKey> dropped;
+  std::lock_guard lock(mutex_);
+  accounts_ = std::move(accounts);
+  max_tasks_ = max_tasks;
+  for (auto it = sources_.begin(); it != sources_.end();) {
+    if (accounts_.contains(it->first.account)) {
+      ++it;
+      continue;
+    }
+    for (const std::string& source : it->second) {
+      by_source_[source].erase(it->first);
+    }
+    store_.Remove(it->first);
+    dropped.push_back(it->first);
+    it = sources_.erase(it);
+  }
+  return dropped;
+}
+
 void TaskRegistry::StartPolling() {
   std::lock_guard lock(mutex_);
   polling_ = true;

@@ -57,6 +57,13 @@ class TaskRegistry {
   RemoveResult Remove(const std::string& source, const poll::TaskKey& key,
                       std::vector<std::string>* others = nullptr);
 
+  // Replaces the configured account names and max_tasks (a configuration
+  // reload). Tasks of accounts no longer configured stop being tracked, from
+  // every source; their keys are returned. Lowering max_tasks below the
+  // tracked count drops nothing: new tasks are refused until below it.
+  std::vector<poll::TaskKey> Reconfigure(std::set<std::string> accounts,
+                                         size_t max_tasks);
+
   // Until this is called, added tasks wait; then they are scheduled spread
   // evenly over one poll interval, and tasks added later are polled at once.
   void StartPolling();
@@ -74,11 +81,11 @@ class TaskRegistry {
   poll::TaskStore& store_;
   poll::TaskScheduler& scheduler_;
   const Clock& clock_;
-  const std::set<std::string> accounts_;
-  const size_t max_tasks_;
   const poll::Sharding sharding_;
   mutable std::mutex mutex_;
   // Guarded by mutex_.
+  std::set<std::string> accounts_;
+  size_t max_tasks_;
   std::map<poll::TaskKey, std::set<std::string>> sources_;
   std::map<std::string, std::set<poll::TaskKey>> by_source_;
   bool polling_ = false;

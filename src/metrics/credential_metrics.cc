@@ -61,4 +61,12 @@ void CredentialMetrics::OnRefresh(const std::string& account,
   }
 }
 
+void CredentialMetrics::RemoveAccount(const std::string& account) {
+  std::lock_guard lock(mutex_);
+  auto it = expiry_series_.find(account);
+  if (it == expiry_series_.end()) return;
+  if (it->second != nullptr) expiry_.Remove(it->second);
+  expiry_series_.erase(it);
+}
+
 }  // namespace sas::metrics

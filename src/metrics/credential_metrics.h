@@ -21,6 +21,9 @@ class CredentialMetrics : public credentials::RefreshObserver {
 
   void OnRefresh(const std::string& account, const std::string& provider,
                  const aliyun::CredentialsResult& result) override;
+  // Drops the account's expiry series (the account left the configuration
+  // and no longer refreshes); the counters stay.
+  void RemoveAccount(const std::string& account);
 
  private:
   prometheus::Family<prometheus::Gauge>& expiry_;

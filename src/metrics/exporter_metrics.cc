@@ -29,7 +29,20 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry)
       total_shards_(prometheus::BuildGauge()
                         .Name("aliyun_sas_exporter_total_shards")
                         .Help("The --total-shards the tasks are split into.")
-                        .Register(registry)) {
+                        .Register(registry)),
+      reload_successful_(
+          prometheus::BuildGauge()
+              .Name("aliyun_sas_exporter_config_last_reload_successful")
+              .Help("Whether the last configuration reload attempt was "
+                    "successful (the load at start counts as one).")
+              .Register(registry)),
+      reload_success_time_(
+          prometheus::BuildGauge()
+              .Name("aliyun_sas_exporter_config_last_reload_success_"
+                    "timestamp_seconds")
+              .Help("Timestamp of the last successful configuration reload "
+                    "(or of the load at start).")
+              .Register(registry)) {
   state_load_errors_.Add({});
 }
 
@@ -44,6 +57,14 @@ void ExporterMetrics::TaskFileError(const std::string& file) {
 
 void ExporterMetrics::StateLoadError() {
   state_load_errors_.Add({}).Increment();
+}
+
+void ExporterMetrics::ConfigLoaded(bool success, WallTime now) {
+  reload_successful_.Add({}).Set(success ? 1 : 0);
+  if (success) {
+    reload_success_time_.Add({}).Set(
+        std::chrono::duration<double>(now.time_since_epoch()).count());
+  }
 }
 
 }  // namespace sas::metrics

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "metrics/prometheus_fwd.h"
+#include "util/clock.h"
 
 namespace sas::metrics {
 
@@ -11,7 +12,10 @@ namespace sas::metrics {
 //   aliyun_sas_exporter_state_load_errors_total (0 from the start)
 //   aliyun_sas_exporter_shard_ordinal{shard_ordinal},
 //   aliyun_sas_exporter_total_shards (as kube-state-metrics names them)
-// Thread-safe.
+//   aliyun_sas_exporter_config_last_reload_successful (0 or 1)
+//   aliyun_sas_exporter_config_last_reload_success_timestamp_seconds
+// as Prometheus and blackbox_exporter name the last two; they are absent
+// until the first ConfigLoaded. Thread-safe.
 class ExporterMetrics {
  public:
   explicit ExporterMetrics(prometheus::Registry& registry);
@@ -22,12 +26,17 @@ class ExporterMetrics {
   void StateLoadError();
   // This replica's --shard and --total-shards; call once, at start.
   void SetShard(int shard, int total_shards);
+  // The configuration was loaded (at start) or a reload was tried: the
+  // gauge shows `success`; the timestamp moves to `now` on success only.
+  void ConfigLoaded(bool success, WallTime now);
 
  private:
   prometheus::Family<prometheus::Counter>& task_file_errors_;
   prometheus::Family<prometheus::Counter>& state_load_errors_;
   prometheus::Family<prometheus::Gauge>& shard_ordinal_;
   prometheus::Family<prometheus::Gauge>& total_shards_;
+  prometheus::Family<prometheus::Gauge>& reload_successful_;
+  prometheus::Family<prometheus::Gauge>& reload_success_time_;
 };
 
 }  // namespace sas::metrics

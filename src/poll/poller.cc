@@ -9,10 +9,11 @@ namespace sas::poll {
 Poller::Poller(PollerOptions options, TaskStore& store,
                std::map<std::string, AccountHandle> accounts,
                const Clock& clock)
-    : options_(options),
+    : concurrency_(options.concurrency),
       store_(store),
-      accounts_(std::move(accounts)),
-      clock_(clock) {}
+      clock_(clock),
+      poll_interval_(options.poll_interval),
+      accounts_(std::move(accounts)) {}
 
 Poller::~Poller() { Stop(); }
 
@@ -23,10 +24,10 @@ void Poller::Schedule(TaskId id, SteadyTime first_due) {
 void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
   if (ids.empty()) return;
   SteadyTime now = clock_.SteadyNow();
-  auto step = SaturatingNanos(options_.poll_interval) /
-              static_cast<int64_t>(ids.size());
   {
     std::lock_guard lock(mutex_);
+    auto step =
+        SaturatingNanos(poll_interval_) / static_cast<int64_t>(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
       SteadyTime due = SaturatingAdd(now, step * static_cast<int64_t>(i));
       queue_.push(Entry{due, due, ids[i], false});
@@ -35,10 +36,23 @@ void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
   wake_.notify_all();
 }
 
+void Poller::Reconfigure(Millis poll_interval,
+                         std::map<std::string, AccountHandle> accounts) {
+  std::map<std::string, AccountHandle> old;
+  {
+    std::lock_guard lock(mutex_);
+    poll_interval_ = poll_interval;
+    old.swap(accounts_);
+    accounts_ = std::move(accounts);
+  }
+  // `old` may hold the last references to retired accounts: released here,
+  // outside the lock.
+}
+
 void Poller::Start() {
   std::lock_guard lock(mutex_);
   stopping_ = false;
-  for (int i = 0; i < options_.concurrency; ++i) {
+  for (int i = 0; i < concurrency_; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
 }
@@ -151,14 +165,22 @@ void Poller::Push(const Entry& entry) {
 void Poller::Poll(const Entry& entry) {
   auto definition = store_.Definition(entry.id);
   if (!definition) return;
-  const AccountHandle& account = accounts_.at(definition->key.account);
+  AccountHandle account;
+  Millis interval;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = accounts_.find(definition->key.account);
+    if (it == accounts_.end()) return;  // the account went in a reload
+    account = it->second;
+    interval = poll_interval_;
+  }
   SteadyTime started = clock_.SteadyNow();
   if (options_.observer != nullptr) {
     options_.observer->OnPollStarted(
         definition->key.account,
         std::max(std::chrono::nanoseconds(0), started - entry.nominal));
   }
-  SteadyTime deadline = SaturatingAdd(started, options_.poll_interval);
+  SteadyTime deadline = SaturatingAdd(started, interval);
   const TaskKey& key = definition->key;
   aliyun::CallResult result = account.client->DescribeExport(
       {key.action, key.export_id, key.rd_account_id}, deadline);
@@ -208,10 +230,10 @@ void Poller::Poll(const Entry& entry) {
   store_.ExpireFinished(now);
   if (!store_.NeedsPolling(entry.id)) return;
 
-  SteadyTime next = SaturatingAdd(entry.nominal, options_.poll_interval);
+  SteadyTime next = SaturatingAdd(entry.nominal, interval);
   SteadyTime steady_now = clock_.SteadyNow();
   // Far behind (a long outage or a suspended host): restart the phase.
-  if (SaturatingAdd(next, options_.poll_interval) < steady_now) {
+  if (SaturatingAdd(next, interval) < steady_now) {
     next = steady_now;
   }
   Push(Entry{next, next, entry.id, false});

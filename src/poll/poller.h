@@ -22,6 +22,9 @@ namespace sas::poll {
 struct AccountHandle {
   aliyun::ExportDescriber* client = nullptr;
   TokenBucket* bucket = nullptr;
+  // Keeps client and bucket alive while a poll uses them, also after
+  // Reconfigure dropped the account; null when they outlive the poller.
+  std::shared_ptr<const void> owner;
 };
 
 // Sees the poller's work, for self-monitoring metrics. Thread-safe.
@@ -60,6 +63,13 @@ class Poller : public TaskScheduler {
   void Schedule(TaskId id, SteadyTime first_due) override;
   void ScheduleSpread(const std::vector<TaskId>& ids) override;
 
+  // Replaces the interval and the accounts, for a configuration reload.
+  // Queued tasks keep their next slot, later slots follow the new interval;
+  // polls under way finish with the account they started with. A task
+  // whose account is gone is dropped when its turn comes.
+  void Reconfigure(Millis poll_interval,
+                   std::map<std::string, AccountHandle> accounts);
+
   // Starts the workers.
   void Start();
   // Stops the workers and waits for them. Requests in flight must be
@@ -91,14 +101,15 @@ class Poller : public TaskScheduler {
   void Push(const Entry& entry);
   void WorkerLoop();
 
-  const PollerOptions options_;
+  const int concurrency_;
   TaskStore& store_;
-  const std::map<std::string, AccountHandle> accounts_;
   const Clock& clock_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   // Guarded by mutex_.
+  Millis poll_interval_;
+  std::map<std::string, AccountHandle> accounts_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
   bool stopping_ = false;
   // A worker is waiting for the earliest entry's time.

@@ -58,6 +58,14 @@ bool TaskStore::Remove(const TaskKey& key) {
   return true;
 }
 
+bool TaskStore::Rename(const TaskKey& key, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return false;
+  records_.at(it->second).snapshot.definition.name = name;
+  return true;
+}
+
 void TaskStore::Remember(RememberedTasks remembered) {
   std::lock_guard lock(mutex_);
   remembered_ = std::move(remembered);
@@ -162,6 +170,11 @@ void TaskStore::ExpireFinished(WallTime now) {
     ids_.erase(it->second.snapshot.definition.key);
     records_.erase(it);
   }
+}
+
+void TaskStore::SetFinishedRetention(Millis finished_retention) {
+  std::lock_guard lock(mutex_);
+  finished_retention_ = finished_retention;
 }
 
 std::vector<TaskSnapshot> TaskStore::Snapshot() const {

@@ -31,6 +31,9 @@ class TaskStore {
   // A remembered task (see Remember) takes its clocks from memory instead.
   TaskId Add(const TaskDefinition& definition, WallTime first_seen);
 
+  // Renames a tracked task (its `task` label); false when untracked.
+  bool Rename(const TaskKey& key, const std::string& name);
+
   // State from before a restart, used by Add for the tasks it names.
   void Remember(RememberedTasks remembered);
   // Stops tracking; returns false when the key was unknown.
@@ -60,6 +63,9 @@ class TaskStore {
 
   // Forgets finished tasks whose retention has passed.
   void ExpireFinished(WallTime now);
+  // Changes the retention (a configuration reload); it applies to the tasks
+  // finished already too, at the next ExpireFinished.
+  void SetFinishedRetention(Millis finished_retention);
 
   // Every tracked task, ordered by key.
   std::vector<TaskSnapshot> Snapshot() const;
@@ -83,9 +89,9 @@ class TaskStore {
     bool unknown_reported = false;
   };
 
-  const Millis finished_retention_;
   mutable std::mutex mutex_;
   // Guarded by mutex_.
+  Millis finished_retention_;
   TaskId next_id_ = 1;
   std::map<TaskId, Record> records_;
   std::map<TaskKey, TaskId> ids_;

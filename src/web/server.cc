@@ -13,6 +13,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kTaskApiPath = "/api/v1/tasks";
+constexpr std::string_view kReloadPath = "/-/reload";
 constexpr const char* kJsonType = "application/json";
 
 bool IsTaskApiPath(std::string_view path) {
@@ -145,7 +146,7 @@ HttpResponse WebServer::Refuse(int status, const std::string& message,
 bool WebServer::RunsInline(const HttpRequest& request) const {
   // Everything but the pages that take real work, and a password check
   // that needs bcrypt (tens of milliseconds by design).
-  if (request.path == options_.telemetry_path ||
+  if (request.path == options_.telemetry_path || request.path == kReloadPath ||
       (request.path == "/" && handlers_.status_page) ||
       (IsTaskApiPath(request.path) && handlers_.task_api)) {
     return false;
@@ -173,6 +174,7 @@ HttpResponse WebServer::Route(const HttpRequest& request) const {
 HttpResponse WebServer::RouteAllowed(const HttpRequest& request) const {
   const std::string& path = request.path;
   if (handlers_.task_api && IsTaskApiPath(path)) return TaskApi(request);
+  if (path == kReloadPath) return Reload(request);
   if (!IsGetOrHead(request)) {
     return MethodNotAllowed(request, false, "GET, HEAD");
   }
@@ -222,6 +224,27 @@ HttpResponse WebServer::TaskApi(const HttpRequest& request) const {
   response.content_type = kJsonType;
   response.body = std::move(reply.body);
   return response;
+}
+
+// As Prometheus' web.go answers /-/reload: POST or PUT, 403 without the
+// lifecycle API, 500 with the reason when the configuration was refused.
+HttpResponse WebServer::Reload(const HttpRequest& request) const {
+  if (request.method != "POST" && request.method != "PUT") {
+    HttpResponse response = Text(405, "Only POST or PUT requests allowed.\n");
+    response.headers.emplace_back("Allow", "POST, PUT");
+    return response;
+  }
+  if (!handlers_.reload) {
+    return Text(403,
+                "Lifecycle API is not enabled. Start the exporter with "
+                "--web.enable-lifecycle to reload over HTTP, or send it "
+                "SIGHUP.\n");
+  }
+  std::string error;
+  if (!handlers_.reload(&error)) {
+    return Text(500, "failed to reload config: " + error + "\n");
+  }
+  return Text(200, "Configuration reloaded.\n");
 }
 
 }  // namespace sas::web

@@ -51,13 +51,17 @@ struct WebHandlers {
   // paths answer 404. Bodies over 64 KiB (after any chunked or gzip
   // decoding) get 413 before it is called.
   std::function<ApiReply(const ApiCall&)> task_api;
+  // POST or PUT /-/reload (--web.enable-lifecycle): re-reads the
+  // configuration; false with *error (no secrets in it) when it was not
+  // applied. Unset: 403, as Prometheus without --web.enable-lifecycle.
+  std::function<bool(std::string* error)> reload;
 };
 
 // The exporter's routes on an HttpServer: telemetry path, /-/healthy,
-// /-/ready, the status (or landing) page at / and the task API. Gzip when
-// the client asks for it. Health, readiness and refusals are answered on the
-// event loop, so they stay fast while handlers are busy. Start/Stop from one
-// thread; the handlers run on the server's handler threads.
+// /-/ready, /-/reload, the status (or landing) page at / and the task API. Gzip
+// when the client asks for it. Health, readiness and refusals are answered on
+// the event loop, so they stay fast while handlers are busy. Start/Stop from
+// one thread; the handlers run on the server's handler threads.
 class WebServer {
  public:
   WebServer(WebOptions options, WebHandlers handlers);
@@ -83,6 +87,7 @@ class WebServer {
   // Whether the request may run on the event loop.
   bool RunsInline(const HttpRequest& request) const;
   HttpResponse TaskApi(const HttpRequest& request) const;
+  HttpResponse Reload(const HttpRequest& request) const;
 
   const WebOptions options_;
   const WebHandlers handlers_;

@@ -23,4 +23,10 @@ done
 for key in StateDirectory ProtectSystem NoNewPrivileges; do
   grep -q "^$key=" "$unit" || { echo "$unit: no $key=" >&2; exit 1; }
 done
+# `systemctl reload` sends SIGHUP, which the exporter answers by reloading
+# its configuration.
+grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' "$unit" || {
+  echo "$unit: no ExecReload=/bin/kill -HUP \$MAINPID" >&2
+  exit 1
+}
 echo "$unit: OK"

@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -297,15 +298,119 @@ TEST(Exporter, UnknownExportIdIsReportedByCode) {
               HasSubstr("code=\"InvalidExportId.NotFound\""));
 }
 
-TEST(Exporter, SighupDoesNotStopTheExporter) {
-  Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n");
-  Exporter exporter(Config(sim, Task(1)));
-  ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }));
+constexpr const char* kReloadOk =
+    "aliyun_sas_exporter_config_last_reload_successful";
+constexpr const char* kReloadTime =
+    "aliyun_sas_exporter_config_last_reload_success_timestamp_seconds";
+
+// POST (or another method) on /-/reload; returns (status, body).
+std::pair<int, std::string> Reload(const Exporter& exporter,
+                                   const std::string& method = "POST") {
+  httplib::Client client("127.0.0.1", exporter.port());
+  httplib::Result res =
+      method == "POST" ? client.Post("/-/reload") : client.Get("/-/reload");
+  if (!res) return {0, ""};
+  return {res->status, res->body};
+}
+
+// Polls of one export so far, from the simulator's request log.
+int Polls(const Simulator& sim, long export_id) {
+  auto stats = nlohmann::json::parse(sim.Stats());
+  auto count = stats["by_export"][std::to_string(export_id)];
+  return count.is_null() ? 0 : count.get<int>();
+}
+
+// Reload in place by SIGHUP and by POST /-/reload, each with a good and a
+// bad new configuration: what stays keeps its clocks and series, removed
+// tasks go, added ones are polled, and a refused file changes nothing.
+TEST(Exporter, ReloadsBySignalAndEndpointWithoutLosingAnything) {
+  Simulator sim(R"(
+[[export]]
+id = 1
+duration = "1h"
+[[export]]
+id = 2
+duration = "1h"
+[[export]]
+id = 3
+duration = "1h"
+)");
+  Exporter exporter(Config(sim, Task(1) + Task(2)), {},
+                    {"--web.enable-lifecycle"});
+  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 1, 1))
+      << exporter.process().output();
+  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 2, 1));
+  const std::string first_seen_metric =
+      "aliyun_sas_export_first_seen_timestamp_seconds";
+  std::optional<double> first_seen = Value(exporter, first_seen_metric, 1);
+  ASSERT_TRUE(first_seen);
+  double loaded_at = *FindSample(exporter.Metrics(), kReloadTime);
+  EXPECT_EQ(FindSample(exporter.Metrics(), kReloadOk), 1);
+  auto rewrite = [&](const std::string& config) {
+    exporter.dir().Write("exporter.toml", config);
+  };
+
+  // SIGHUP, good: task 2 out, task 3 in.
+  rewrite(Config(sim, Task(1) + Task(3)));
   exporter.process().Signal(SIGHUP);
-  ASSERT_TRUE(exporter.process().WaitForOutput("SIGHUP"));
-  EXPECT_EQ(exporter.Get("/-/healthy").first, 200);
+  ASSERT_TRUE(WaitForSample(exporter, kReloadTime, [&](double v) {
+    return v > loaded_at;
+  })) << exporter.process().output();
+  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 3, 1));
+  std::string metrics = exporter.Metrics();
+  EXPECT_FALSE(FindSample(metrics, Series("aliyun_sas_export_up", 2)));
+  EXPECT_EQ(FindSample(metrics, Series(first_seen_metric, 1)), first_seen);
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_tasks 2\n"));
+  EXPECT_THAT(exporter.process().output(), HasSubstr("Configuration reloaded"));
+
+  // SIGHUP, bad: refused with the loader's position; everything stays and
+  // polling goes on.
+  rewrite(Config(sim, Task(1) + Task(3)) +
+          "[[task]]\naccount = \"nope\"\nexport_id = 9\n");
+  exporter.process().Signal(SIGHUP);
+  ASSERT_TRUE(WaitForSample(exporter, kReloadOk, [](double v) {
+    return v == 0;
+  })) << exporter.process().output();
+  auto failure =
+      exporter.process().WaitForOutput("Configuration reload failed");
+  ASSERT_TRUE(failure);
+  EXPECT_THAT(*failure, HasSubstr("exporter.toml:"));
+  EXPECT_THAT(*failure, HasSubstr("no account named"));
+  int polls = Polls(sim, 3);
+  ASSERT_TRUE(WaitUntil([&] { return Polls(sim, 3) > polls; }));
+  metrics = exporter.Metrics();
+  EXPECT_EQ(FindSample(metrics, Series("aliyun_sas_export_up", 3)), 1);
+  EXPECT_EQ(FindSample(metrics, Series(first_seen_metric, 1)), first_seen);
+  EXPECT_THAT(metrics, HasSubstr("aliyun_sas_exporter_tasks 2\n"));
+
+  // POST, bad: 500 with the problem, no secret.
+  auto [status, body] = Reload(exporter);
+  EXPECT_EQ(status, 500);
+  EXPECT_THAT(body, HasSubstr("failed to reload config: "));
+  EXPECT_THAT(body, HasSubstr("no account named \"nope\""));
+  ExpectNoSecrets(body);
+  EXPECT_EQ(Reload(exporter, "GET").first, 405);
+
+  // POST, good: task 3 out, task 2 back; 1 kept its clock all along.
+  rewrite(Config(sim, Task(1) + Task(2)));
+  EXPECT_EQ(Reload(exporter).first, 200);
+  metrics = exporter.Metrics();
+  EXPECT_EQ(FindSample(metrics, kReloadOk), 1);
+  EXPECT_FALSE(FindSample(metrics, Series("aliyun_sas_export_up", 3)));
+  ASSERT_TRUE(WaitForValue(exporter, "aliyun_sas_export_up", 2, 1));
+  EXPECT_EQ(Value(exporter, first_seen_metric, 1), first_seen);
+  ExpectNoSecrets(exporter.process().output());
   exporter.process().Signal(SIGTERM);
   EXPECT_EQ(exporter.process().Wait(), 0);
+}
+
+TEST(Exporter, ReloadEndpointIsForbiddenWithoutTheLifecycleFlag) {
+  Simulator sim("[[export]]\nid = 1\nduration = \"1h\"\n");
+  Exporter exporter(Config(sim, Task(1)));
+  auto [status, body] = Reload(exporter);
+  EXPECT_EQ(status, 403);
+  EXPECT_THAT(body, HasSubstr("Lifecycle API is not enabled."));
+  EXPECT_EQ(exporter.Get("/-/healthy").first, 200);
 }
 
 TEST(Exporter, WrongSecretIsSignatureErrorWithoutLeakingAnything) {

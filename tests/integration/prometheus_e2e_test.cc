@@ -258,8 +258,8 @@ std::string ShortenedAlerts() {
       {"\n        for: '5m'\n", "\n        for: '0s'\n", 5},
       // PollFailing, Throttled, FallingBehind.
       {"\n        for: '15m'\n", "\n        for: '0s'\n", 3},
-      {"\n        for: '10m'\n", "\n        for: '0s'\n",
-       1},  // PermissionDenied
+      // PermissionDenied, ExporterConfigReloadFailed.
+      {"\n        for: '10m'\n", "\n        for: '0s'\n", 2},
       {"\n        for: '1m'\n", "\n        for: '0s'\n",
        1},  // CredentialsExpiring
   };
@@ -615,6 +615,8 @@ TEST(PrometheusE2E, DashboardAlertsRegisteredTasksAndRestart) {
       // The role's credentials are valid for an hour (checked below).
       {"AliyunSasCredentialsExpiring", {{"account"}, {}}},
       {"AliyunSasExporterDown", {{"instance"}, {}}},
+      // The configuration loaded at start counts as a successful reload.
+      {"AliyunSasExporterConfigReloadFailed", {{"instance"}, {}}},
   };
   std::map<std::string, std::string> rule_queries;  // alert -> expr
   std::string rule_problems;

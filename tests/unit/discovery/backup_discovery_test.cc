@@ -142,6 +142,35 @@ TEST_F(BackUpDiscoveryTest, WalksEveryPageAndTracksEachListedExport) {
   EXPECT_TRUE(store_.AllPolledOnce());
 }
 
+TEST_F(BackUpDiscoveryTest, ReconfigureSwitchesListersFromTheNextListing) {
+  lister_.PushPage({Export(9, "exporting", 40)});
+  ASSERT_TRUE(Discovery().RunOnce());
+  EXPECT_EQ(Task(9).first_seen, clock_.Now());
+  WallTime first_seen = clock_.Now();
+  clock_.Advance(std::chrono::minutes(1));
+
+  // A new client for the account (a reload renewed it), owned by the
+  // discovery alone: the task stays with its clock, listed by the new one.
+  auto renewed = std::make_shared<ScriptedLister>();
+  renewed->PushPage({Export(9, "exporting", 50)});
+  Discovery().Reconfigure({{"prod", renewed.get(), nullptr, renewed}},
+                          std::chrono::minutes(2), std::chrono::hours(2));
+  std::weak_ptr<ScriptedLister> watch = renewed;
+  renewed.reset();
+  ASSERT_TRUE(Discovery().RunOnce());
+  EXPECT_EQ(lister_.requests_.size(), 1u);
+  ASSERT_FALSE(watch.expired());
+  EXPECT_EQ(watch.lock()->requests_.size(), 1u);
+  EXPECT_EQ(Task(9).progress, 50);
+  EXPECT_EQ(Task(9).first_seen, first_seen);
+
+  // Listing turned off: the account's exports go at the next listing.
+  Discovery().Reconfigure({}, std::chrono::minutes(2), std::chrono::hours(2));
+  ASSERT_TRUE(Discovery().RunOnce());
+  EXPECT_THAT(TrackedIds(), ::testing::IsEmpty());
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST_F(BackUpDiscoveryTest, ExportsNoLongerListedAreDropped) {
   lister_.PushPage({Export(9, "exporting", 40), Export(8, "exporting", 10)});
   lister_.PushPage({});

@@ -210,6 +210,25 @@ TEST_F(RegistryTest, ReplaceAddsAndDropsAndRemoveForgets) {
             TaskRegistry::RemoveResult::kNotFound);
 }
 
+TEST_F(RegistryTest, ReconfigureDropsTasksOfRemovedAccountsFromEverySource) {
+  registry_.Add("config", Entry(1));
+  registry_.Add("api", Entry(1, "staging"));
+  registry_.Add("file:a", Entry(2, "staging"));
+  std::vector<poll::TaskKey> dropped = registry_.Reconfigure({"prod"}, 1);
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].account, "staging");
+  EXPECT_EQ(store_.size(), 1u);
+  EXPECT_THAT(registry_.SourcesOf(Entry(1, "staging").Key()),
+              ::testing::IsEmpty());
+  EXPECT_EQ(registry_.Add("api", Entry(3, "staging")),
+            TaskRegistry::AddResult::kUnknownAccount);
+  // max_tasks lowered to the tracked count: nothing more fits.
+  EXPECT_EQ(registry_.Add("api", Entry(3)), TaskRegistry::AddResult::kTooMany);
+  registry_.Reconfigure({"prod", "staging"}, 3);
+  EXPECT_EQ(registry_.Add("api", Entry(3, "staging")),
+            TaskRegistry::AddResult::kCreated);
+}
+
 TEST_F(RegistryTest, CreatedAtIsTheFirstSeenTime) {
   TaskEntry entry = Entry(1);
   entry.created_at = WallTime(std::chrono::seconds(1600000000));
@@ -266,6 +285,26 @@ TEST_F(RegistryTest, TaskFilesAreWatched) {
   EXPECT_EQ(store_.size(), 0u);
 }
 
+TEST_F(RegistryTest, NewTaskFilePatternsApplyAtOnce) {
+  ScratchDir dir;
+  TaskFileWatcher watcher(LocalFileSystem(), {dir.path() + "/a*.json"},
+                          registry_, nullptr);
+  dir.Write("a.json", R"([{"account": "prod", "export_id": 1},
+                          {"account": "gone", "export_id": 9}])");
+  dir.Write("b.json", R"([{"account": "prod", "export_id": 2}])");
+  watcher.Scan();
+  EXPECT_EQ(store_.size(), 1u);
+  // b.json comes in, a.json goes out with its task.
+  watcher.SetPatterns({dir.path() + "/b*.json"});
+  ASSERT_EQ(store_.size(), 1u);
+  EXPECT_EQ(store_.Snapshot()[0].definition.key.export_id, 2);
+  // Re-read although unchanged: an entry skipped before (its account was
+  // unknown) is tried again.
+  registry_.Reconfigure({"prod", "gone"}, 3);
+  watcher.SetPatterns({dir.path() + "/*.json"});
+  EXPECT_EQ(store_.size(), 3u);
+}
+
 class TaskApiTest : public RegistryTest {
  protected:
   ApiResponse Post(const std::string& body) {
@@ -275,6 +314,18 @@ class TaskApiTest : public RegistryTest {
   std::unique_ptr<TaskApi> api_ = std::make_unique<TaskApi>(
       LocalFileSystem(), registry_, store_, dir_.path());
 };
+
+TEST_F(TaskApiTest, StoredTasksOfAnAccountAddedAgainComeBack) {
+  ASSERT_EQ(Post(R"({"account": "staging", "export_id": 4})").status, 201);
+  registry_.Reconfigure({"prod"}, 3);
+  EXPECT_EQ(store_.size(), 0u);
+  api_->RegisterStored();  // still unknown: stays stored, not tracked
+  EXPECT_EQ(store_.size(), 0u);
+  registry_.Reconfigure({"prod", "staging"}, 3);
+  api_->RegisterStored();
+  EXPECT_THAT(registry_.SourcesOf(Entry(4, "staging").Key()),
+              ElementsAre("api"));
+}
 
 TEST_F(TaskApiTest, CreatesListsAndDeletes) {
   ApiResponse created =

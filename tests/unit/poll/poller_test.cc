@@ -145,6 +145,47 @@ TEST_F(PollerTest, SpreadsFirstPollsEvenlyOverTheInterval) {
   EXPECT_EQ(calls_at_[4] - start, seconds(60));
 }
 
+TEST_F(PollerTest, ReconfigureSwitchesAccountsAndIntervalKeepingSlots) {
+  auto poller = MakePoller();
+  progress_[1] = 10;
+  TaskId id = store_.Add({{"prod", 1, std::nullopt}, ""}, WallTime{});
+  SteadyTime start = clock_.SteadyNow();
+  poller->Schedule(id, start);
+  EXPECT_EQ(RunAllDue(*poller), 1);
+
+  // A new client for "prod", owned by the handle alone, and a 30 s interval:
+  // the queued slot (60 s) stays, the one after follows the new interval.
+  std::mutex other_mutex;
+  std::map<long, int> other_progress{{1, 20}};
+  int other_calls = 0;
+  std::vector<SteadyTime> other_at;
+  auto other = std::make_shared<TableDescriber>(
+      clock_, other_mutex, other_progress, other_calls, other_at);
+  std::weak_ptr<TableDescriber> watch = other;
+  poller->Reconfigure(Millis(30'000),
+                      {{"prod", {other.get(), bucket_.get(), other}}});
+  other.reset();
+  EXPECT_FALSE(watch.expired());  // the poller keeps it alive
+  clock_.Advance(seconds(59));
+  EXPECT_EQ(RunAllDue(*poller), 0);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  clock_.Advance(seconds(30));
+  EXPECT_EQ(RunAllDue(*poller), 1);
+  EXPECT_EQ(calls_, 1);
+  ASSERT_EQ(other_at.size(), 2u);
+  EXPECT_EQ(other_at[1] - start, seconds(90));
+  EXPECT_EQ(store_.Snapshot().at(0).progress, 20);
+
+  // The account gone: its task's turn comes and goes without a call, and
+  // the account's client is released.
+  poller->Reconfigure(Millis(30'000), {});
+  EXPECT_TRUE(watch.expired());
+  clock_.Advance(seconds(30));
+  EXPECT_EQ(RunAllDue(*poller), 0);
+  EXPECT_EQ(poller->queued(), 0u);
+}
+
 TEST_F(PollerTest, HugeIntervalDoesNotOverflowTheSchedule) {
   auto poller = MakePoller(/*rate=*/1000, Millis(std::chrono::hours(2562048)));
   std::vector<TaskId> ids;

@@ -76,6 +76,21 @@ TEST(TaskStore, FinishedTaskIsKeptForRetentionThenForgotten) {
   EXPECT_EQ(store.size(), 0u);
 }
 
+TEST(TaskStore, RenameAndRetentionChangeInPlace) {
+  TaskStore store(std::chrono::minutes(10));
+  TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  WallTime done(std::chrono::seconds(1000));
+  store.RecordSuccess(id, Info(100, "success"), done);
+  EXPECT_TRUE(store.Rename({"prod", 1, std::nullopt}, "b"));
+  EXPECT_FALSE(store.Rename({"prod", 2, std::nullopt}, "b"));
+  EXPECT_EQ(store.Definition(id)->name, "b");
+  EXPECT_EQ(store.Snapshot().at(0).progress, 100);
+  // A shorter retention applies to the task finished already.
+  store.SetFinishedRetention(std::chrono::minutes(1));
+  store.ExpireFinished(done + std::chrono::minutes(1));
+  EXPECT_EQ(store.size(), 0u);
+}
+
 TEST(TaskStore, HugeRetentionKeepsTheTaskInsteadOfOverflowing) {
   TaskStore store(Millis(std::chrono::hours(2562048)));
   TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});

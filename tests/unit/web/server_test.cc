@@ -157,6 +157,50 @@ TEST_F(TaskApiRoutes, RefusalsOnTheTaskApiAreJsonToo) {
   EXPECT_THAT(document["error"].get<std::string>(), HasSubstr("64 KiB"));
 }
 
+// /-/reload as Prometheus answers it.
+HttpResponse ReloadRoute(const WebServer& server, const std::string& method) {
+  HttpRequest request;
+  request.method = method;
+  request.path = "/-/reload";
+  return server.Route(request);
+}
+
+TEST(ReloadRoute, ForbiddenWithoutTheLifecycleApi) {
+  WebServer server({{"127.0.0.1:0"}, "/metrics"},
+                   {[] { return std::string(); }, [] { return true; }});
+  HttpResponse response = ReloadRoute(server, "POST");
+  EXPECT_EQ(response.status, 403);
+  EXPECT_THAT(response.body, HasSubstr("Lifecycle API is not enabled."));
+  EXPECT_THAT(response.body, HasSubstr("--web.enable-lifecycle"));
+  EXPECT_EQ(ReloadRoute(server, "GET").status, 405);
+}
+
+TEST(ReloadRoute, PostOrPutReloadsAndReportsTheOutcome) {
+  int calls = 0;
+  bool succeed = true;
+  WebHandlers handlers{[] { return std::string(); }, [] { return true; }};
+  handlers.reload = [&](std::string* error) {
+    ++calls;
+    if (!succeed) *error = "exporter.toml:3:1: bad";
+    return succeed;
+  };
+  WebServer server({{"127.0.0.1:0"}, "/metrics"}, handlers);
+  EXPECT_EQ(ReloadRoute(server, "POST").status, 200);
+  EXPECT_EQ(ReloadRoute(server, "PUT").status, 200);
+  succeed = false;
+  HttpResponse failed = ReloadRoute(server, "POST");
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_THAT(failed.body,
+              HasSubstr("failed to reload config: exporter.toml:3:1: bad"));
+  for (const char* method : {"GET", "HEAD", "DELETE"}) {
+    HttpResponse refused = ReloadRoute(server, method);
+    EXPECT_EQ(refused.status, 405) << method;
+    ASSERT_EQ(refused.headers.size(), 1u);
+    EXPECT_EQ(refused.headers[0].second, "POST, PUT");
+  }
+  EXPECT_EQ(calls, 3);
+}
+
 TEST(ListenAddress, ParsesTheUsualForms) {
   ListenAddress address;
   std::string error;
