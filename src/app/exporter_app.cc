@@ -159,8 +159,9 @@ ExporterApp::Impl::Impl(const config::Config& config, AppOptions options_in,
           Handlers(options.enable_task_api, options.enable_lifecycle)) {}
 
 AccountDeps ExporterApp::Impl::Deps() {
-  return AccountDeps{seams,       sleeper,   &api_metrics, &credential_metrics,
-                     user_agent, options.sharding.total};
+  return AccountDeps{seams,        sleeper,
+                     &api_metrics, &credential_metrics,
+                     user_agent,   options.sharding.total};
 }
 
 void ExporterApp::Impl::SaveState() {
