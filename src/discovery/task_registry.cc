@@ -11,9 +11,9 @@ TaskRegistry::TaskRegistry(poll::TaskStore& store,
     : store_(store),
       scheduler_(scheduler),
       clock_(clock),
+      sharding_(sharding),
       accounts_(std::move(accounts)),
-      max_tasks_(max_tasks),
-      sharding_(sharding) {}
+      max_tasks_(max_tasks) {}
 
 TaskRegistry::AddResult TaskRegistry::Add(const std::string& source,
                                           const TaskEntry& entry) {

@@ -10,6 +10,7 @@ Poller::Poller(PollerOptions options, TaskStore& store,
                std::map<std::string, AccountHandle> accounts,
                const Clock& clock)
     : concurrency_(options.concurrency),
+      observer_(options.observer),
       store_(store),
       clock_(clock),
       poll_interval_(options.poll_interval),
@@ -175,8 +176,8 @@ void Poller::Poll(const Entry& entry) {
     interval = poll_interval_;
   }
   SteadyTime started = clock_.SteadyNow();
-  if (options_.observer != nullptr) {
-    options_.observer->OnPollStarted(
+  if (observer_ != nullptr) {
+    observer_->OnPollStarted(
         definition->key.account,
         std::max(std::chrono::nanoseconds(0), started - entry.nominal));
   }
@@ -184,10 +185,10 @@ void Poller::Poll(const Entry& entry) {
   const TaskKey& key = definition->key;
   aliyun::CallResult result = account.client->DescribeExport(
       {key.action, key.export_id, key.rd_account_id}, deadline);
-  if (options_.observer != nullptr &&
+  if (observer_ != nullptr &&
       (result.ok() ||
        result.error().kind != aliyun::ApiErrorKind::kCancelled)) {
-    options_.observer->OnPollFinished(key.account, result);
+    observer_->OnPollFinished(key.account, result);
   }
 
   WallTime now = clock_.Now();

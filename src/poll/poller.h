@@ -102,6 +102,7 @@ class Poller : public TaskScheduler {
   void WorkerLoop();
 
   const int concurrency_;
+  PollObserver* const observer_;
   TaskStore& store_;
   const Clock& clock_;
 
