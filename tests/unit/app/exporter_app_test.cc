@@ -202,9 +202,11 @@ access_key_secret = "not-a-real-secret"
   const std::string count =
       "aliyun_sas_poll_start_lag_seconds_count{account=\"prod\"} ";
   std::string metrics;
+  // The lag is counted when the poll starts, account_up when it ends.
   ASSERT_TRUE(testing::WaitUntil([&] {
     metrics = Scrape(*app, "/metrics");
-    return metrics.find(count + "1\n") != std::string::npos;
+    return metrics.find(count + "1\n") != std::string::npos &&
+           metrics.find("aliyun_sas_account_up{") != std::string::npos;
   })) << metrics;
   EXPECT_THAT(metrics, HasSubstr("aliyun_sas_account_demanded_requests_per_"
                                  "second{account=\"prod\"} 0.1\n"));
