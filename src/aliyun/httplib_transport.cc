@@ -106,12 +106,19 @@ class HttplibTransport : public HttpTransport {
                    std::to_string(options_.max_body_bytes) + " bytes";
     } else {
       out.error = Classify(result.error());
+      bool took_the_timeout = elapsed >= options_.request_timeout * 9 / 10;
       // A read or write error is a timeout only when it took that long;
       // otherwise the peer closed or reset the connection.
       if (out.error == TransportError::kTimeout &&
           result.error() != httplib::Error::ConnectionTimeout &&
-          elapsed < options_.request_timeout * 9 / 10) {
+          !took_the_timeout) {
         out.error = TransportError::kConnection;
+      }
+      // A handshake the server never answers fails as SSLConnection once
+      // the read timeout passes: a timeout (retried), not a certificate or
+      // protocol failure.
+      if (result.error() == httplib::Error::SSLConnection && took_the_timeout) {
+        out.error = TransportError::kTimeout;
       }
       out.detail = httplib::to_string(result.error());
     }

@@ -35,6 +35,15 @@ struct ApiError {
   std::string message;
 };
 
+// How the server breaks an answer on the wire (the faults reset and
+// truncate): both send the headers, with the whole body's Content-Length,
+// and half the body.
+enum class Breakage {
+  kNone,
+  kReset,     // then a TCP reset (RST)
+  kTruncate,  // then an orderly close (FIN)
+};
+
 struct ApiResponse {
   int status = 200;
   // Always includes content-type; API answers also x-acs-request-id.
@@ -42,6 +51,7 @@ struct ApiResponse {
   std::string body;
   // How long the server must wait before answering (the export's latency).
   Millis delay{0};
+  Breakage breakage = Breakage::kNone;
   // The stats bucket: the error Code, "Success", or "NonJson".
   std::string code;
   // For logging: the ExportId asked for (0 if none valid) and the

@@ -29,7 +29,10 @@ constexpr const char* kFooter = R"(Once listening it prints one line to stdout:
   aliyun_sas_simulator listening on http://127.0.0.1:PORT
 GET /_simulator/stats answers request statistics as JSON;
 GET /_simulator/fail?service=sts|metadata&count=N makes the next N STS calls
-(or metadata credential GETs) answer 503 ServiceUnavailable.
+(or metadata credential GETs) answer 503 ServiceUnavailable;
+POST /_simulator/faults?kind=K&... adds a fault (latency, reset, truncate,
+error, throttle, clock_skew, stall, sts_unavailable, metadata_unavailable),
+DELETE clears them, GET lists them (see docs/simulator.md).
 Exit status: 0 stopped by a signal, 1 cannot start, 2 bad flags.)";
 
 struct Flags {

@@ -16,8 +16,8 @@ struct ScenarioError {
   std::string message;
 };
 
-constexpr std::string_view kRootKeys[] = {"simulator", "export",   "sts",
-                                          "role",      "metadata", "access"};
+constexpr std::string_view kRootKeys[] = {"simulator", "export", "sts",  "role",
+                                          "metadata",  "access", "fault"};
 constexpr std::string_view kSimulatorKeys[] = {"seed"};
 constexpr std::string_view kStsKeys[] = {"credential_lifetime"};
 constexpr std::string_view kRoleKeys[] = {
@@ -112,6 +112,9 @@ class Parser {
                           " of " +
                           std::string(aliyun::ExportActionName(spec.action)));
       scenario.exports.push_back(std::move(spec));
+    }
+    for (const auto& [table, path] : reader_.TableArray(Get(root, "fault"))) {
+      scenario.faults.push_back(Fault(*table));
     }
     return scenario;
   }
@@ -277,6 +280,33 @@ class Parser {
     spec.non_json_rate =
         Rate(table, "non_json_rate").value_or(spec.non_json_rate);
     return spec;
+  }
+
+  // The table's values as text for ParseFault, each checked for its type.
+  FaultSpec Fault(const toml::table& table) {
+    reader_.CheckKeys(table, "", kFaultKeys, "[[fault]]");
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const auto& [key, node] : table) {
+      TomlField field = Get(table, key.str());
+      std::optional<int64_t> number;
+      std::optional<std::string> text;
+      if (IsIntegerFaultKey(key.str())) {
+        number = reader_.Integer(field);
+      } else {
+        text = reader_.String(field);
+      }
+      fields.emplace_back(std::string(key.str()),
+                          number ? std::to_string(*number) : text.value_or(""));
+    }
+    FaultError error;
+    std::optional<FaultSpec> fault = ParseFault(fields, &error);
+    if (!fault) {
+      const toml::node* node =
+          error.key.empty() ? nullptr : table.get(error.key);
+      Fail(node != nullptr ? reader_.At(*node) : reader_.At(table),
+           error.message + " in [[fault]]");
+    }
+    return *fault;
   }
 
   RoleSpec Role(const toml::table& table) {

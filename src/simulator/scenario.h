@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aliyun/export_action.h"
+#include "simulator/faults.h"
 #include "util/duration.h"
 #include "util/file_system.h"
 
@@ -115,6 +116,9 @@ struct Scenario {
   // nullopt: no metadata service (every /latest/ path answers 404).
   std::optional<MetadataSpec> metadata;
   std::vector<AccessSpec> access;
+  // `[[fault]]`: faults timed from the simulator's start (`after`); the keys
+  // as for POST /_simulator/faults (see FaultSpec).
+  std::vector<FaultSpec> faults;
 
   // The export with this id under this action, or nullptr. The pointer lives as
   // long as the scenario is not modified (as for the finders below).

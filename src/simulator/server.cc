@@ -5,8 +5,10 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 
 #include "util/log.h"
 
@@ -29,13 +31,25 @@ ApiRequest ToApiRequest(const httplib::Request& request) {
   return api;
 }
 
-// Shuts down (without closing: their workers still own them) this process's
-// connected sockets whose local port is `port`, i.e. the connections the
-// server accepted. Linux-specific (/proc/self/fd).
-void ShutdownConnections(int port) {
+// Calls visit(fd, peer_port) for each of this process's connected sockets
+// whose local port is `port`, i.e. the connections the server accepted.
+// Linux-specific (/proc/self/fd).
+void ForEachConnection(
+    int port, const std::function<void(int fd, int peer_port)>& visit) {
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return;
   int dir_fd = dirfd(dir);
+  auto port_of = [](const sockaddr_storage& address) {
+    if (address.ss_family == AF_INET) {
+      return static_cast<int>(
+          ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port));
+    }
+    if (address.ss_family == AF_INET6) {
+      return static_cast<int>(
+          ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port));
+    }
+    return -1;
+  };
   while (dirent* entry = readdir(dir)) {
     char* end = nullptr;
     long fd = std::strtol(entry->d_name, &end, 10);
@@ -43,27 +57,67 @@ void ShutdownConnections(int port) {
     sockaddr_storage local{};
     socklen_t length = sizeof(local);
     if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local),
+                    &length) != 0 ||
+        port_of(local) != port) {
+      continue;
+    }
+    sockaddr_storage peer{};
+    length = sizeof(peer);
+    // A listening socket has no peer.
+    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer),
                     &length) != 0) {
       continue;
     }
-    int local_port = -1;
-    if (local.ss_family == AF_INET) {
-      local_port = ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
-    } else if (local.ss_family == AF_INET6) {
-      local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-    }
-    int listening = 0;
-    socklen_t option_length = sizeof(listening);
-    if (local_port != port ||
-        getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening,
-                   &option_length) != 0 ||
-        listening) {
-      continue;
-    }
-    shutdown(static_cast<int>(fd), SHUT_RDWR);
+    visit(static_cast<int>(fd), port_of(peer));
   }
   closedir(dir);
 }
+
+// Shuts down (without closing: their workers still own them) every
+// connection the server on `port` accepted.
+void ShutdownConnections(int port) {
+  ForEachConnection(port, [](int fd, int) { shutdown(fd, SHUT_RDWR); });
+}
+
+// Resets the connection from `peer_port` to the server on `port`: a TCP
+// RST, not an orderly close. The descriptor stays valid for its worker
+// (dup2 puts a fresh unconnected socket in its place, so it is never reused
+// for something else); the connection's last reference goes with SO_LINGER
+// 0, which is what makes the kernel reset it.
+void ResetConnection(int port, int peer_port) {
+  ForEachConnection(port, [peer_port](int fd, int peer) {
+    if (peer != peer_port) return;
+    linger abort{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+    int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (placeholder < 0) return;
+    dup2(placeholder, fd);
+    close(placeholder);
+  });
+}
+
+// The worker pool behind the accept loop. cpp-httplib hands each accepted
+// connection over through enqueue() on its accept thread, so holding
+// enqueue() back holds the accept loop: while `stalled()` says so,
+// connections are accepted (by the kernel, into the listen backlog, and
+// the one in hand) and never answered, not even the TLS handshake.
+class StallableQueue : public httplib::TaskQueue {
+ public:
+  StallableQueue(size_t threads, std::function<bool()> stalled)
+      : pool_(threads), stalled_(std::move(stalled)) {}
+
+  void enqueue(std::function<void()> task) override {
+    while (stalled_()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pool_.enqueue(std::move(task));
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  const std::function<bool()> stalled_;
+};
 
 }  // namespace
 
@@ -99,8 +153,9 @@ bool Server::Start(std::string* error) {
     server_ = std::make_unique<httplib::Server>();
   }
   int threads = std::max(16, options_.threads);
-  server_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  server_->new_task_queue = [this, threads] {
+    return new StallableQueue(static_cast<size_t>(threads),
+                              [this] { return Stalled(); });
   };
   server_->set_keep_alive_max_count(100000);
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
@@ -122,8 +177,19 @@ bool Server::Start(std::string* error) {
     response.status = answer.status;
     response.set_content(answer.body, *answer.Header("content-type"));
   });
+  auto faults = [this](const httplib::Request& request,
+                       httplib::Response& response) {
+    ApiResponse answer = service_.HandleFaults(ToApiRequest(request));
+    response.status = answer.status;
+    response.set_content(answer.body, *answer.Header("content-type"));
+  };
+  server_->Get("/_simulator/faults", faults);
+  server_->Post("/_simulator/faults", faults);
+  server_->Delete("/_simulator/faults", faults);
   auto api = [this](const httplib::Request& request,
                     httplib::Response& response) {
+    // A stall also holds the requests of connections opened before it.
+    while (Stalled()) Delay(Millis(10));
     service_.CallStarted();
     ApiResponse answer = service_.Handle(ToApiRequest(request));
     Delay(answer.delay);
@@ -143,7 +209,21 @@ bool Server::Start(std::string* error) {
         response.set_header(name, value);
       }
     }
-    response.set_content(answer.body, content_type);
+    if (answer.breakage == Breakage::kNone) {
+      response.set_content(answer.body, content_type);
+      return;
+    }
+    // The whole body's Content-Length, half the body, then the end.
+    auto body = std::make_shared<std::string>(std::move(answer.body));
+    bool reset = answer.breakage == Breakage::kReset;
+    response.set_content_provider(
+        body->size(), content_type,
+        [this, body, reset, peer_port = request.remote_port](
+            size_t, size_t, httplib::DataSink& sink) {
+          sink.write(body->data(), body->size() / 2);
+          if (reset) ResetConnection(port_, peer_port);
+          return false;  // cpp-httplib then closes the connection
+        });
   };
   const std::string any = ".*";
   server_->Get(any, api);
@@ -202,6 +282,14 @@ void Server::Stop() {
   }
   lock.unlock();
   listener_.join();
+}
+
+bool Server::Stalled() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return false;
+  }
+  return service_.faults().Stalling();
 }
 
 void Server::Delay(Millis delay) {

@@ -26,11 +26,14 @@ struct ServerOptions {
   int threads = 64;
 };
 
-// Serves `GET /_simulator/stats`, `GET /_simulator/requests` and
-// `GET /_simulator/fail` (no signature)
-// and passes every other request to the service (Security Center, STS, the
-// metadata service), waiting out the latency the service asks for (cut short
-// by Stop()). Keep-alive: up to 100000 requests per
+// Serves `GET /_simulator/stats`, `GET /_simulator/requests`,
+// `GET /_simulator/fail` and `/_simulator/faults` (no signature) and passes
+// every other request to the service (Security Center, STS, the metadata
+// service), waiting out the latency the service asks for (cut short by
+// Stop()) and breaking the answers the service says to break (reset,
+// truncate). While a stall fault is active, new connections are accepted
+// but never served and API requests on open ones wait. Keep-alive: up to
+// 100000 requests per
 // connection, 30 s idle timeout. Start() and Stop() are called from one
 // thread; the service is called from the worker threads.
 class Server {
@@ -54,6 +57,8 @@ class Server {
   void Stop();
 
  private:
+  // True while a stall fault is active and Stop() was not called.
+  bool Stalled();
   // Waits `delay` unless Stop() is called first.
   void Delay(Millis delay);
 

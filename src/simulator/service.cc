@@ -100,10 +100,17 @@ Service::Service(Scenario scenario, KeyPairs keys, const Clock& clock,
       start_(clock.SteadyNow()),
       start_wall_(clock.Now()),
       random_(std::move(random)),
+      faults_(clock),
+      gateway_clock_(clock, faults_),
       issued_(clock, *random_),
-      authenticator_(std::move(keys), clock, &issued_),
+      authenticator_(std::move(keys), gateway_clock_, &issued_),
       sts_(scenario_, issued_, *random_),
-      metadata_(scenario_.metadata, issued_, clock, *random_) {}
+      metadata_(scenario_.metadata, issued_, clock, *random_) {
+  for (const FaultSpec& fault : scenario_.faults) {
+    std::string ignored;  // the scenario parser keeps them below kMaxFaults
+    faults_.Add(fault, start_, &ignored);
+  }
+}
 
 ApiResponse Service::Handle(const ApiRequest& request) {
   SasCall call;
@@ -213,7 +220,9 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, SasCall* call,
                   "authorized by RAM."});
   }
   if (*action == aliyun::ExportAction::kDescribeBackUpExportInfo) {
-    return ListBackUpExports(request, auth.params);
+    ApiResponse response = ListBackUpExports(request, auth.params);
+    ApplyAnswerFault(request, 0, &response);
+    return response;
   }
   const std::string* id_text = aliyun::FindParam(auth.params, "ExportId");
   if (id_text == nullptr) {
@@ -245,8 +254,11 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, SasCall* call,
   }
   const ExportSpec* spec = scenario_.Find(*id, *action);
   if (spec == nullptr) {
-    return Error(request, {400, "InvalidExportId.NotFound",
-                           "The specified export task does not exist."});
+    ApiResponse response =
+        Error(request, {400, "InvalidExportId.NotFound",
+                        "The specified export task does not exist."});
+    ApplyAnswerFault(request, *id, &response);
+    return response;
   }
 
   ApiResponse response;
@@ -268,7 +280,41 @@ ApiResponse Service::AnswerSas(const ApiRequest& request, SasCall* call,
     response = Success(*spec);
   }
   response.delay = spec->latency;
+  ApplyAnswerFault(request, *id, &response);
   return response;
+}
+
+void Service::ApplyAnswerFault(const ApiRequest& request, int64_t export_id,
+                               ApiResponse* response) {
+  std::optional<FaultSpec> fault = faults_.TakeAnswerFault(export_id);
+  if (!fault) return;
+  switch (fault->kind) {
+    case FaultKind::kLatency:
+      response->delay += fault->latency;
+      break;
+    case FaultKind::kReset:
+      response->breakage = Breakage::kReset;
+      response->code = "Reset";
+      break;
+    case FaultKind::kTruncate:
+      response->breakage = Breakage::kTruncate;
+      response->code = "Truncated";
+      break;
+    case FaultKind::kError:
+      *response = Error(request, {fault->status, fault->code,
+                                  "The request has failed due to a temporary "
+                                  "failure of the server."});
+      break;
+    case FaultKind::kThrottle:
+      *response = Error(request, {fault->status, fault->code,
+                                  "Request was denied due to user flow "
+                                  "control."});
+      response->headers.emplace_back(
+          "x-acs-retry-after", std::to_string(fault->retry_after.count()));
+      break;
+    default:
+      break;
+  }
 }
 
 ApiResponse Service::Error(const ApiRequest& request, const ApiError& error,
@@ -337,7 +383,46 @@ ApiResponse Service::HandleFailSwitch(const ApiRequest& request) {
   return response;
 }
 
+ApiResponse Service::HandleFaults(const ApiRequest& request) {
+  auto answer = [](int status, std::string body, std::string content_type) {
+    ApiResponse response;
+    response.status = status;
+    response.headers = {{"content-type", std::move(content_type)}};
+    response.body = std::move(body);
+    response.code = status == 200 ? "Success" : "BadRequest";
+    return response;
+  };
+  if (request.method == "DELETE") {
+    faults_.Clear();
+  } else if (request.method == "POST") {
+    aliyun::Params params;
+    size_t question = request.target.find('?');
+    if (question != std::string::npos &&
+        !aliyun::ParseQueryString(
+            std::string_view(request.target).substr(question + 1), &params)) {
+      return answer(400, "malformed query string\n", "text/plain");
+    }
+    FaultError error;
+    std::optional<FaultSpec> fault = ParseFault(params, &error);
+    std::string refusal;
+    if (!fault) {
+      return answer(400, error.message + "\n", "text/plain");
+    }
+    if (!faults_.Add(*fault, clock_.SteadyNow(), &refusal)) {
+      return answer(400, refusal + "\n", "text/plain");
+    }
+  } else if (request.method != "GET") {
+    return answer(405, "use GET, POST or DELETE\n", "text/plain");
+  }
+  return answer(200, faults_.Json(), "application/json");
+}
+
 bool Service::TakeFailure(Failing which) {
+  if (faults_.TakeOutage(which == Failing::kSts
+                             ? FaultKind::kStsUnavailable
+                             : FaultKind::kMetadataUnavailable)) {
+    return true;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t& pending = which == Failing::kSts ? failing_sts_ : failing_metadata_;
   if (pending <= 0) return false;

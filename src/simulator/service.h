@@ -17,6 +17,7 @@
 #include "simulator/api_types.h"
 #include "simulator/auth.h"
 #include "simulator/credential_store.h"
+#include "simulator/faults.h"
 #include "simulator/metadata.h"
 #include "simulator/random.h"
 #include "simulator/scenario.h"
@@ -53,6 +54,17 @@ class Service {
   // 200 {"service": .., "count": N}, or 400 text naming the bad parameter.
   // Not counted in the statistics.
   ApiResponse HandleFailSwitch(const ApiRequest& request);
+
+  // /_simulator/faults (see docs/simulator.md, "Faults"): POST with the
+  // fault's keys as query parameters adds one (its `after` counted from
+  // now); DELETE removes them all; GET lists them. Answers 200 with the
+  // list (FaultSet::Json), or 400 text naming the bad parameter. Not counted
+  // in the statistics.
+  ApiResponse HandleFaults(const ApiRequest& request);
+
+  // The faults in play, scenario faults included; the server asks it
+  // whether to stall.
+  FaultSet& faults() { return faults_; }
 
   // The server brackets each API call, latency included, with these so the
   // statistics know the concurrency.
@@ -109,7 +121,12 @@ class Service {
   // GmtCreate of the export, Unix milliseconds.
   int64_t CreatedMillis(const ExportSpec& spec) const;
   ApiResponse StsSuccess(const StsOutcome& outcome);
-  // Uses up one injected failure; false when none are pending.
+  // Applies the first active answer fault for `export_id` to `response`
+  // (computed as without it): latency, reset, truncate, error, throttle.
+  void ApplyAnswerFault(const ApiRequest& request, int64_t export_id,
+                        ApiResponse* response);
+  // Uses up one injected failure (the fail switch or an outage fault);
+  // false when none is pending.
   bool TakeFailure(Failing which);
   // True with probability `rate`; draws no randomness for rates 0 and 1.
   bool Chance(double rate);
@@ -120,6 +137,9 @@ class Service {
   const SteadyTime start_;
   const WallTime start_wall_;
   const std::unique_ptr<RandomSource> random_;
+  FaultSet faults_;
+  // The gateway's idea of the time: clock_ plus the active clock skew.
+  SkewedClock gateway_clock_;
   CredentialStore issued_;
   Authenticator authenticator_;
   Sts sts_;

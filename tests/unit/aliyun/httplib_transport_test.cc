@@ -1,8 +1,12 @@
 #include "aliyun/httplib_transport.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -152,6 +156,29 @@ TEST(HttplibTransport, TimesOutASlowAnswer) {
   auto transport = MakeHttplibTransport(options, env);
   TransportResult result = transport->Send(Post(server.endpoint()));
   server.Release();
+  EXPECT_EQ(result.error, TransportError::kTimeout) << result.detail;
+}
+
+TEST(HttplibTransport, AnUnansweredTlsHandshakeIsATimeout) {
+  // A listening socket nobody accepts from: the kernel completes the TCP
+  // handshake and the ClientHello is never answered.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_EQ(
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  MapEnvironment env;
+  TransportOptions options = Fast();
+  options.request_timeout = std::chrono::milliseconds(300);
+  auto transport = MakeHttplibTransport(options, env);
+  TransportResult result = transport->Send(
+      Post(Endpoint{"https", "127.0.0.1", ntohs(address.sin_port)}));
+  close(listener);
   EXPECT_EQ(result.error, TransportError::kTimeout) << result.detail;
 }
 

@@ -1,9 +1,15 @@
 #include "simulator/server.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -250,6 +256,150 @@ id = 1001
       "credentials": 3})"));
   EXPECT_EQ(stats["by_code"], json::parse(R"({"Success": 6, "Forbidden": 1,
       "ServiceUnavailable": 1})"));
+}
+
+size_t ContentLength(const std::string& bytes) {
+  size_t at = bytes.find("Content-Length: ");
+  return at == std::string::npos ? 0 : std::stoul(bytes.substr(at + 16));
+}
+
+size_t BodySize(const std::string& bytes) {
+  size_t at = bytes.find("\r\n\r\n");
+  return at == std::string::npos ? 0 : bytes.size() - at - 4;
+}
+
+// The bytes a signed DescribeExportInfo for `export_id` gets on a fresh
+// connection, read until a whole answer is in or the server closes (end =
+// 0) or resets it (end =
+// ECONNRESET); end = ETIMEDOUT when nothing ends it within `within`.
+struct RawExchange {
+  std::string bytes;
+  int end = 0;
+};
+RawExchange RawCall(int port, int64_t export_id,
+                    std::chrono::milliseconds within) {
+  aliyun::HttpRequest request = aliyun::BuildSignedRequest(
+      {"DescribeExportInfo",
+       "2018-12-03",
+       {{"ExportId", std::to_string(export_id)}}},
+      {"http", "127.0.0.1", port}, {kKeyId, kKeySecret, "", std::nullopt},
+      aliyun::SignatureVersion::kV3, RealClock().Now(),
+      "raw-" +
+          std::to_string(RealClock().SteadyNow().time_since_epoch().count()),
+      "simulator-test");
+  std::string wire = "POST " + request.target + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : request.headers) {
+    wire += name + ": " + value + "\r\n";
+  }
+  wire += "Content-Length: 0\r\n\r\n";
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  RawExchange exchange;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+          0 ||
+      send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(wire.size())) {
+    exchange.end = errno;
+    close(fd);
+    return exchange;
+  }
+  auto deadline = std::chrono::steady_clock::now() + within;
+  exchange.end = ETIMEDOUT;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, 10) <= 0) continue;
+    char buffer[4096];
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      exchange.bytes.append(buffer, static_cast<size_t>(n));
+      if (ContentLength(exchange.bytes) > 0 &&
+          BodySize(exchange.bytes) == ContentLength(exchange.bytes)) {
+        exchange.end = 0;  // a whole answer; the connection stays open
+        break;
+      }
+      continue;
+    }
+    exchange.end = n == 0 ? 0 : errno;
+    break;
+  }
+  close(fd);
+  return exchange;
+}
+
+TEST(Server, FaultsBreakAnswersOnTheWire) {
+  std::unique_ptr<Service> service = MakeService();
+  Server server(*service, {});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  auto add = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    FaultError refusal;
+    std::optional<FaultSpec> fault = ParseFault(fields, &refusal);
+    ASSERT_TRUE(fault) << refusal.message;
+    ASSERT_TRUE(service->faults().Add(*fault, RealClock().SteadyNow(), &error));
+  };
+
+  // Truncated: the whole body's Content-Length, half of it, then FIN.
+  add({{"kind", "truncate"}, {"export_id", "1001"}, {"count", "1"}});
+  RawExchange truncated = RawCall(server.port(), 1001, std::chrono::seconds(5));
+  EXPECT_EQ(truncated.end, 0) << truncated.bytes;
+  EXPECT_THAT(truncated.bytes, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_GT(ContentLength(truncated.bytes), 0u);
+  EXPECT_EQ(BodySize(truncated.bytes), ContentLength(truncated.bytes) / 2);
+
+  // Reset: the same, then RST.
+  add({{"kind", "reset"}, {"export_id", "1001"}, {"count", "1"}});
+  RawExchange reset = RawCall(server.port(), 1001, std::chrono::seconds(5));
+  EXPECT_EQ(reset.end, ECONNRESET) << reset.bytes;
+  EXPECT_LT(BodySize(reset.bytes), ContentLength(reset.bytes));
+
+  // Spent: whole answers again.
+  RawExchange whole = RawCall(server.port(), 1001, std::chrono::seconds(5));
+  EXPECT_EQ(BodySize(whole.bytes), ContentLength(whole.bytes));
+  EXPECT_GT(ContentLength(whole.bytes), 0u);
+
+  // Stalled: connected, never answered, until the stall ends.
+  add({{"kind", "stall"}, {"duration", "600ms"}});
+  RawExchange stalled =
+      RawCall(server.port(), 1001, std::chrono::milliseconds(300));
+  EXPECT_EQ(stalled.end, ETIMEDOUT);
+  EXPECT_EQ(stalled.bytes, "");
+  RawExchange later = RawCall(server.port(), 1001, std::chrono::seconds(5));
+  EXPECT_THAT(later.bytes, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+
+  json stats = json::parse(service->StatsJson());
+  EXPECT_EQ(stats["by_code"]["Truncated"], 1);
+  EXPECT_EQ(stats["by_code"]["Reset"], 1);
+  // The stalled call is answered (to nobody) once the stall ends.
+  EXPECT_EQ(stats["by_export"]["1001"], 5);
+}
+
+TEST(Server, FaultControlEndpoint) {
+  std::unique_ptr<Service> service = MakeService();
+  Server server(*service, {});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  httplib::Client client("127.0.0.1", server.port());
+  httplib::Result added = client.Post(
+      "/_simulator/faults?kind=error&export_id=1001&count=2&status=500", "",
+      "text/plain");
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->status, 200) << added->body;
+  EXPECT_EQ(json::parse(added->body)["faults"][0]["count_left"], 2);
+  httplib::Result bad =
+      client.Post("/_simulator/faults?kind=error&count=many", "", "text/plain");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(bad->body, ::testing::HasSubstr("\"count\" must be"));
+  httplib::Result listed = client.Get("/_simulator/faults");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(json::parse(listed->body)["faults"].size(), 1u);
+  EXPECT_EQ(json::parse(listed->body)["faults"][0]["kind"], "error");
+  httplib::Result cleared = client.Delete("/_simulator/faults");
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->body, "{\"faults\":[]}");
 }
 
 TEST(Server, FailsOnBadTlsFiles) {
