@@ -173,9 +173,9 @@ TEST_F(ExporterAppTest, ChecksAccountsAgainstTheFakeCloud) {
   EXPECT_THAT(table.str(), Not(HasSubstr("not-a-real-secret")));
 }
 
-// Six tasks a minute against one request per 20 s: the schedule asks for
-// twice what the limit allows, and the polls start ever later.
-TEST_F(ExporterAppTest, ReportsDemandAboveTheLimitAndHowLatePollsStart) {
+// Account prod (polled every minute, at `rate` requests per second) with
+// tasks 1..tasks.
+std::string ProdWithTasks(const std::string& rate, int tasks) {
   std::string config = R"(
 [exporter]
 poll_interval = "1m"
@@ -183,18 +183,25 @@ poll_interval = "1m"
 [[account]]
 name = "prod"
 region = "cn-shanghai"
-max_requests_per_second = 0.05
+max_requests_per_second = )" +
+                       rate + R"(
 [account.credentials]
 type = "access_key"
 access_key_id = "LTAIexample"
 access_key_secret = "not-a-real-secret"
 )";
-  for (int id = 1; id <= 6; ++id) {
+  for (int id = 1; id <= tasks; ++id) {
     config +=
         "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
         "\n";
   }
-  files_.Add("/etc/exporter.toml", config, 0600);
+  return config;
+}
+
+// Six tasks a minute against one request per 20 s: the schedule asks for
+// twice what the limit allows, and the polls start ever later.
+TEST_F(ExporterAppTest, ReportsDemandAboveTheLimitAndHowLatePollsStart) {
+  files_.Add("/etc/exporter.toml", ProdWithTasks("0.05", 6), 0600);
   auto app = Build();
   ASSERT_NE(app, nullptr);
   std::string error;
@@ -232,25 +239,7 @@ access_key_secret = "not-a-real-secret"
 }
 
 TEST_F(ExporterAppTest, PollsOnlyTheTasksItsShardOwns) {
-  std::string config = R"(
-[exporter]
-poll_interval = "1m"
-
-[[account]]
-name = "prod"
-region = "cn-shanghai"
-max_requests_per_second = 6
-[account.credentials]
-type = "access_key"
-access_key_id = "LTAIexample"
-access_key_secret = "not-a-real-secret"
-)";
-  for (int id = 1; id <= 12; ++id) {
-    config +=
-        "\n[[task]]\naccount = \"prod\"\nexport_id = " + std::to_string(id) +
-        "\n";
-  }
-  files_.Add("/etc/exporter.toml", config, 0600);
+  files_.Add("/etc/exporter.toml", ProdWithTasks("6", 12), 0600);
   AppOptions options;
   options.sharding = {1, 3};
   auto app = Build(options);
