@@ -1,5 +1,6 @@
 #include "app/accounts.h"
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -134,6 +135,11 @@ std::optional<Accounts> BuildAccounts(const config::Config& config,
   provider_deps.user_agent = deps.user_agent;
   provider_deps.connect_timeout = exporter.connect_timeout;
   provider_deps.request_timeout = exporter.request_timeout;
+  // A quarter of the poll interval, 1 to 5 s: an account whose credentials
+  // ran out recovers about one poll interval after their source is back.
+  provider_deps.retry_cap_without_credentials =
+      std::clamp<Millis>(exporter.poll_interval / 4, std::chrono::seconds(1),
+                         std::chrono::seconds(5));
   provider_deps.make_transport = [make = world.make_transport](Millis connect,
                                                                Millis request) {
     aliyun::TransportOptions options;

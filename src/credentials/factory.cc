@@ -177,7 +177,8 @@ class Builder {
       return nullptr;
     }
     auto provider = std::make_unique<RefreshingProvider>(
-        account.name, std::move(fetcher), deps_.clock, deps_.observer);
+        account.name, std::move(fetcher), deps_.clock, deps_.observer,
+        deps_.retry_cap_without_credentials);
     RefreshingProvider* raw = provider.get();
     set_.providers_.emplace(account.name, std::move(provider));
     return raw;

@@ -44,6 +44,9 @@ struct ProviderDeps {
       make_transport;
   Millis connect_timeout{5'000};
   Millis request_timeout{10'000};
+  // How long an account without valid credentials waits at most between
+  // fetches (see RefreshingProvider).
+  Millis retry_cap_without_credentials{RefreshingProvider::kMaxBackoff};
   // Runs External CLI profiles' commands; nullptr = the real one, owned by
   // the ProviderSet. ProviderSet::CancelAll cancels it.
   ProcessRunner* processes = nullptr;

@@ -10,7 +10,6 @@ using aliyun::CredentialsResult;
 
 namespace {
 
-constexpr std::chrono::seconds kMaxBackoff{60};
 // "Never" for long-lived keys: far enough, and safe from overflow.
 constexpr std::chrono::hours kFarFuture{24 * 365};
 
@@ -18,19 +17,23 @@ constexpr std::chrono::hours kFarFuture{24 * 365};
 
 RefreshingProvider::RefreshingProvider(
     std::string account, std::unique_ptr<CredentialsFetcher> fetcher,
-    const Clock& clock, RefreshObserver* observer)
+    const Clock& clock, RefreshObserver* observer,
+    std::chrono::milliseconds retry_cap_without_credentials)
     : account_(std::move(account)),
       fetcher_(std::move(fetcher)),
       clock_(clock),
       observer_(observer),
+      retry_cap_without_credentials_(std::clamp<std::chrono::milliseconds>(
+          retry_cap_without_credentials, std::chrono::seconds(1), kMaxBackoff)),
       type_(fetcher_->Type()) {}
+
+bool RefreshingProvider::HasValidCredentials(WallTime now) const {
+  return cached_ && (!cached_->expiration || now < *cached_->expiration);
+}
 
 CredentialsResult RefreshingProvider::Get() {
   std::lock_guard lock(mutex_);
-  if (cached_ &&
-      (!cached_->expiration || clock_.Now() < *cached_->expiration)) {
-    return {cached_, "", ""};
-  }
+  if (HasValidCredentials(clock_.Now())) return {cached_, "", ""};
   if (cached_) {
     return {std::nullopt, "CredentialsExpired",
             "temporary credentials expired and could not be refreshed: " +
@@ -53,10 +56,14 @@ CredentialsResult RefreshingProvider::FetchAndStore() {
   CredentialsResult result = fetcher_->Fetch();
   std::string type = fetcher_->Type();
   WallTime now = clock_.Now();
+  bool warn = false;
+  bool recovered = false;
   {
     std::lock_guard lock(mutex_);
     type_ = type;
     if (result.credentials) {
+      recovered = !warned_code_.empty();
+      warned_code_.clear();
       cached_ = result.credentials;
       backoff_ = std::chrono::seconds(0);
       last_error_code_.clear();
@@ -72,8 +79,14 @@ CredentialsResult RefreshingProvider::FetchAndStore() {
         next_due_ = now + kFarFuture;
       }
     } else {
-      backoff_ = backoff_.count() == 0 ? std::chrono::seconds(1)
-                                       : std::min(backoff_ * 2, kMaxBackoff);
+      const std::chrono::milliseconds cap =
+          HasValidCredentials(now) ? kMaxBackoff
+                                   : retry_cap_without_credentials_;
+      backoff_ = backoff_.count() == 0
+                     ? std::chrono::milliseconds(std::chrono::seconds(1))
+                     : std::min(backoff_ * 2, cap);
+      warn = result.error_code != warned_code_;
+      if (warn) warned_code_ = result.error_code;
       last_error_code_ = result.error_code;
       last_error_message_ = result.error_message;
       next_due_ = now + backoff_;
@@ -81,10 +94,16 @@ CredentialsResult RefreshingProvider::FetchAndStore() {
   }
   if (observer_ != nullptr) observer_->OnRefresh(account_, type, result);
   if (!result.credentials) {
-    log::Warn("Credentials refresh failed", {{"account", account_},
-                                             {"provider", type},
-                                             {"code", result.error_code},
-                                             {"err", result.error_message}});
+    // Retries of the same failure every few seconds would flood the log:
+    // the first of each code is a warning, the repeats debug lines.
+    (warn ? log::Warn : log::Debug)("Credentials refresh failed",
+                                    {{"account", account_},
+                                     {"provider", type},
+                                     {"code", result.error_code},
+                                     {"err", result.error_message}});
+  } else if (recovered) {
+    log::Info("Credentials refreshed after failures",
+              {{"account", account_}, {"provider", type}});
   } else {
     log::Debug(
         "Credentials refreshed",

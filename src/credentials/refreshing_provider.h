@@ -43,14 +43,20 @@ class RefreshObserver {
 // credentials live less than 6 minutes). Get() never touches the
 // network: it answers from the cache. A failed refresh keeps the old
 // credentials while they are valid and is retried with exponential backoff
-// (1 s doubling to 60 s). Thread-safe.
+// (1 s doubling to 60 s). Once no valid credentials are cached (never
+// fetched, or expired), every poll of the account fails until a fetch
+// succeeds, so the backoff stops at `retry_cap_without_credentials`
+// instead: the account then recovers within that long of its source (STS,
+// the metadata service) coming back. Thread-safe.
 class RefreshingProvider : public aliyun::CredentialsProvider {
  public:
   static constexpr std::chrono::seconds kRefreshAhead{180};
+  static constexpr std::chrono::seconds kMaxBackoff{60};
 
-  RefreshingProvider(std::string account,
-                     std::unique_ptr<CredentialsFetcher> fetcher,
-                     const Clock& clock, RefreshObserver* observer = nullptr);
+  RefreshingProvider(
+      std::string account, std::unique_ptr<CredentialsFetcher> fetcher,
+      const Clock& clock, RefreshObserver* observer = nullptr,
+      std::chrono::milliseconds retry_cap_without_credentials = kMaxBackoff);
 
   // The cached credentials while valid; otherwise the latest fetch error
   // (code "CredentialsPending" before the first fetch ends).
@@ -67,11 +73,14 @@ class RefreshingProvider : public aliyun::CredentialsProvider {
  private:
   // Requires fetch_mutex_ held.
   aliyun::CredentialsResult FetchAndStore();
+  // Requires mutex_ held.
+  bool HasValidCredentials(WallTime now) const;
 
   const std::string account_;
   const std::unique_ptr<CredentialsFetcher> fetcher_;
   const Clock& clock_;
   RefreshObserver* const observer_;
+  const std::chrono::milliseconds retry_cap_without_credentials_;
 
   // Serialises fetches (the fetcher is thread-compatible).
   std::mutex fetch_mutex_;
@@ -82,7 +91,10 @@ class RefreshingProvider : public aliyun::CredentialsProvider {
   std::string last_error_code_ = "CredentialsPending";
   std::string last_error_message_ = "credentials not fetched yet";
   WallTime next_due_{};
-  std::chrono::seconds backoff_{0};
+  std::chrono::milliseconds backoff_{0};
+  // The error code of the latest failed fetch that was logged as a warning;
+  // repeats of it are logged at debug level. Empty after a success.
+  std::string warned_code_;
 };
 
 // Runs every provider's refreshes in the background: one thread per

@@ -127,6 +127,64 @@ TEST_F(RefreshingProviderTest, ExpiredCredentialsAreNotHandedOut) {
   EXPECT_NE(result.error_message.find("NoPermission"), std::string::npos);
 }
 
+// A provider whose retries stop at `cap_` once no valid credentials are
+// cached.
+class RefreshingProviderCapTest : public ::testing::Test {
+ protected:
+  void Start(seconds cap) {
+    auto fetcher = std::make_unique<ScriptedFetcher>(clock_);
+    fetcher_ = fetcher.get();
+    provider_ = std::make_unique<RefreshingProvider>("prod", std::move(fetcher),
+                                                     clock_, nullptr, cap);
+  }
+  // The waits `failures` failed fetches in a row ask for, each taken.
+  std::vector<seconds> FailRepeatedly(int failures) {
+    std::vector<seconds> waits;
+    for (int i = 0; i < failures; ++i) {
+      fetcher_->Fail("ServiceUnavailable");
+      WallTime next = provider_->RefreshIfDue();
+      waits.push_back(std::chrono::duration_cast<seconds>(next - clock_.Now()));
+      clock_.Advance(waits.back());
+    }
+    return waits;
+  }
+
+  FakeClock clock_;
+  ScriptedFetcher* fetcher_ = nullptr;
+  std::unique_ptr<RefreshingProvider> provider_;
+};
+
+// With valid credentials cached a failing refresh backs off to 60 s; once
+// they expired, to the cap (5 s), so the account recovers soon after STS is
+// back.
+TEST_F(RefreshingProviderCapTest, BackoffStopsAtTheCapOnceCredentialsExpired) {
+  Start(seconds(5));
+  fetcher_->Succeed("STS.one", clock_.Now() + seconds(600));
+  provider_->RefreshIfDue();
+  clock_.Advance(seconds(420));  // 180 s left: due
+  std::vector<seconds> waits = FailRepeatedly(12);
+  EXPECT_EQ(waits[0], seconds(1));
+  EXPECT_EQ(waits[5], seconds(32));
+  EXPECT_EQ(waits[6], seconds(60));  // 63 s in, still valid
+  EXPECT_EQ(waits[7], seconds(60));  // 123 s in, still valid
+  EXPECT_EQ(waits[8], seconds(5));   // 183 s in: expired
+  EXPECT_EQ(waits[11], seconds(5));
+  EXPECT_FALSE(provider_->Get().credentials);
+
+  fetcher_->Succeed("STS.two", clock_.Now() + seconds(600));
+  provider_->RefreshIfDue();
+  EXPECT_EQ(provider_->Get().credentials->access_key_id, "STS.two");
+  // Recovered: a new failure starts again at 1 s.
+  clock_.Advance(seconds(420));
+  EXPECT_EQ(FailRepeatedly(1), std::vector<seconds>{seconds(1)});
+}
+
+TEST_F(RefreshingProviderCapTest, NeverFetchedRetriesAtTheCap) {
+  Start(seconds(2));
+  EXPECT_EQ(FailRepeatedly(4), (std::vector<seconds>{seconds(1), seconds(2),
+                                                     seconds(2), seconds(2)}));
+}
+
 TEST_F(RefreshingProviderTest, LongLivedKeysAreFetchedOnce) {
   fetcher_->Succeed("LTAI", std::nullopt);
   WallTime next = provider_->RefreshIfDue();
