@@ -136,7 +136,9 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* flags) {
   app.add_flag("--healthcheck", flags->healthcheck,
                "GET /-/healthy of the exporter running on the first "
                "--web.listen-address (through loopback), exit 0 if it "
-               "answers 200, else 1; for a container HEALTHCHECK");
+               "answers 200, else 1; for a container HEALTHCHECK. With "
+               "--web.config.file: https when it sets TLS, and 401 counts "
+               "as healthy when it sets basic auth users");
   app.allow_extras();
   try {
     app.parse(argc, argv);
@@ -193,8 +195,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.healthcheck) {
+    std::shared_ptr<const sas::web::WebSecurity> security;
+    if (!flags.web_config_file.empty()) {
+      sas::web::WebSecurityLoad load = sas::web::LoadWebSecurity(
+          sas::app::ProductionSeams().files, flags.web_config_file);
+      if (!load.security) {
+        std::cerr << "aliyun_sas_exporter: --web.config.file: " << load.error
+                  << "\n";
+        return 1;
+      }
+      security = std::move(load.security);
+    }
     sas::web::HealthCheckResult result = sas::web::CheckHealth(
-        flags.listen_addresses.front(), std::chrono::seconds(5));
+        flags.listen_addresses.front(), std::chrono::seconds(5),
+        security ? &security->config : nullptr);
     (result.healthy ? std::cout : std::cerr) << result.message << "\n";
     return result.healthy ? 0 : 1;
   }

@@ -190,7 +190,7 @@ web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api,
   };
   handlers.status_page = [this] {
     return web::RenderStatusPage(store.Snapshot(), seams.clock.Now(),
-                                 options.web.telemetry_path);
+                                 options.web.telemetry_path, options.sharding);
   };
   if (enable_task_api) {
     handlers.task_api = [this](const web::ApiCall& call) {

@@ -182,7 +182,8 @@ std::string FormatAge(std::chrono::seconds age) {
 }
 
 std::string RenderStatusPage(const std::vector<poll::TaskSnapshot>& tasks,
-                             WallTime now, const std::string& telemetry_path) {
+                             WallTime now, const std::string& telemetry_path,
+                             poll::Sharding sharding) {
   std::string out(kHead);
 
   // Relative link: strip the leading slash of the configured path.
@@ -193,6 +194,15 @@ std::string RenderStatusPage(const std::vector<poll::TaskSnapshot>& tasks,
   out += "<nav><a href=\"" + HtmlEscape(metrics_link) +
          "\">Metrics</a><a href=\"-/healthy\">Health</a>"
          "<a href=\"-/ready\">Readiness</a></nav>\n";
+
+  if (sharding.enabled()) {
+    out += "<p id=\"shard\">Shard <span data-shard>" +
+           std::to_string(sharding.shard) +
+           "</span> of <span data-total-shards>" +
+           std::to_string(sharding.total) +
+           "</span>: this instance polls and lists only the tasks of its "
+           "shard; the other replicas have the rest.</p>\n";
+  }
 
   std::array<int, kSummaryStates.size()> counts{};
   int failing = 0;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "poll/shard.h"
 #include "poll/task.h"
 #include "util/clock.h"
 
@@ -33,12 +34,16 @@ namespace sas::web {
 // A summary (id="summary") counts tasks by data-state, each count in a
 // <span data-count="STATE">, and those failing in <span data-count="failing">.
 // It links to the telemetry path, -/healthy and -/ready by relative URLs so
-// the page works behind a path-prefixing proxy.
+// the page works behind a path-prefixing proxy. When `sharding` is enabled
+// (--total-shards above 1), a line (id="shard") names this instance's shard,
+// in <span data-shard> and <span data-total-shards>, since the page then
+// lists only that shard's tasks.
 //
 // Every string from the API or the configuration is HTML-escaped. `now` is
 // the moment ages are measured from. Pure function; thread-safe.
 std::string RenderStatusPage(const std::vector<poll::TaskSnapshot>& tasks,
-                             WallTime now, const std::string& telemetry_path);
+                             WallTime now, const std::string& telemetry_path,
+                             poll::Sharding sharding = {});
 
 // A non-negative age for people, two units at most: "0s", "45s", "3m 20s",
 // "2h 5m", "3d 4h". Negative ages (clock steps) read "0s".

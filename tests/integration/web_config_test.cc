@@ -127,6 +127,51 @@ TEST_F(WebConfigProcess, CertificateAndUserRotateWhileServing) {
   EXPECT_THAT(log, Not(HasSubstr("PRIVATE KEY")));
 }
 
+// `--healthcheck --web.config.file` against the mutual-TLS, basic-auth
+// listener: over https, presenting the listener's own certificate, and a
+// 401 is an answer, so healthy.
+TEST_F(WebConfigProcess, HealthcheckSpeaksTheWebConfigsTlsAndAcceptsA401) {
+  std::string web_config = WriteConfig("first-pass");
+  auto healthcheck = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        ExporterBinary(), "--healthcheck", "--web.listen-address",
+        "127.0.0.1:" + std::to_string(exporter_->port())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv);
+  };
+  // The server certificate may authenticate a client too: accepted.
+  ca_.IssueServerAndClient("server", "exporter-a", 503);
+  StartExporter(web_config);
+  auto healthy = healthcheck({"--web.config.file", web_config});
+  EXPECT_EQ(healthy->Wait(), 0) << healthy->output();
+  EXPECT_THAT(healthy->output(), HasSubstr("GET https://127.0.0.1:" +
+                                           std::to_string(exporter_->port()) +
+                                           "/-/healthy: 401 (up; basic auth"));
+
+  // Plain HTTP against the TLS listener: no answer.
+  auto plain = healthcheck({});
+  EXPECT_EQ(plain->Wait(), 1);
+  EXPECT_THAT(plain->output(), HasSubstr("GET http://127.0.0.1:"));
+
+  // A server-only certificate cannot be a client certificate: the message
+  // says why the probe failed.
+  ca_.Issue("server", "exporter-b", 504, true);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Get("/-/healthy", "first-pass").server_serial == "01F8"; }));
+  auto refused = healthcheck({"--web.config.file", web_config});
+  EXPECT_EQ(refused->Wait(), 1);
+  EXPECT_THAT(refused->output(),
+              HasSubstr("the listener requires a client certificate"));
+  EXPECT_THAT(refused->output(), Not(HasSubstr("PRIVATE KEY")));
+
+  // A broken web config: exit 1, naming the file.
+  std::string broken = dir_.Write("broken.yml", "basic_auth_users: [\n");
+  auto bad = healthcheck({"--web.config.file", broken});
+  EXPECT_EQ(bad->Wait(), 1);
+  EXPECT_THAT(bad->output(),
+              HasSubstr("aliyun_sas_exporter: --web.config.file: " + broken));
+}
+
 TEST_F(WebConfigProcess, ABadFileAtStartExitsOneNamingFileAndProblem) {
   std::string web_config =
       dir_.Write("web.yml",

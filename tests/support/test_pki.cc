@@ -54,19 +54,34 @@ TestCertificateAuthority::TestCertificateAuthority(std::string dir,
 IssuedCertificate TestCertificateAuthority::Issue(
     const std::string& file_stem, const std::string& common_name, long serial,
     bool server) const {
+  return IssueWith(file_stem, common_name, serial,
+                   server ? "subjectAltName=IP:127.0.0.1\n"
+                            "extendedKeyUsage=serverAuth\n"
+                          : "extendedKeyUsage=clientAuth\n");
+}
+
+IssuedCertificate TestCertificateAuthority::IssueServerAndClient(
+    const std::string& file_stem, const std::string& common_name,
+    long serial) const {
+  return IssueWith(file_stem, common_name, serial,
+                   "subjectAltName=IP:127.0.0.1\n"
+                   "extendedKeyUsage=serverAuth,clientAuth\n");
+}
+
+IssuedCertificate TestCertificateAuthority::IssueWith(
+    const std::string& file_stem, const std::string& common_name, long serial,
+    const std::string& extensions) const {
   IssuedCertificate issued{dir_ + "/" + file_stem + ".pem",
                            dir_ + "/" + file_stem + ".key"};
   std::string csr = dir_ + "/" + file_stem + ".csr";
-  std::string extensions = dir_ + "/" + file_stem + ".ext";
-  WriteText(extensions, server ? "subjectAltName=IP:127.0.0.1\n"
-                                 "extendedKeyUsage=serverAuth\n"
-                               : "extendedKeyUsage=clientAuth\n");
+  std::string extensions_file = dir_ + "/" + file_stem + ".ext";
+  WriteText(extensions_file, extensions);
   RunOpenSsl({"req", "-new", "-newkey", "ec", "-pkeyopt",
               "ec_paramgen_curve:P-256", "-nodes", "-keyout", issued.key,
               "-out", csr, "-subj", "/CN=" + common_name});
   RunOpenSsl({"x509", "-req", "-in", csr, "-CA", cert_, "-CAkey", key_,
               "-set_serial", std::to_string(serial), "-days", "2", "-extfile",
-              extensions, "-out", issued.cert});
+              extensions_file, "-out", issued.cert});
   return issued;
 }
 

@@ -28,8 +28,17 @@ class TestCertificateAuthority {
   IssuedCertificate Issue(const std::string& file_stem,
                           const std::string& common_name, long serial,
                           bool server) const;
+  // A server certificate for 127.0.0.1 that may also authenticate a client
+  // (extendedKeyUsage serverAuth and clientAuth).
+  IssuedCertificate IssueServerAndClient(const std::string& file_stem,
+                                         const std::string& common_name,
+                                         long serial) const;
 
  private:
+  IssuedCertificate IssueWith(const std::string& file_stem,
+                              const std::string& common_name, long serial,
+                              const std::string& extensions) const;
+
   std::string dir_;
   std::string cert_;
   std::string key_;

@@ -130,6 +130,18 @@ TEST(StatusPage, ListsEveryTaskAsARow) {
             page.find("data-export-id=\"7\""));
 }
 
+TEST(StatusPage, NamesItsShardOnlyWhenSharded) {
+  std::string sharded =
+      RenderStatusPage({}, kNow, "/metrics", poll::Sharding{2, 3});
+  EXPECT_THAT(sharded, HasSubstr("<p id=\"shard\">Shard <span data-shard>2"
+                                 "</span> of <span data-total-shards>3"
+                                 "</span>"));
+  EXPECT_THAT(RenderStatusPage({}, kNow, "/metrics"),
+              Not(HasSubstr("id=\"shard\"")));
+  EXPECT_THAT(RenderStatusPage({}, kNow, "/metrics", poll::Sharding{0, 1}),
+              Not(HasSubstr("id=\"shard\"")));
+}
+
 TEST(StatusPage, LinksMetricsHealthAndReadinessRelatively) {
   std::string page = RenderStatusPage({}, kNow, "/custom-metrics");
   EXPECT_THAT(page, HasSubstr("href=\"custom-metrics\""));
