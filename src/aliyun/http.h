@@ -55,7 +55,7 @@ enum class TransportError {
   kTimeout,       // connect or read timed out
   kConnection,    // refused, reset, DNS failure, proxy failure
   kTls,           // handshake or certificate verification failed
-  kBodyTooLarge,  // the response body exceeded the limit
+  kBodyTooLarge,  // the response exceeded a limit (body size, header count)
   kCancelled,     // CancelAll() was called (shutdown)
 };
 

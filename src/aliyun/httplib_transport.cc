@@ -3,9 +3,10 @@
 #include <httplib.h>
 #include <openssl/x509.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
-#include <set>
+#include <thread>
 #include <vector>
 
 #include "util/strings.h"
@@ -63,7 +64,20 @@ void SplitDuration(Duration d, time_t* sec, time_t* usec) {
 class HttplibTransport : public HttpTransport {
  public:
   HttplibTransport(TransportOptions options, const Environment& env)
-      : options_(std::move(options)), env_(env) {}
+      : options_(std::move(options)),
+        env_(env),
+        attempt_deadline_(options_.connect_timeout +
+                          2 * options_.request_timeout),
+        watchdog_([this] { WatchDeadlines(); }) {}
+
+  ~HttplibTransport() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    deadline_changed_.notify_all();
+    watchdog_.join();
+  }
 
   TransportResult Send(const HttpRequest& request) override {
     std::unique_ptr<httplib::Client> client = Checkout(request.endpoint);
@@ -92,14 +106,21 @@ class HttplibTransport : public HttpTransport {
     httplib::Result result = client->send(http_request);
     auto elapsed = std::chrono::steady_clock::now() - started;
     TransportResult out;
-    bool reusable = false;
-    if (result) {
+    bool overdue = Return(request.endpoint, std::move(client), result);
+    if (result && result->headers.size() > options_.max_header_count) {
+      out.error = TransportError::kBodyTooLarge;
+      out.detail = "response with more than " +
+                   std::to_string(options_.max_header_count) + " header fields";
+    } else if (result) {
       out.response.status = result->status;
       for (const auto& [name, value] : result->headers) {
         out.response.headers.emplace_back(ToLower(name), value);
       }
       out.response.body = std::move(body);
-      reusable = true;
+    } else if (overdue) {
+      out.error = TransportError::kTimeout;
+      out.detail = "answer not complete within " +
+                   std::to_string(attempt_deadline_.count()) + " ms";
     } else if (too_large) {
       out.error = TransportError::kBodyTooLarge;
       out.detail = "response body larger than " +
@@ -122,7 +143,6 @@ class HttplibTransport : public HttpTransport {
       }
       out.detail = httplib::to_string(result.error());
     }
-    Return(request.endpoint, std::move(client), reusable);
     if (out.error != TransportError::kNone && IsCancelled()) {
       out.error = TransportError::kCancelled;
       out.detail = "shutting down";
@@ -133,7 +153,7 @@ class HttplibTransport : public HttpTransport {
   void CancelAll() override {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
-    for (httplib::Client* client : in_use_) client->stop();
+    for (auto& [client, deadline] : in_use_) client->stop();
     idle_.clear();
   }
 
@@ -174,18 +194,51 @@ class HttplibTransport : public HttpTransport {
       }
     }
     if (!client) client = Connect(endpoint);
-    std::lock_guard lock(mutex_);
-    if (cancelled_) return nullptr;
-    in_use_.insert(client.get());
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) return nullptr;
+      in_use_[client.get()] = {
+          std::chrono::steady_clock::now() + attempt_deadline_, false};
+    }
+    deadline_changed_.notify_all();
     return client;
   }
 
-  void Return(const Endpoint& endpoint, std::unique_ptr<httplib::Client> client,
-              bool reusable) {
+  // Ends an attempt: a client whose answer came in full and in time goes
+  // back to the pool. True when the watchdog stopped it for its deadline.
+  bool Return(const Endpoint& endpoint, std::unique_ptr<httplib::Client> client,
+              const httplib::Result& result) {
     std::lock_guard lock(mutex_);
-    in_use_.erase(client.get());
-    if (reusable && !cancelled_) {
+    auto it = in_use_.find(client.get());
+    bool overdue = it->second.overdue;
+    in_use_.erase(it);
+    if (result && !overdue && !cancelled_ &&
+        result->headers.size() <= options_.max_header_count) {
       idle_[EndpointKey(endpoint)].push_back(std::move(client));
+    }
+    return overdue;
+  }
+
+  // The watchdog: stops each client still in use at its deadline.
+  void WatchDeadlines() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      auto now = std::chrono::steady_clock::now();
+      auto next = std::chrono::steady_clock::time_point::max();
+      for (auto& [client, attempt] : in_use_) {
+        if (attempt.overdue) continue;
+        if (attempt.deadline <= now) {
+          attempt.overdue = true;
+          client->stop();
+        } else {
+          next = std::min(next, attempt.deadline);
+        }
+      }
+      if (next == std::chrono::steady_clock::time_point::max()) {
+        deadline_changed_.wait(lock);
+      } else {
+        deadline_changed_.wait_until(lock, next);
+      }
     }
   }
 
@@ -231,13 +284,23 @@ class HttplibTransport : public HttpTransport {
     return store;
   }
 
+  struct Attempt {
+    std::chrono::steady_clock::time_point deadline;
+    bool overdue = false;  // stopped by the watchdog
+  };
+
   const TransportOptions options_;
   const Environment& env_;
+  const Millis attempt_deadline_;
   std::mutex mutex_;
+  std::condition_variable deadline_changed_;
   // Guarded by mutex_.
   bool cancelled_ = false;
+  bool stopping_ = false;
   std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
-  std::set<httplib::Client*> in_use_;
+  std::map<httplib::Client*, Attempt> in_use_;
+  // Last: started once everything it reads is constructed.
+  std::thread watchdog_;
 };
 
 }  // namespace

@@ -179,11 +179,11 @@ std::chrono::milliseconds RetryAfter(const HttpResponse& response) {
 
 // The error carried by an already parsed object (code known to be usable).
 ApiError ErrorFromObject(const json& object, const HttpResponse& response,
-                         std::string code) {
+                         std::string_view code) {
   ApiError error;
   error.message = SanitizeErrorMessage(
       code, FirstStringMember(object, {"Message", "message"}));
-  error.code = std::move(code);
+  error.code = PrintableText(code, kMaxErrorCodeBytes);
   error.request_id = SanitizeErrorMessage(
       "", FirstStringMember(object, {"RequestId", "requestId"}));
   error.http_status = response.status;
@@ -214,7 +214,7 @@ std::variant<ExportInfo, ApiError> ParseExportAnswer(
   std::string code =
       std::string(Trim(FirstStringMember(*object, {"Code", "code"})));
   if (!code.empty() && !Declares(*object, shape.status)) {
-    return ErrorFromObject(*object, response, std::move(code));
+    return ErrorFromObject(*object, response, code);
   }
 
   ExportInfo info;
@@ -272,7 +272,7 @@ std::variant<BackUpExportPage, ApiError> ParseBackUpExportPage(
   std::string code =
       std::string(Trim(FirstStringMember(*object, {"Code", "code"})));
   if (!code.empty() && !has_data && !has_page_info) {
-    return ErrorFromObject(*object, response, std::move(code));
+    return ErrorFromObject(*object, response, code);
   }
   BackUpExportPage page;
   page.request_id = SanitizeErrorMessage(
@@ -324,7 +324,7 @@ ApiError ParseErrorResponse(const HttpResponse& response) {
   if (object) {
     std::string code = FirstStringMember(*object, {"Code", "code"});
     if (!code.empty()) {
-      return ErrorFromObject(*object, response, std::string(Trim(code)));
+      return ErrorFromObject(*object, response, Trim(code));
     }
   }
   std::string status = std::to_string(response.status);
@@ -360,8 +360,7 @@ ApiError TransportFailure(TransportError error, std::string_view detail) {
     case TransportError::kBodyTooLarge:
       kind = ApiErrorKind::kBadResponse;
       code = "bad_response";
-      summary = "response body exceeded " + std::to_string(kMaxResponseBytes) +
-                " bytes";
+      summary = "response too large";
       break;
     case TransportError::kCancelled:
       kind = ApiErrorKind::kCancelled;

@@ -73,7 +73,9 @@ struct ApiError {
   // The metric's `code`: the API's Code, or "timeout", "connection", "tls",
   // "bad_response", "http_<status>" for a non-2xx answer without a Code,
   // "cancelled" at shutdown, "credentials" when there was nothing to sign
-  // with.
+  // with. A peer's Code becomes a label value: trimmed, then at most
+  // kMaxErrorCodeBytes of printable UTF-8 (control characters replaced by
+  // U+FFFD).
   std::string code;
   // Human-readable; safe to log (no AccessKeyId, secret, token or link).
   std::string message;
@@ -88,6 +90,10 @@ struct ApiError {
 // Longer x-acs-retry-after values are held here: the official client's
 // MAX_DELAY_TIME (the darabonba tea library, dara/retry.go: 120 * 1000 ms).
 inline constexpr std::chrono::milliseconds kMaxRetryAfter{120'000};
+
+// The longest error code kept; longer ones are cut on a character boundary.
+// Documented codes are under 64 bytes ("InvalidAccessKeyId.NotFound").
+inline constexpr size_t kMaxErrorCodeBytes = 128;
 
 // Responses larger than this are refused as bad_response.
 inline constexpr size_t kMaxResponseBytes = 1 << 20;

@@ -182,6 +182,88 @@ TEST(HttplibTransport, AnUnansweredTlsHandshakeIsATimeout) {
   EXPECT_EQ(result.error, TransportError::kTimeout) << result.detail;
 }
 
+// A loopback peer that answers each connection with `head`, then writes
+// `trickle` every 50 ms until the client goes away or the server stops.
+class RawAnswerServer {
+ public:
+  RawAnswerServer(std::string head, std::string trickle)
+      : head_(std::move(head)), trickle_(std::move(trickle)) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), length);
+    listen(listener_, 8);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RawAnswerServer() {
+    stop_ = true;
+    shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    close(listener_);
+  }
+  Endpoint endpoint() const { return Endpoint{"http", "127.0.0.1", port_}; }
+
+ private:
+  void Serve() {
+    int connection = accept(listener_, nullptr, nullptr);
+    if (connection < 0) return;
+    std::string request;
+    char buffer[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = recv(connection, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    bool open = send(connection, head_.data(), head_.size(), MSG_NOSIGNAL) >= 0;
+    while (open && !stop_ && !trickle_.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      open =
+          send(connection, trickle_.data(), trickle_.size(), MSG_NOSIGNAL) >= 0;
+    }
+    close(connection);
+  }
+
+  const std::string head_, trickle_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(HttplibTransport, AnAnswerTrickledAHeaderAtATimeTimesOut) {
+  // Each header line arrives well within the read timeout; the attempt as a
+  // whole must still end by connect_timeout + 2 * request_timeout.
+  RawAnswerServer server("HTTP/1.1 200 OK\r\n", "X-Slow: 1\r\n");
+  MapEnvironment env;
+  TransportOptions options = Fast();
+  options.connect_timeout = std::chrono::milliseconds(200);
+  options.request_timeout = std::chrono::milliseconds(300);
+  auto transport = MakeHttplibTransport(options, env);
+  auto started = std::chrono::steady_clock::now();
+  TransportResult result = transport->Send(Post(server.endpoint()));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.error, TransportError::kTimeout) << result.detail;
+  EXPECT_THAT(result.detail, HasSubstr("not complete within 800 ms"));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(750));
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+TEST(HttplibTransport, RefusesAnswersWithTooManyHeaderFields) {
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
+  for (int i = 0; i < 150; ++i)
+    head += "X-Flood: " + std::to_string(i) + "\r\n";
+  RawAnswerServer server(head + "\r\n{}", "");
+  MapEnvironment env;
+  auto transport = MakeHttplibTransport(Fast(), env);
+  TransportResult result = transport->Send(Post(server.endpoint()));
+  EXPECT_EQ(result.error, TransportError::kBodyTooLarge);
+  EXPECT_THAT(result.detail, HasSubstr("more than 100 header fields"));
+}
+
 TEST(HttplibTransport, ReportsARefusedConnection) {
   int port;
   {

@@ -524,6 +524,27 @@ TEST(ParseErrorResponse, MessageIsSanitised) {
   EXPECT_EQ(error.message.find('\x01'), std::string::npos);
 }
 
+TEST(ParseErrorResponse, CodeIsAPrintableBoundedLabelValue) {
+  // The code becomes the `code` label: a peer cannot make it huge or put
+  // control characters (a newline would split the exposition line) in it.
+  json body = {
+      {"Code", " Bad\nCode" + std::string(1, '\0') + std::string(10'000, 'x')},
+      {"Message", "m"}};
+  ApiError error = ParseErrorResponse(Response(400, body.dump()));
+  EXPECT_EQ(error.code.substr(0, 14),
+            "Bad\xEF\xBF\xBD"
+            "Code\xEF\xBF\xBD"
+            "x");
+  EXPECT_LE(error.code.size(), kMaxErrorCodeBytes);
+  EXPECT_GT(error.code.size(), kMaxErrorCodeBytes - 3);
+  // The same bound in a 2xx answer that carries a Code.
+  std::string long_code = "E\u00e9" + std::string(500, 'y');
+  ApiError in_2xx =
+      ExpectError(Response(200, json{{"Code", long_code}}.dump()));
+  EXPECT_EQ(in_2xx.code.substr(0, 3), "E\xC3\xA9");
+  EXPECT_LE(in_2xx.code.size(), kMaxErrorCodeBytes);
+}
+
 TEST(ApiErrorMessages, NeverContainTheDownloadLink) {
   const std::string link =
       "https://sas-export.oss-cn-shanghai.aliyuncs.com/export.xlsx?"
