@@ -453,6 +453,98 @@ TEST(Credentials, CheckAccountsPrintsATableAndFailsOnAnyError) {
   ExpectNoSecrets(failing.output());
 }
 
+// Everything the exporter writes or serves during a run with every kind of
+// secret in play: a long-lived AccessKey secret, STS tokens of a role chain
+// ("CAIS..."), an OIDC token file, and exports that finished, whose answers
+// carry a signed download Link. None of it may appear anywhere.
+TEST(Credentials, NoSecretInAnyOutputOfAFullRun) {
+  const std::string ak_secret = "LongLivedAkSecret7fQ2xZ";
+  std::string scenario = Scenario() + R"(
+[[export]]
+id = 3
+duration = "0s"
+
+[[export]]
+id = 4
+duration = "0s"
+)";
+  Simulator sim(scenario, {"ADMINKEY:" + ak_secret});
+  TempDir dir;
+  std::string token = dir.Write("token", std::string(kOidcToken) + "\n");
+  std::string sts = "sts_endpoint = \"" + sim.url() + "\"\n";
+  std::string keys = "access_key_id = \"ADMINKEY\"\naccess_key_secret = \"" +
+                     ak_secret + "\"\n";
+  std::string config = Exporter(
+      Account(sim, "root", "type = \"access_key\"\n" + keys) +
+          Account(sim, "admin",
+                  "type = \"ram_role_arn\"\nrole_arn = \"" +
+                      std::string(kAdminRole) +
+                      "\"\nsource_account = \"root\"\n" + sts) +
+          Account(sim, "rrsa",
+                  "type = \"oidc_role_arn\"\nrole_arn = \"" +
+                      std::string(kReaderRole) + "\"\noidc_provider_arn = \"" +
+                      kOidcProvider + "\"\noidc_token_file = \"" + token +
+                      "\"\n" + sts),
+      Task("root", 3) + Task("admin", 1, 111));
+  sas::testing::Exporter exporter(
+      config, {},
+      {"--web.enable-task-api", "--storage.path", dir.path() + "/data"});
+  ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }))
+      << exporter.process().output();
+  httplib::Client api("127.0.0.1", exporter.port());
+  for (const char* task :
+       {R"({"account": "admin", "export_id": 3, "rd_account_id": 111,
+            "name": "finished via the API"})",
+        R"({"account": "rrsa", "export_id": 4, "rd_account_id": 222})"}) {
+    auto created = api.Post("/api/v1/tasks", task, "application/json");
+    ASSERT_TRUE(created);
+    ASSERT_EQ(created->status, 201) << created->body;
+  }
+  // Finished exports: their answers carried the download Link.
+  auto success = [](const std::string& account, long export_id, long rd) {
+    return "aliyun_sas_export_status{account=\"" + account +
+           "\",action=\"DescribeExportInfo\",export_id=\"" +
+           std::to_string(export_id) + "\",rd_account_id=\"" +
+           (rd ? std::to_string(rd) : "") + "\",status=\"success\"}";
+  };
+  ASSERT_TRUE(WaitUp(exporter, success("root", 3, 0)))
+      << exporter.process().output();
+  ASSERT_TRUE(WaitUp(exporter, success("admin", 3, 111)));
+  ASSERT_TRUE(WaitUp(exporter, success("rrsa", 4, 222)));
+  ASSERT_TRUE(WaitUp(exporter, Up("admin", 1, 111)));
+  auto stats = nlohmann::json::parse(sim.Stats());
+  EXPECT_GE(stats["sts"]["AssumeRole"].get<int>(), 1);
+  EXPECT_GE(stats["sts"]["AssumeRoleWithOIDC"].get<int>(), 1);
+
+  std::map<std::string, std::string> outputs;
+  outputs["/metrics"] = exporter.Metrics();
+  outputs["/"] = exporter.Get("/").second;
+  outputs["GET /api/v1/tasks"] = exporter.Get("/api/v1/tasks").second;
+  outputs["GET /api/v1/tasks/admin/3"] =
+      exporter.Get("/api/v1/tasks/admin/3?rd_account_id=111").second;
+  EXPECT_THAT(outputs["GET /api/v1/tasks"], HasSubstr("finished via the API"));
+  EXPECT_THAT(outputs["/"], HasSubstr("rrsa"));
+  Process check({ExporterBinary(), "--config.file",
+                 exporter.dir().path() + "/exporter.toml", "--check.accounts",
+                 "--log.level", "debug", "--log.format", "json"});
+  ASSERT_EQ(check.Wait(), 0) << check.output();
+  outputs["--check.accounts"] = check.output();
+  EXPECT_THAT(outputs["--check.accounts"], HasSubstr("oidc_role_arn"));
+  exporter.process().Signal(SIGTERM);
+  ASSERT_EQ(exporter.process().Wait(), 0);
+  outputs["exporter log"] = exporter.process().output();
+  EXPECT_THAT(outputs["exporter log"], HasSubstr("level=debug"));
+
+  for (const auto& [where, text] : outputs) {
+    for (const std::string& secret :
+         {ak_secret, std::string(kOidcToken), std::string("CAIS"),
+          std::string("Signature="), std::string("OSSAccessKeyId"),
+          std::string("SecurityToken\""), std::string("AccessKeySecret")}) {
+      EXPECT_THAT(text, Not(HasSubstr(secret))) << where;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sas::testing
 
