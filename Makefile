@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test test-compilers test-image package demo bench \
-        format mixin clean
+        soak format mixin clean
 
 all: build
 
@@ -65,6 +65,15 @@ demo: deps configure
 
 bench: build
 	@scripts/bench $(BUILD_DIR)
+
+# The exporter and the simulator under churn, reloads and faults for
+# SOAK_MINUTES (tests/soak/soak.cc says what it checks); not part of
+# `make test` or CI. `SOAK_MINUTES=2 make soak` for a quick run.
+SOAK_MINUTES ?= 30
+soak: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) > /dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target sas_soak
+	$(BUILD_DIR)/tests/soak/sas_soak --minutes $(SOAK_MINUTES)
 
 # Rewrites config/prometheus/alerts.yml, dashboards/*.json and
 # deploy/kubernetes/prometheus-rule.yaml from mixin/.

@@ -30,16 +30,6 @@ std::string Config(const Simulator& sim) {
          "[[task]]\naccount = \"sim\"\nexport_id = 1\n";
 }
 
-// Resident memory of a process, in KiB.
-long ResidentKib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 class HostileClients : public ::testing::Test {
  protected:
   void SetUp() override {

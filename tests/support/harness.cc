@@ -181,6 +181,15 @@ std::string TempDir::Write(const std::string& name,
   return path;
 }
 
+long ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 std::string ExporterBinary() {
   return std::string(SAS_BINARY_DIR) + "/src/aliyun_sas_exporter";
 }

@@ -67,6 +67,9 @@ class TempDir {
   std::string path_;
 };
 
+// A process's resident memory (VmRSS) in KiB, or -1 when unreadable.
+long ResidentKib(pid_t pid);
+
 std::string ExporterBinary();
 std::string SimulatorBinary();
 
