@@ -75,7 +75,7 @@ class HttplibTransport : public HttpTransport {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
-    deadline_changed_.notify_all();
+    watchdog_wake_.notify_all();
     watchdog_.join();
   }
 
@@ -200,7 +200,8 @@ class HttplibTransport : public HttpTransport {
       in_use_[client.get()] = {
           std::chrono::steady_clock::now() + attempt_deadline_, false};
     }
-    deadline_changed_.notify_all();
+    // No wake-up for the watchdog: it never sleeps past now +
+    // attempt_deadline_, and every deadline is later than that.
     return client;
   }
 
@@ -219,12 +220,16 @@ class HttplibTransport : public HttpTransport {
     return overdue;
   }
 
-  // The watchdog: stops each client still in use at its deadline.
+  // The watchdog: stops each client still in use at its deadline. Every
+  // deadline is its attempt's start + attempt_deadline_, so sleeping until
+  // the earliest one, or attempt_deadline_ when none is pending, never
+  // misses one and needs no wake-up per attempt (a futex call and a
+  // context switch on every poll).
   void WatchDeadlines() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       auto now = std::chrono::steady_clock::now();
-      auto next = std::chrono::steady_clock::time_point::max();
+      auto next = now + attempt_deadline_;
       for (auto& [client, attempt] : in_use_) {
         if (attempt.overdue) continue;
         if (attempt.deadline <= now) {
@@ -234,11 +239,7 @@ class HttplibTransport : public HttpTransport {
           next = std::min(next, attempt.deadline);
         }
       }
-      if (next == std::chrono::steady_clock::time_point::max()) {
-        deadline_changed_.wait(lock);
-      } else {
-        deadline_changed_.wait_until(lock, next);
-      }
+      watchdog_wake_.wait_until(lock, next);
     }
   }
 
@@ -293,7 +294,7 @@ class HttplibTransport : public HttpTransport {
   const Environment& env_;
   const Millis attempt_deadline_;
   std::mutex mutex_;
-  std::condition_variable deadline_changed_;
+  std::condition_variable watchdog_wake_;
   // Guarded by mutex_.
   bool cancelled_ = false;
   bool stopping_ = false;
