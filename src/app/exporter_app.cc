@@ -5,8 +5,10 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <set>
+#include <vector>
 
 #include "aliyun/sas_client.h"
 #include "app/account_check.h"
@@ -127,6 +129,10 @@ struct ExporterApp::Impl {
   std::unique_ptr<PeriodicWorker> saver;
   // Latched by the readiness handler.
   std::atomic<bool> ready{false};
+  // The tasks known when polling started (config, state, task files and
+  // the task API) not yet seen polled; nullopt before Start.
+  std::mutex first_polls_mutex;
+  std::optional<std::vector<poll::TaskId>> awaited_first_polls;
   // Set first thing in Stop: a reload waiting for credentials gives up.
   std::atomic<bool> stopping{false};
 
@@ -180,11 +186,15 @@ web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api,
         Millis(poll_interval_ms.load(std::memory_order_relaxed)));
     return exposition.Render();
   };
-  // Ready once the tasks known at start have all been polled, and from then
-  // on: a registration later must not make a readiness probe flap.
+  // Ready once the tasks known at start have all been polled (or gone),
+  // and from then on: tasks registered later neither delay readiness nor
+  // make a readiness probe flap.
   handlers.ready = [this] {
     if (ready.load(std::memory_order_relaxed)) return true;
-    if (!store.AllPolledOnce()) return false;
+    std::lock_guard lock(first_polls_mutex);
+    if (!awaited_first_polls || !store.PolledOrGone(&*awaited_first_polls)) {
+      return false;
+    }
     ready.store(true, std::memory_order_relaxed);
     return true;
   };
@@ -329,6 +339,10 @@ bool ExporterApp::Start(std::string* error) {
   }
   if (!app.web.Start(error)) return false;
   if (app.task_files) app.task_files->Start(kTaskFileScanPeriod);
+  {
+    std::lock_guard first_polls_lock(app.first_polls_mutex);
+    app.awaited_first_polls = app.store.Ids();
+  }
   app.tasks->StartPolling();
   app.poller->Start();
   if (app.backup_discovery) app.backup_discovery->Start();

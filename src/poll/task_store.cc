@@ -195,4 +195,21 @@ bool TaskStore::AllPolledOnce() const {
   return unpolled_ == 0;
 }
 
+std::vector<TaskId> TaskStore::Ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<TaskId> ids;
+  ids.reserve(records_.size());
+  for (const auto& [id, record] : records_) ids.push_back(id);
+  return ids;
+}
+
+bool TaskStore::PolledOrGone(std::vector<TaskId>* ids) const {
+  std::lock_guard lock(mutex_);
+  std::erase_if(*ids, [this](TaskId id) {
+    auto it = records_.find(id);
+    return it == records_.end() || it->second.snapshot.polled;
+  });
+  return ids->empty();
+}
+
 }  // namespace sas::poll

@@ -72,6 +72,11 @@ class TaskStore {
   size_t size() const;
   // True when every tracked task has been polled at least once.
   bool AllPolledOnce() const;
+  // The ids of every tracked task.
+  std::vector<TaskId> Ids() const;
+  // Drops from *ids the tasks polled at least once and those no longer
+  // tracked; true when none is left.
+  bool PolledOrGone(std::vector<TaskId>* ids) const;
   // The number of tasks that need polling (see NeedsPolling), per account;
   // accounts without any are absent.
   std::map<std::string, size_t> ActiveTasksByAccount() const;

@@ -191,24 +191,49 @@ TEST(Discovery, EveryAcknowledgedChangeSurvivesSigkill) {
               ::testing::Not(HasSubstr("set aside")));
 }
 
-TEST(Discovery, ReadinessStaysUpWhenATaskIsRegistered) {
-  // Export 2 answers only after 3 s, so the registered task is certainly
-  // not polled yet when readiness is asked.
-  Simulator sim(
-      "[[export]]\nid = 1\nduration = \"1h\"\n[[export]]\nid = 2\n"
-      "duration = \"1h\"\nlatency = \"3s\"\n");
-  TempDir dir;
-  std::filesystem::create_directories(dir.path() + "/tasks");
-  Exporter exporter(
-      Config(sim, dir.path() + "/tasks") +
-          "\n[[task]]\naccount = \"sim\"\nexport_id = 1\n",
-      {}, {"--web.enable-task-api", "--storage.path", dir.path() + "/data"});
-  ASSERT_TRUE(WaitUntil([&] { return exporter.Get("/-/ready").first == 200; }));
-  Api api(exporter.port());
-  auto created = api.Post(R"({"account": "sim", "export_id": 2})");
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201);
-  EXPECT_EQ(exporter.Get("/-/ready").first, 200);
+// Export 1 is configured; export 2, registered through the API, answers
+// only after 3 s, so it is certainly not polled yet when readiness is asked.
+class Readiness : public ::testing::Test {
+ protected:
+  Readiness()
+      : sim_(
+            "[[export]]\nid = 1\nduration = \"1h\"\n[[export]]\nid = 2\n"
+            "duration = \"1h\"\nlatency = \"3s\"\n") {
+    std::filesystem::create_directories(dir_.path() + "/tasks");
+    exporter_ = std::make_unique<Exporter>(
+        Config(sim_, dir_.path() + "/tasks") +
+            "\n[[task]]\naccount = \"sim\"\nexport_id = 1\n",
+        std::vector<std::string>{},
+        std::vector<std::string>{"--web.enable-task-api", "--storage.path",
+                                 dir_.path() + "/data"});
+  }
+  void RegisterSlowTask() {
+    auto created =
+        Api(exporter_->port()).Post(R"({"account": "sim", "export_id": 2})");
+    ASSERT_TRUE(created);
+    ASSERT_EQ(created->status, 201);
+  }
+
+  Simulator sim_;
+  TempDir dir_;
+  std::unique_ptr<Exporter> exporter_;
+};
+
+TEST_F(Readiness, StaysUpWhenATaskIsRegistered) {
+  ASSERT_TRUE(
+      WaitUntil([&] { return exporter_->Get("/-/ready").first == 200; }));
+  RegisterSlowTask();
+  EXPECT_EQ(exporter_->Get("/-/ready").first, 200);
+}
+
+// Nothing asks /-/ready until a task registered after the start is still
+// unpolled: readiness waits for the tasks known at start only.
+TEST_F(Readiness, IgnoresTasksRegisteredBeforeTheFirstProbe) {
+  RegisterSlowTask();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return FindSample(exporter_->Metrics(), Up(1)).has_value(); }));
+  EXPECT_FALSE(FindSample(exporter_->Metrics(), Up(2)));
+  EXPECT_EQ(exporter_->Get("/-/ready").first, 200);
 }
 
 TEST(Discovery, TaskApiIsOffByDefault) {

@@ -42,6 +42,23 @@ TEST(TaskStore, ReadyOnlyAfterEveryTaskWasPolled) {
   EXPECT_TRUE(store.AllPolledOnce());
 }
 
+TEST(TaskStore, PolledOrGoneKeepsOnlyTasksStillAwaitingTheirFirstPoll) {
+  TaskStore store(std::chrono::hours(1));
+  TaskId a = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
+  TaskId b = store.Add({{"prod", 2, std::nullopt}, "b"}, WallTime{});
+  TaskId c = store.Add({{"prod", 3, std::nullopt}, "c"}, WallTime{});
+  std::vector<TaskId> awaited = store.Ids();
+  EXPECT_EQ(awaited, (std::vector<TaskId>{a, b, c}));
+  store.RecordSuccess(a, Info(10, "exporting"), WallTime{});
+  store.Remove({"prod", 3, std::nullopt});
+  store.Add({{"prod", 4, std::nullopt}, "later"}, WallTime{});  // not awaited
+  EXPECT_FALSE(store.PolledOrGone(&awaited));
+  EXPECT_EQ(awaited, std::vector<TaskId>{b});
+  store.RecordFailure(b, {"timeout", "", "", 0, {}}, WallTime{});
+  EXPECT_TRUE(store.PolledOrGone(&awaited));
+  EXPECT_FALSE(store.AllPolledOnce());  // the later task
+}
+
 TEST(TaskStore, FailureKeepsLastValuesAndReportsPreviousCode) {
   TaskStore store(std::chrono::hours(1));
   TaskId id = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});
