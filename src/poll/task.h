@@ -11,6 +11,10 @@
 
 namespace sas::poll {
 
+// A tracked task's number in its TaskStore: never reused, so a task removed
+// and added again gets a new one.
+using TaskId = uint64_t;
+
 // A task's identity: the same (account, rd_account_id, action, export_id)
 // from two sources is one task. The action is part of it because each
 // progress API numbers its exports in its own space.
@@ -91,6 +95,16 @@ struct TaskSnapshot {
   WallTime last_progress{};
   // When a final status (success or failed) was first seen.
   std::optional<WallTime> completed_at;
+
+  // For caches of what is rendered from snapshots: the task's id, and the
+  // store's change counter at the latest change of the fields above.
+  // `revision` moves when any field but last_success and last_poll changes,
+  // `success_revision` when last_success does. The counter only grows and is
+  // shared by every task of a store, so a task whose revisions are what they
+  // were has not changed since.
+  TaskId id = 0;
+  uint64_t revision = 0;
+  uint64_t success_revision = 0;
 };
 
 }  // namespace sas::poll

@@ -1,6 +1,7 @@
 #include "poll/task_store.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace sas::poll {
 namespace {
@@ -11,6 +12,15 @@ bool Active(const TaskSnapshot& task) {
   return !task.completed_at || !task.polled;
 }
 
+// Every field but the poll times and the revisions.
+auto StateFields(const TaskSnapshot& s) {
+  return std::tie(s.definition.key, s.definition.name, s.polled, s.up,
+                  s.has_data, s.progress, s.current_count, s.total_count,
+                  s.state, s.status, s.file_name, s.last_error_code,
+                  s.last_error_message, s.first_seen, s.last_progress,
+                  s.completed_at);
+}
+
 }  // namespace
 
 TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
@@ -18,6 +28,8 @@ TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   if (auto it = ids_.find(definition.key); it != ids_.end()) return it->second;
   TaskId id = next_id_++;
   Record record;
+  record.snapshot.id = id;
+  record.snapshot.revision = ++last_revision_;
   record.snapshot.definition = definition;
   record.snapshot.first_seen = first_seen;
   record.snapshot.last_progress = first_seen;
@@ -62,7 +74,11 @@ bool TaskStore::Rename(const TaskKey& key, const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = ids_.find(key);
   if (it == ids_.end()) return false;
-  records_.at(it->second).snapshot.definition.name = name;
+  TaskSnapshot& s = records_.at(it->second).snapshot;
+  if (s.definition.name != name) {
+    s.definition.name = name;
+    s.revision = ++last_revision_;
+  }
   return true;
 }
 
@@ -85,6 +101,7 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
   if (it == records_.end()) return false;
   Record& record = it->second;
   TaskSnapshot& s = record.snapshot;
+  const TaskSnapshot before = s;
   if (!s.polled) --unpolled_;
   bool moved = !record.progress_known ||
                (info.progress && info.progress != record.known_progress) ||
@@ -124,6 +141,7 @@ bool TaskStore::RecordSuccess(TaskId id, const aliyun::ExportInfo& info,
           std::upper_bound(finished_.begin(), finished_.end(), entry), entry);
     }
   }
+  Stamp(before, s);
   return true;
 }
 
@@ -133,6 +151,7 @@ std::optional<std::string> TaskStore::RecordFailure(
   auto it = records_.find(id);
   if (it == records_.end()) return std::nullopt;
   TaskSnapshot& s = it->second.snapshot;
+  const TaskSnapshot before = s;
   std::string previous = s.last_error_code;
   if (!s.polled) --unpolled_;
   s.polled = true;
@@ -140,7 +159,17 @@ std::optional<std::string> TaskStore::RecordFailure(
   s.last_poll = now;
   s.last_error_code = error.code;
   s.last_error_message = error.message;
+  Stamp(before, s);
   return previous;
+}
+
+void TaskStore::Stamp(const TaskSnapshot& before, TaskSnapshot& after) {
+  if (StateFields(before) != StateFields(after)) {
+    after.revision = ++last_revision_;
+  }
+  if (before.last_success != after.last_success) {
+    after.success_revision = ++last_revision_;
+  }
 }
 
 bool TaskStore::NeedsPolling(TaskId id) const {

@@ -15,8 +15,6 @@
 
 namespace sas::poll {
 
-using TaskId = uint64_t;
-
 // The state of every tracked task. Writers are the poll workers; readers
 // take snapshots for /metrics and pages. A finished task (a final status:
 // success or failed) stays for the retention period after completion, then is
@@ -67,7 +65,7 @@ class TaskStore {
   // finished already too, at the next ExpireFinished.
   void SetFinishedRetention(Millis finished_retention);
 
-  // Every tracked task, ordered by key.
+  // Every tracked task, ordered by key, with its id and revisions.
   std::vector<TaskSnapshot> Snapshot() const;
   size_t size() const;
   // True when every tracked task has been polled at least once.
@@ -94,10 +92,14 @@ class TaskStore {
     bool unknown_reported = false;
   };
 
+  // Sets the revisions of `after`, which was `before` until a change.
+  void Stamp(const TaskSnapshot& before, TaskSnapshot& after);
+
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   Millis finished_retention_;
   TaskId next_id_ = 1;
+  uint64_t last_revision_ = 0;
   std::map<TaskId, Record> records_;
   std::map<TaskKey, TaskId> ids_;
   size_t unpolled_ = 0;
