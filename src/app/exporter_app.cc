@@ -27,6 +27,7 @@
 #include "poll/task_store.h"
 #include "util/log.h"
 #include "util/periodic_worker.h"
+#include "util/shared_run.h"
 #include "util/sleeper.h"
 #include "web/status_page.h"
 
@@ -110,6 +111,8 @@ struct ExporterApp::Impl {
   // Applies a configuration that passed every check; cannot fail.
   void Apply(const config::Config& config, Accounts accounts);
   void SaveState();
+  // The demanded request rate per account, shown on the page.
+  void UpdateDemand();
 
   const Seams seams;
   const AppOptions options;
@@ -125,6 +128,15 @@ struct ExporterApp::Impl {
   std::unique_ptr<discovery::TaskRegistry> tasks;
   std::unique_ptr<discovery::TaskApi> task_api;
   metrics::Exposition exposition{registry, store};
+  // Scrapes that arrive together share one rendering of each encoding.
+  SharedRun<std::string> text_page{[this] {
+    UpdateDemand();
+    return exposition.Render();
+  }};
+  SharedRun<std::string> gzip_page{[this] {
+    UpdateDemand();
+    return exposition.RenderGzip();
+  }};
   std::string state_file;
   std::unique_ptr<PeriodicWorker> saver;
   // Latched by the readiness handler.
@@ -170,6 +182,12 @@ AccountDeps ExporterApp::Impl::Deps() {
                      user_agent,   options.sharding.total};
 }
 
+void ExporterApp::Impl::UpdateDemand() {
+  account_metrics.SetDemand(
+      store.ActiveTasksByAccount(),
+      Millis(poll_interval_ms.load(std::memory_order_relaxed)));
+}
+
 void ExporterApp::Impl::SaveState() {
   std::string error;
   if (!poll::SaveStateFile(seams.files, state_file, store.Snapshot(), &error)) {
@@ -180,11 +198,9 @@ void ExporterApp::Impl::SaveState() {
 web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api,
                                              bool enable_lifecycle) {
   web::WebHandlers handlers;
-  handlers.metrics = [this] {
-    account_metrics.SetDemand(
-        store.ActiveTasksByAccount(),
-        Millis(poll_interval_ms.load(std::memory_order_relaxed)));
-    return exposition.Render();
+  handlers.metrics = [this](bool accepts_gzip) {
+    if (accepts_gzip) return web::MetricsPage{gzip_page.Get(), true};
+    return web::MetricsPage{text_page.Get(), false};
   };
   // Ready once the tasks known at start have all been polled (or gone),
   // and from then on: tasks registered later neither delay readiness nor

@@ -29,14 +29,38 @@ void AppendBuildInfo(std::string& out) {
   out += "\"} 1\n";
 }
 
+void Exposition::AppendOtherFamilies(std::string& out) const {
+  out += prometheus::TextSerializer().Serialize(registry_.Collect());
+  if (auto stats = ReadProcessStats()) AppendProcessMetrics(*stats, out);
+}
+
 std::string Exposition::Render() const {
   std::vector<poll::TaskSnapshot> tasks = store_.Snapshot();
   std::string out;
   AppendBuildInfo(out);
   AppendTaskMetrics(tasks, out);
-  out += prometheus::TextSerializer().Serialize(registry_.Collect());
-  if (auto stats = ReadProcessStats()) AppendProcessMetrics(*stats, out);
+  AppendOtherFamilies(out);
   return out;
+}
+
+std::string Exposition::RenderGzip() {
+  std::lock_guard lock(gzip_mutex_);
+  std::vector<poll::TaskSnapshot> tasks = store_.Snapshot();
+  gzip::MemberWriter member;
+  std::string text;
+  AppendBuildInfo(text);
+  member.Append(deflater_.Deflate(text));
+  task_families_.AppendTo(tasks, member);
+  text.clear();
+  AppendTaskCount(tasks.size(), text);
+  AppendOtherFamilies(text);
+  member.Append(deflater_.Deflate(text));
+  return member.Finish();
+}
+
+CompressedTaskFamilies::Stats Exposition::TaskFamilyStats() const {
+  std::lock_guard lock(gzip_mutex_);
+  return task_families_.last_stats();
 }
 
 }  // namespace sas::metrics

@@ -8,7 +8,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <array>
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "util/gzip_member.h"
 #include "util/log.h"
 #include "web/tls_context.h"
 
@@ -48,30 +48,10 @@ constexpr size_t kReadBudget = 64 * 1024;
 // Bodies smaller than this are not worth compressing.
 constexpr size_t kMinGzipBytes = 256;
 
-std::string GzipCompress(const std::string& data) {
-  z_stream stream{};
-  // 15 + 16: a gzip wrapper. Level 1: scrapes are latency-bound, and the
-  // exposition text compresses almost as well at the fastest level.
-  if (deflateInit2(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return {};
-  }
-  std::string out;
-  out.resize(deflateBound(&stream, data.size()));
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  int status = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return status == Z_STREAM_END ? out : std::string();
-}
-
 // An answer as bytes on the wire.
 struct WireResponse {
   std::string head;
-  std::string body;
+  std::shared_ptr<const std::string> body;  // set by Serialize
   bool close = false;
   int status = 200;
 };
@@ -81,13 +61,15 @@ WireResponse Serialize(HttpResponse response, bool head_only, bool gzip,
   WireResponse wire;
   wire.close = close;
   wire.status = response.status;
-  bool compressed = false;
-  if (response.compressible && gzip && response.body.size() >= kMinGzipBytes) {
-    std::string packed = GzipCompress(response.body);
-    if (!packed.empty()) {
-      response.body = std::move(packed);
-      compressed = true;
-    }
+  std::shared_ptr<const std::string> body =
+      response.shared_body
+          ? std::move(response.shared_body)
+          : std::make_shared<const std::string>(std::move(response.body));
+  std::string encoding = std::move(response.content_encoding);
+  if (encoding.empty() && response.compressible && gzip &&
+      body->size() >= kMinGzipBytes) {
+    body = std::make_shared<const std::string>(gzip::Compress(*body));
+    encoding = "gzip";
   }
   std::string& head = wire.head;
   head.reserve(256);
@@ -100,17 +82,17 @@ WireResponse Serialize(HttpResponse response, bool head_only, bool gzip,
     head += "Content-Type: " + response.content_type + "\r\n";
   }
   if (response.status != 204) {
-    head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+    head += "Content-Length: " + std::to_string(body->size()) + "\r\n";
   }
-  if (compressed) head += "Content-Encoding: gzip\r\n";
+  if (!encoding.empty()) head += "Content-Encoding: " + encoding + "\r\n";
   if (response.compressible) head += "Vary: Accept-Encoding\r\n";
   for (const auto& [name, value] : response.headers) {
     head += name + ": " + value + "\r\n";
   }
   head += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
   head += "\r\n";
-  if (!head_only && response.status != 204)
-    wire.body = std::move(response.body);
+  static const auto kEmpty = std::make_shared<const std::string>();
+  wire.body = head_only || response.status == 204 ? kEmpty : std::move(body);
   return wire;
 }
 
@@ -749,10 +731,11 @@ void HttpServer::Impl::StartWriting(Connection& connection,
 void HttpServer::Impl::OnWritable(Connection& connection) {
   if (connection.state != State::kWriting) return;
   WireResponse& out = connection.output;
-  const size_t total = out.head.size() + out.body.size();
+  const std::string& body = *out.body;
+  const size_t total = out.head.size() + body.size();
   while (connection.written < total && connection.tls) {
     const std::string& part =
-        connection.written < out.head.size() ? out.head : out.body;
+        connection.written < out.head.size() ? out.head : body;
     size_t offset = connection.written < out.head.size()
                         ? connection.written
                         : connection.written - out.head.size();
@@ -775,8 +758,10 @@ void HttpServer::Impl::OnWritable(Connection& connection) {
     } else {
       done -= out.head.size();
     }
-    if (!out.body.empty()) {
-      parts[count++] = {out.body.data() + done, out.body.size() - done};
+    if (!body.empty()) {
+      // sendmsg only reads it.
+      parts[count++] = {const_cast<char*>(body.data()) + done,
+                        body.size() - done};
     }
     msghdr message{};
     message.msg_iov = parts;
@@ -996,7 +981,7 @@ int HttpServer::Impl::ExpireDeadlines(Clock::time_point now) {
           Serialize(Refusal(408, "the request took too long to arrive",
                             connection->parser.request()),
                     false, false, true);
-      SendNow(*connection, wire.head + wire.body);
+      SendNow(*connection, wire.head + *wire.body);
     }
     Close(*connection);
   }

@@ -23,8 +23,15 @@ struct HttpResponse {
   // Further fields, e.g. {"Allow", "GET, HEAD"}. Never Content-Length,
   // Connection or Content-Encoding: the server sets those.
   std::vector<std::pair<std::string, std::string>> headers;
-  // Sent gzip-encoded when the client accepts it.
+  // Sent gzip-encoded when the client accepts it (and answered with "Vary:
+  // Accept-Encoding" either way).
   bool compressible = false;
+  // Set: the body, shared with other answers (a page rendered once for
+  // several requests) and sent without a copy; `body` is then ignored.
+  std::shared_ptr<const std::string> shared_body;
+  // The body is encoded so already ("gzip", for a client that accepts it):
+  // sent with this Content-Encoding and never compressed again.
+  std::string content_encoding;
 };
 
 struct HttpServerOptions {

@@ -98,6 +98,10 @@ void AddHeaders(const WebSecurity* security, HttpResponse* response) {
 
 }  // namespace
 
+MetricsPage TextPage(std::string text) {
+  return {std::make_shared<const std::string>(std::move(text)), false};
+}
+
 WebServer::WebServer(WebOptions options, WebHandlers handlers)
     : options_(std::move(options)),
       handlers_(std::move(handlers)),
@@ -181,7 +185,9 @@ HttpResponse WebServer::RouteAllowed(const HttpRequest& request) const {
   if (path == options_.telemetry_path) {
     HttpResponse response;
     response.content_type = std::string(metrics::kTextContentType);
-    response.body = handlers_.metrics();
+    MetricsPage page = handlers_.metrics(request.AcceptsGzip());
+    response.shared_body = std::move(page.body);
+    if (page.gzip) response.content_encoding = "gzip";
     response.compressible = true;
     return response;
   }

@@ -41,9 +41,20 @@ struct ApiReply {
   std::string body;
 };
 
+// The page at the telemetry path.
+struct MetricsPage {
+  std::shared_ptr<const std::string> body;
+  bool gzip = false;  // body is one gzip member of the exposition text
+};
+// A page of plain text.
+MetricsPage TextPage(std::string text);
+
 struct WebHandlers {
-  std::function<std::string()> metrics;  // the exposition text
-  std::function<bool()> ready;           // config loaded, every task polled
+  // The exposition; gzip-encoded when `accepts_gzip` is true and the
+  // handler chooses to (an answer it leaves as text is compressed by the
+  // server).
+  std::function<MetricsPage(bool accepts_gzip)> metrics;
+  std::function<bool()> ready;  // config loaded, every task polled
   // The HTML page at /, e.g. RenderStatusPage over a snapshot. Unset: a
   // static landing page with links.
   std::function<std::string()> status_page;

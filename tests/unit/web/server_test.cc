@@ -19,7 +19,9 @@ class WebServerTest : public ::testing::Test {
     options.listen_addresses = {"127.0.0.1:0"};
     options.telemetry_path = "/custom-metrics";
     server_ = std::make_unique<WebServer>(
-        options, WebHandlers{[] { return std::string(5000, 'm') + "\n"; },
+        options, WebHandlers{[](bool) {
+                               return TextPage(std::string(5000, 'm') + "\n");
+                             },
                              [this] { return ready_.load(); }});
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;
@@ -98,7 +100,7 @@ class TaskApiRoutes : public ::testing::Test {
   TaskApiRoutes()
       : server_(
             {{"127.0.0.1:0"}, "/metrics"},
-            {[] { return std::string("m\n"); }, [] { return true; }, nullptr,
+            {[](bool) { return TextPage("m\n"); }, [] { return true; }, nullptr,
              [this](const ApiCall& call) {
                calls_.push_back(call);
                return ApiReply{204, ""};
@@ -167,7 +169,7 @@ HttpResponse ReloadRoute(const WebServer& server, const std::string& method) {
 
 TEST(ReloadRoute, ForbiddenWithoutTheLifecycleApi) {
   WebServer server({{"127.0.0.1:0"}, "/metrics"},
-                   {[] { return std::string(); }, [] { return true; }});
+                   {[](bool) { return TextPage(""); }, [] { return true; }});
   HttpResponse response = ReloadRoute(server, "POST");
   EXPECT_EQ(response.status, 403);
   EXPECT_THAT(response.body, HasSubstr("Lifecycle API is not enabled."));
@@ -178,7 +180,7 @@ TEST(ReloadRoute, ForbiddenWithoutTheLifecycleApi) {
 TEST(ReloadRoute, PostOrPutReloadsAndReportsTheOutcome) {
   int calls = 0;
   bool succeed = true;
-  WebHandlers handlers{[] { return std::string(); }, [] { return true; }};
+  WebHandlers handlers{[](bool) { return TextPage(""); }, [] { return true; }};
   handlers.reload = [&](std::string* error) {
     ++calls;
     if (!succeed) *error = "exporter.toml:3:1: bad";
@@ -221,11 +223,11 @@ TEST(ListenAddress, ParsesTheUsualForms) {
 
 TEST(WebServer, ReportsAnAddressInUse) {
   WebServer first({{"127.0.0.1:0"}, "/metrics"},
-                  {[] { return std::string(); }, [] { return true; }});
+                  {[](bool) { return TextPage(""); }, [] { return true; }});
   std::string error;
   ASSERT_TRUE(first.Start(&error)) << error;
   WebServer second({{first.bound_addresses()[0]}, "/metrics"},
-                   {[] { return std::string(); }, [] { return true; }});
+                   {[](bool) { return TextPage(""); }, [] { return true; }});
   EXPECT_FALSE(second.Start(&error));
   EXPECT_THAT(error, HasSubstr(first.bound_addresses()[0]));
 }

@@ -279,7 +279,7 @@ TEST(FormatAge, TwoUnitsAtMost) {
 
 TEST(StatusPage, ServedAtTheRootWhenGiven) {
   WebServer server({{"127.0.0.1:0"}, "/metrics"},
-                   {[] { return std::string(); }, [] { return true; },
+                   {[](bool) { return TextPage(""); }, [] { return true; },
                     [] { return std::string("<p>status</p>"); }});
   std::string error;
   ASSERT_TRUE(server.Start(&error)) << error;
@@ -426,7 +426,7 @@ class StatusPageInBrowser : public ::testing::Test {
     server_ = std::make_unique<WebServer>(
         WebOptions{{"127.0.0.1:0"}, "/metrics"},
         WebHandlers{
-            [] { return std::string(); }, [] { return true; },
+            [](bool) { return TextPage(""); }, [] { return true; },
             [this] { return RenderStatusPage(tasks_, kNow, "/metrics"); }});
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;

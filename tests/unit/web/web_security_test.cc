@@ -62,7 +62,7 @@ class WebSecurityTest : public ::testing::Test {
     options.listen_addresses = {"127.0.0.1:0"};
     options.security = [this] { return watcher_->Current(); };
     WebHandlers handlers;
-    handlers.metrics = [] { return std::string("up 1\n"); };
+    handlers.metrics = [](bool) { return TextPage("up 1\n"); };
     handlers.ready = [] { return true; };
     handlers.task_api = [](const ApiCall&) { return ApiReply{200, "[]"}; };
     server_ = std::make_unique<WebServer>(options, handlers);
