@@ -26,6 +26,7 @@
 #include "poll/state_file.h"
 #include "poll/task_store.h"
 #include "util/log.h"
+#include "util/memory.h"
 #include "util/periodic_worker.h"
 #include "util/shared_run.h"
 #include "util/sleeper.h"
@@ -131,11 +132,15 @@ struct ExporterApp::Impl {
   // Scrapes that arrive together share one rendering of each encoding.
   SharedRun<std::string> text_page{[this] {
     UpdateDemand();
-    return exposition.Render();
+    std::string page = exposition.Render();
+    ReleaseFreeMemory();
+    return page;
   }};
   SharedRun<std::string> gzip_page{[this] {
     UpdateDemand();
-    return exposition.RenderGzip();
+    std::string page = exposition.RenderGzip();
+    ReleaseFreeMemory();
+    return page;
   }};
   std::string state_file;
   std::unique_ptr<PeriodicWorker> saver;
@@ -193,6 +198,7 @@ void ExporterApp::Impl::SaveState() {
   if (!poll::SaveStateFile(seams.files, state_file, store.Snapshot(), &error)) {
     log::Error("Cannot write the state file", {{"err", error}});
   }
+  ReleaseFreeMemory();
 }
 
 web::WebHandlers ExporterApp::Impl::Handlers(bool enable_task_api,
