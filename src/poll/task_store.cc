@@ -25,7 +25,9 @@ auto StateFields(const TaskSnapshot& s) {
 
 TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
   std::lock_guard lock(mutex_);
-  if (auto it = ids_.find(definition.key); it != ids_.end()) return it->second;
+  if (auto it = by_key_.find(definition.key); it != by_key_.end()) {
+    return (*it)->snapshot.id;
+  }
   TaskId id = next_id_++;
   Record record;
   record.snapshot.id = id;
@@ -45,36 +47,38 @@ TaskId TaskStore::Add(const TaskDefinition& definition, WallTime first_seen) {
       record.known_count = memory.current_count;
       record.progress_known = true;
     }
+    // Used once: a task removed and added again later is a new task.
+    remembered_.erase(it);
   }
-  records_.emplace(id, std::move(record));
-  ids_.emplace(definition.key, id);
+  auto added = records_.emplace(id, std::move(record)).first;
+  by_key_.insert(&added->second);
   ++unpolled_;
   return id;
 }
 
 std::optional<TaskId> TaskStore::Find(const TaskKey& key) const {
   std::lock_guard lock(mutex_);
-  auto it = ids_.find(key);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return std::nullopt;
+  return (*it)->snapshot.id;
 }
 
 bool TaskStore::Remove(const TaskKey& key) {
   std::lock_guard lock(mutex_);
-  auto it = ids_.find(key);
-  if (it == ids_.end()) return false;
-  auto record = records_.find(it->second);
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return false;
+  auto record = records_.find((*it)->snapshot.id);
+  by_key_.erase(it);
   if (!record->second.snapshot.polled) --unpolled_;
   records_.erase(record);
-  ids_.erase(it);
   return true;
 }
 
 bool TaskStore::Rename(const TaskKey& key, const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto it = ids_.find(key);
-  if (it == ids_.end()) return false;
-  TaskSnapshot& s = records_.at(it->second).snapshot;
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return false;
+  TaskSnapshot& s = (*it)->snapshot;
   if (s.definition.name != name) {
     s.definition.name = name;
     s.revision = ++last_revision_;
@@ -196,7 +200,7 @@ void TaskStore::ExpireFinished(WallTime now) {
     finished_.pop_front();
     auto it = records_.find(id);
     if (it == records_.end()) continue;  // removed meanwhile
-    ids_.erase(it->second.snapshot.definition.key);
+    by_key_.erase(by_key_.find(it->second.snapshot.definition.key));
     records_.erase(it);
   }
 }
@@ -209,8 +213,8 @@ void TaskStore::SetFinishedRetention(Millis finished_retention) {
 std::vector<TaskSnapshot> TaskStore::Snapshot() const {
   std::vector<TaskSnapshot> out;
   std::lock_guard lock(mutex_);
-  out.reserve(ids_.size());
-  for (const auto& [key, id] : ids_) out.push_back(records_.at(id).snapshot);
+  out.reserve(by_key_.size());
+  for (const Record* record : by_key_) out.push_back(record->snapshot);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ class TaskStore {
   // Renames a tracked task (its `task` label); false when untracked.
   bool Rename(const TaskKey& key, const std::string& name);
 
-  // State from before a restart, used by Add for the tasks it names.
+  // State from before a restart, used by Add for the tasks it names (once
+  // each).
   void Remember(RememberedTasks remembered);
   // Stops tracking; returns false when the key was unknown.
   bool Remove(const TaskKey& key);
@@ -92,6 +94,19 @@ class TaskStore {
     bool unknown_reported = false;
   };
 
+  // Orders records by key, and finds one by key alone.
+  struct ByKey {
+    using is_transparent = void;
+    static const TaskKey& KeyOf(const Record* record) {
+      return record->snapshot.definition.key;
+    }
+    static const TaskKey& KeyOf(const TaskKey& key) { return key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return KeyOf(a) < KeyOf(b);
+    }
+  };
+
   // Sets the revisions of `after`, which was `before` until a change.
   void Stamp(const TaskSnapshot& before, TaskSnapshot& after);
 
@@ -101,7 +116,9 @@ class TaskStore {
   TaskId next_id_ = 1;
   uint64_t last_revision_ = 0;
   std::map<TaskId, Record> records_;
-  std::map<TaskKey, TaskId> ids_;
+  // Every record of records_, by key: an index that stores no key of its
+  // own (a record's key never changes).
+  std::set<Record*, ByKey> by_key_;
   size_t unpolled_ = 0;
   // Completed tasks in completion order: (completed_at, id).
   std::deque<std::pair<WallTime, TaskId>> finished_;
