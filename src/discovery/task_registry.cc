@@ -1,5 +1,7 @@
 #include "discovery/task_registry.h"
 
+#include <algorithm>
+
 #include "util/log.h"
 
 namespace sas::discovery {
@@ -15,6 +17,41 @@ TaskRegistry::TaskRegistry(poll::TaskStore& store,
       accounts_(std::move(accounts)),
       max_tasks_(max_tasks) {}
 
+namespace {
+
+using SourceList = std::vector<const std::string*>;
+
+// Where `source` is or would be in `list` (ordered by name).
+SourceList::const_iterator Position(const SourceList& list,
+                                    const std::string& source) {
+  return std::lower_bound(
+      list.begin(), list.end(), source,
+      [](const std::string* name, const std::string& s) { return *name < s; });
+}
+
+bool Holds(const SourceList& list, const std::string& source) {
+  auto it = Position(list, source);
+  return it != list.end() && **it == source;
+}
+
+void Insert(SourceList& list, const std::string* name) {
+  auto it = Position(list, *name);
+  if (it == list.end() || **it != *name) list.insert(it, name);
+}
+
+bool Erase(SourceList& list, const std::string& source) {
+  auto it = Position(list, source);
+  if (it == list.end() || **it != source) return false;
+  list.erase(it);
+  return true;
+}
+
+}  // namespace
+
+const std::string* TaskRegistry::Intern(const std::string& source) {
+  return &*source_names_.insert(source).first;
+}
+
 TaskRegistry::AddResult TaskRegistry::Add(const std::string& source,
                                           const TaskEntry& entry) {
   std::lock_guard lock(mutex_);
@@ -28,13 +65,11 @@ TaskRegistry::AddResult TaskRegistry::AddLocked(const std::string& source,
   if (!sharding_.Owns(key)) return AddResult::kOtherShard;
   auto it = sources_.find(key);
   if (it != sources_.end()) {
-    it->second.insert(source);
-    by_source_[source].insert(key);
+    Insert(it->second, Intern(source));
     return AddResult::kExists;
   }
   if (sources_.size() >= max_tasks_) return AddResult::kTooMany;
-  sources_[key].insert(source);
-  by_source_[source].insert(key);
+  sources_[key] = {Intern(source)};
   poll::TaskId id =
       store_.Add(entry.Definition(), entry.created_at.value_or(clock_.Now()));
   // Discovered exports are not polled one by one: their lister records them.
@@ -51,8 +86,7 @@ void TaskRegistry::DropLocked(const std::string& source,
                               const poll::TaskKey& key) {
   auto it = sources_.find(key);
   if (it == sources_.end()) return;
-  it->second.erase(source);
-  by_source_[source].erase(key);
+  Erase(it->second, source);
   if (it->second.empty()) {
     sources_.erase(it);
     store_.Remove(key);
@@ -65,10 +99,11 @@ std::vector<std::string> TaskRegistry::Replace(
   std::lock_guard lock(mutex_);
   std::set<poll::TaskKey> wanted;
   for (const TaskEntry& entry : entries) wanted.insert(entry.Key());
-  std::set<poll::TaskKey> current = by_source_[source];
-  for (const poll::TaskKey& key : current) {
-    if (!wanted.contains(key)) DropLocked(source, key);
+  std::vector<poll::TaskKey> unwanted;
+  for (const auto& [key, list] : sources_) {
+    if (!wanted.contains(key) && Holds(list, source)) unwanted.push_back(key);
   }
+  for (const poll::TaskKey& key : unwanted) DropLocked(source, key);
   for (const TaskEntry& entry : entries) {
     switch (AddLocked(source, entry)) {
       case AddResult::kUnknownAccount:
@@ -93,10 +128,13 @@ TaskRegistry::RemoveResult TaskRegistry::Remove(
   std::lock_guard lock(mutex_);
   auto it = sources_.find(key);
   if (it == sources_.end()) return RemoveResult::kNotFound;
-  std::set<std::string> rest = it->second;
-  bool held = rest.erase(source) > 0;
+  SourceList rest = it->second;
+  bool held = Erase(rest, source);
   if (!held || !rest.empty()) {
-    if (others != nullptr) others->assign(rest.begin(), rest.end());
+    if (others != nullptr) {
+      others->clear();
+      for (const std::string* name : rest) others->push_back(*name);
+    }
     return held ? RemoveResult::kHeldElsewhere : RemoveResult::kNotFound;
   }
   DropLocked(source, key);
@@ -114,9 +152,6 @@ std::vector<poll::TaskKey> TaskRegistry::Reconfigure(
       ++it;
       continue;
     }
-    for (const std::string& source : it->second) {
-      by_source_[source].erase(it->first);
-    }
     store_.Remove(it->first);
     dropped.push_back(it->first);
     it = sources_.erase(it);
@@ -128,7 +163,7 @@ void TaskRegistry::StartPolling() {
   std::lock_guard lock(mutex_);
   polling_ = true;
   scheduler_.ScheduleSpread(waiting_);
-  waiting_.clear();
+  waiting_ = {};
 }
 
 std::vector<std::string> TaskRegistry::SourcesOf(
@@ -136,7 +171,9 @@ std::vector<std::string> TaskRegistry::SourcesOf(
   std::lock_guard lock(mutex_);
   auto it = sources_.find(key);
   if (it == sources_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  std::vector<std::string> names;
+  for (const std::string* name : it->second) names.push_back(*name);
+  return names;
 }
 
 size_t TaskRegistry::size() const {

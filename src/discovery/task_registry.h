@@ -75,6 +75,7 @@ class TaskRegistry {
 
  private:
   // Requires mutex_ held.
+  const std::string* Intern(const std::string& source);
   AddResult AddLocked(const std::string& source, const TaskEntry& entry);
   void DropLocked(const std::string& source, const poll::TaskKey& key);
 
@@ -86,8 +87,10 @@ class TaskRegistry {
   // Guarded by mutex_.
   std::set<std::string> accounts_;
   size_t max_tasks_;
-  std::map<poll::TaskKey, std::set<std::string>> sources_;
-  std::map<std::string, std::set<poll::TaskKey>> by_source_;
+  // Each task's sources, ordered by name: pointers into source_names_,
+  // which holds each name once however many tasks it names.
+  std::map<poll::TaskKey, std::vector<const std::string*>> sources_;
+  std::set<std::string> source_names_;
   bool polling_ = false;
   std::vector<poll::TaskId> waiting_;
 };
