@@ -18,18 +18,21 @@ Run StartRun(int tasks, const std::string& poll_interval) {
         "\n";
   }
   Run run;
+  run.storage = std::make_unique<testing::TempDir>();
   run.sim = std::make_unique<testing::Simulator>(scenario);
-  std::string config =
-      "[exporter]\npoll_interval = \"" + poll_interval +
-      "\"\nconcurrency = 4\nmax_tasks = " + std::to_string(std::max(tasks, 10000)) +
-      "\n\n[[account]]\nname = \"bench\"\nendpoint = \"" + run.sim->url() +
-      "\"\nmax_requests_per_second = 5000\n"
-      "[account.credentials]\naccess_key_id = \"AKID\"\n"
-      "access_key_secret = \"SECRET\"\n\n" +
-      task_config;
+  std::string config = "[exporter]\npoll_interval = \"" + poll_interval +
+                       "\"\nconcurrency = 4\nmax_tasks = " +
+                       std::to_string(std::max(tasks, 10000)) +
+                       "\n\n[[account]]\nname = \"bench\"\nendpoint = \"" +
+                       run.sim->url() +
+                       "\"\nmax_requests_per_second = 5000\n"
+                       "[account.credentials]\naccess_key_id = \"AKID\"\n"
+                       "access_key_secret = \"SECRET\"\n\n" +
+                       task_config;
   run.exporter = std::make_unique<testing::Exporter>(
       config, std::vector<std::string>{},
-      std::vector<std::string>{"--log.level", "info"});
+      std::vector<std::string>{"--log.level", "info", "--storage.path",
+                               run.storage->path()});
   if (!testing::WaitUntil(
           [&] { return run.exporter->Get("/-/ready").first == 200; },
           testing::Seconds(600))) {

@@ -18,7 +18,10 @@ namespace sas::bench {
 // The simulator with `tasks` exports (ids 1..tasks, each exporting 100,000
 // entries over 10 hours) and the exporter polling all of them every
 // `poll_interval` (a duration as the configuration spells it).
+// The exporter keeps its state file in `storage`, so no run starts with the
+// memory of another.
 struct Run {
+  std::unique_ptr<testing::TempDir> storage;
   std::unique_ptr<testing::Simulator> sim;
   std::unique_ptr<testing::Exporter> exporter;
 };

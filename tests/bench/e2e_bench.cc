@@ -9,64 +9,17 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <thread>
 
-#include "support/harness.h"
+#include "bench/bench_support.h"
 
 namespace {
 
-using sas::testing::Exporter;
+using sas::bench::ResidentBytes;
+using sas::bench::Run;
+using sas::bench::StartRun;
 using sas::testing::FindSample;
-using sas::testing::Seconds;
-using sas::testing::Simulator;
-using sas::testing::WaitUntil;
-
-struct Run {
-  std::unique_ptr<Simulator> sim;
-  std::unique_ptr<Exporter> exporter;
-};
-
-Run Start(int tasks, const std::string& poll_interval) {
-  std::string scenario, task_config;
-  for (int id = 1; id <= tasks; ++id) {
-    scenario += "[[export]]\nid = " + std::to_string(id) +
-                "\nduration = \"10h\"\ntotal_count = 100000\n";
-    task_config +=
-        "[[task]]\naccount = \"bench\"\nexport_id = " + std::to_string(id) +
-        "\n";
-  }
-  Run run;
-  run.sim = std::make_unique<Simulator>(scenario);
-  std::string config = "[exporter]\npoll_interval = \"" + poll_interval +
-                       "\"\nconcurrency = 4\n\n[[account]]\nname = \"bench\"\n"
-                       "endpoint = \"" +
-                       run.sim->url() +
-                       "\"\nmax_requests_per_second = 5000\n"
-                       "[account.credentials]\naccess_key_id = \"AKID\"\n"
-                       "access_key_secret = \"SECRET\"\n\n" +
-                       task_config;
-  run.exporter = std::make_unique<Exporter>(
-      config, std::vector<std::string>{},
-      std::vector<std::string>{"--log.level", "info"});
-  if (!WaitUntil([&] { return run.exporter->Get("/-/ready").first == 200; },
-                 Seconds(600))) {
-    std::fprintf(stderr, "exporter never became ready\n");
-    std::exit(1);
-  }
-  return run;
-}
-
-// VmRSS of a process, in bytes, read from /proc (not from /metrics: a
-// scrape's own page would be counted).
-double ResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) * 1024;
-  }
-  return -1;
-}
 
 // The floor under the exporter's figure: the CPU one bare cpp-httplib
 // keep-alive client spends per request to the simulator at the same
@@ -103,7 +56,7 @@ int main(int argc, char** argv) {
   std::string interval = argc > 4 ? argv[4] : "5s";
 
   {
-    Run run = Start(cpu_tasks, interval);
+    Run run = StartRun(cpu_tasks, interval);
     std::string before = run.exporter->Metrics();
     auto started = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::seconds(window));
@@ -130,10 +83,10 @@ int main(int argc, char** argv) {
         BareClientMicrosPerRequest(run.sim->port(), 1000, spacing));
   }
   {
-    Run baseline = Start(1, "30s");
+    Run baseline = StartRun(1, "30s");
     double base_rss = ResidentBytes(baseline.exporter->process().pid());
     baseline = Run{};
-    Run run = Start(memory_tasks, "30s");
+    Run run = StartRun(memory_tasks, "30s");
     double rss = ResidentBytes(run.exporter->process().pid());
     std::printf(
         "memory: 1 task %.1f MiB, %d tasks %.1f MiB -> %.0f bytes per task\n",

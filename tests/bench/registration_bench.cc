@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "support/harness.h"
+#include "bench/bench_support.h"
 
 namespace {
 
@@ -29,18 +29,8 @@ using sas::testing::Simulator;
 using sas::testing::TempDir;
 using sas::testing::WaitUntil;
 using Clock = std::chrono::steady_clock;
-
-double Millis(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
-
-// The q-quantile (0..1) of samples, nearest rank.
-double Quantile(std::vector<double> samples, double q) {
-  if (samples.empty()) return -1;
-  std::sort(samples.begin(), samples.end());
-  size_t rank = static_cast<size_t>(q * static_cast<double>(samples.size()));
-  return samples[std::min(rank, samples.size() - 1)];
-}
+using sas::bench::Millis;
+using sas::bench::Quantile;
 
 }  // namespace
 

@@ -107,13 +107,14 @@ int main(int argc, char** argv) {
   double base_rss;
   {
     sas::bench::Run base = sas::bench::StartRun(1, poll_interval);
-    Scrape(base.exporter->port(), base.exporter->process().pid(), kWarmUp,
-           true, std::chrono::milliseconds(0));
+    Scrape(base.exporter->port(), base.exporter->process().pid(), kWarmUp, true,
+           std::chrono::milliseconds(0));
     base_rss = ResidentBytes(base.exporter->process().pid());
   }
   sas::bench::Run run = sas::bench::StartRun(tasks, poll_interval);
   const int port = run.exporter->port();
   const pid_t pid = run.exporter->process().pid();
+  double rss_before = ResidentBytes(pid);
   Scrapes warm_up = Scrape(port, pid, kWarmUp, true, spacing);
   double rss = ResidentBytes(pid);
 
@@ -145,9 +146,11 @@ int main(int argc, char** argv) {
       per_scrape_ms(plain));
   std::printf(
       "  memory after %d scrapes: 1 task %.1f MiB, %d tasks %.1f MiB -> %.0f "
-      "bytes per task (%.1f MiB after all scrapes)\n",
+      "bytes per task (%.1f MiB before the first scrape, %.1f MiB after "
+      "all)\n",
       kWarmUp, base_rss / 1048576, tasks, rss / 1048576,
-      (rss - base_rss) / std::max(tasks - 1, 1), rss_after / 1048576);
+      (rss - base_rss) / std::max(tasks - 1, 1), rss_before / 1048576,
+      rss_after / 1048576);
   std::printf("  idle: exporter CPU %.1f ms per second (polls)\n",
               idle * 1000 / (static_cast<double>(window.count()) / 1000));
   int failures = warm_up.failures + gzip.failures + plain.failures;
