@@ -7,7 +7,6 @@
 //                [spacing_ms=1000]
 
 #include <httplib.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "bench/bench_support.h"
+#include "support/gzip.h"
 
 namespace {
 
@@ -24,27 +24,6 @@ using sas::bench::Millis;
 using sas::bench::ProcessCpuSeconds;
 using sas::bench::Quantile;
 using sas::bench::ResidentBytes;
-
-// The decompressed size of a gzip body, or -1 when zlib does not read it as
-// one complete gzip stream.
-long long GunzippedSize(const std::string& body) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + 15) != Z_OK) return -1;
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
-  stream.avail_in = static_cast<uInt>(body.size());
-  std::vector<unsigned char> buffer(1 << 20);
-  int status = Z_OK;
-  while (status == Z_OK) {
-    stream.next_out = buffer.data();
-    stream.avail_out = static_cast<uInt>(buffer.size());
-    status = inflate(&stream, Z_NO_FLUSH);
-  }
-  long long size = status == Z_STREAM_END && stream.avail_in == 0
-                       ? static_cast<long long>(stream.total_out)
-                       : -1;
-  inflateEnd(&stream);
-  return size;
-}
 
 struct Scrapes {
   std::vector<double> round_trips_ms;
@@ -78,8 +57,12 @@ Scrapes Scrape(int port, pid_t exporter, int count, bool gzip,
     }
     result.round_trips_ms.push_back(ms);
     result.bytes = answer->body.size();
-    result.text_bytes = gzip ? GunzippedSize(answer->body)
-                             : static_cast<long long>(answer->body.size());
+    if (gzip) {
+      std::optional<std::string> text = sas::testing::Gunzip(answer->body);
+      result.text_bytes = text ? static_cast<long long>(text->size()) : -1;
+    } else {
+      result.text_bytes = static_cast<long long>(answer->body.size());
+    }
     if (result.text_bytes < 0) ++result.failures;
   }
   result.cpu_seconds = ProcessCpuSeconds(exporter) - cpu_before;

@@ -31,6 +31,61 @@ TEST(TaskStore, SameKeyIsTrackedOnce) {
   EXPECT_EQ(store.Definition(a)->name, "one");
 }
 
+// What a cache of rendered text relies on: the revisions move exactly when
+// what the snapshot shows moves.
+TEST(TaskStore, RevisionsMoveWithChangesOnly) {
+  TaskStore store(std::chrono::hours(1));
+  TaskKey key{"prod", 1, std::nullopt};
+  TaskId id = store.Add({key, "one"}, WallTime{});
+  store.Add({{"prod", 2, std::nullopt}, "two"}, WallTime{});
+  auto task = [&] { return store.Snapshot().at(0); };
+  EXPECT_EQ(task().id, id);
+  uint64_t added = task().revision;
+  EXPECT_GT(added, 0u);
+
+  auto t = [](int seconds) { return WallTime(std::chrono::seconds(seconds)); };
+  store.RecordSuccess(id, Info(10, "exporting"), t(1));
+  uint64_t polled = task().revision;
+  uint64_t succeeded = task().success_revision;
+  EXPECT_GT(polled, added);
+  EXPECT_GT(succeeded, 0u);
+
+  // The same answer later: only the success time moves.
+  store.RecordSuccess(id, Info(10, "exporting"), t(2));
+  EXPECT_EQ(task().revision, polled);
+  EXPECT_GT(task().success_revision, succeeded);
+  succeeded = task().success_revision;
+
+  store.RecordSuccess(id, Info(20, "exporting"), t(3));
+  EXPECT_GT(task().revision, polled);
+  polled = task().revision;
+
+  // A failure, then the same failure again.
+  aliyun::ApiError error{"Throttling", "slow down"};
+  store.RecordFailure(id, error, t(4));
+  EXPECT_GT(task().revision, polled);
+  polled = task().revision;
+  store.RecordFailure(id, error, t(5));
+  EXPECT_EQ(task().revision, polled);
+  EXPECT_GT(task().success_revision, 0u);
+
+  ASSERT_TRUE(store.Rename(key, "one"));
+  EXPECT_EQ(task().revision, polled);
+  ASSERT_TRUE(store.Rename(key, "uno"));
+  EXPECT_GT(task().revision, polled);
+}
+
+TEST(TaskStore, ARemovedTaskAddedAgainIsANewTask) {
+  TaskStore store(std::chrono::hours(1));
+  TaskKey key{"prod", 1, std::nullopt};
+  TaskId first = store.Add({key, "one"}, WallTime{});
+  ASSERT_TRUE(store.Remove(key));
+  TaskId second = store.Add({key, "one"}, WallTime{});
+  EXPECT_NE(first, second);
+  EXPECT_EQ(store.Find(key), second);
+  EXPECT_EQ(store.Snapshot().at(0).id, second);
+}
+
 TEST(TaskStore, ReadyOnlyAfterEveryTaskWasPolled) {
   TaskStore store(std::chrono::hours(1));
   TaskId a = store.Add({{"prod", 1, std::nullopt}, "a"}, WallTime{});

@@ -7,6 +7,9 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "support/gzip.h"
+#include "util/gzip_member.h"
+
 namespace sas::web {
 namespace {
 
@@ -57,6 +60,40 @@ TEST_F(WebServerTest, GzipsWhenAsked) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
   EXPECT_LT(res->body.size(), 1000u);
+}
+
+// A handler that compresses the page itself (the exporter's cached gzip
+// pieces): the body goes out as the handler made it, once, with its
+// Content-Encoding; a client that does not accept gzip gets the text.
+TEST(WebServer, SendsAPageTheHandlerEncodedWithoutEncodingItAgain) {
+  const std::string text = std::string(3000, 'x') + "\n";
+  const auto packed = std::make_shared<const std::string>(gzip::Compress(text));
+  std::atomic<int> gzip_asked{0};
+  WebServer server({{"127.0.0.1:0"}, "/metrics"},
+                   {[&](bool accepts_gzip) {
+                      if (!accepts_gzip) return TextPage(text);
+                      ++gzip_asked;
+                      return MetricsPage{packed, true};
+                    },
+                    [] { return true; }});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  const std::string& address = server.bound_addresses()[0];
+  httplib::Client client("127.0.0.1",
+                         std::stoi(address.substr(address.rfind(':') + 1)));
+  client.set_decompress(false);
+  auto res = client.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(res->get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_EQ(res->body, *packed);
+  EXPECT_EQ(testing::Gunzip(res->body), text);
+  EXPECT_EQ(gzip_asked, 1);
+  res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_FALSE(res->has_header("Content-Encoding"));
+  EXPECT_EQ(res->body, text);
+  EXPECT_EQ(gzip_asked, 1);
 }
 
 TEST_F(WebServerTest, ReadyOnlyWhenTheHandlerSaysSo) {
