@@ -73,6 +73,8 @@ void CompressedTaskFamilies::AppendTo(
     for (size_t i = ranges[c].begin; i < ranges[c].end; ++i) {
       chunk.ids.push_back(tasks[i].id);
       chunk.revision = std::max(chunk.revision, tasks[i].revision);
+      chunk.progress_revision =
+          std::max(chunk.progress_revision, tasks[i].progress_revision);
       chunk.success_revision =
           std::max(chunk.success_revision, tasks[i].success_revision);
     }
@@ -83,9 +85,12 @@ void CompressedTaskFamilies::AppendTo(
     }
     for (int f = 0; f < kTaskFamilyCount; ++f) {
       auto family = static_cast<TaskFamily>(f);
+      RevisionsRead reads = RevisionsOf(family);
       bool unchanged = previous != nullptr &&
                        previous->revision == chunk.revision &&
-                       (!ReadsLastSuccess(family) ||
+                       (!reads.progress || previous->progress_revision ==
+                                               chunk.progress_revision) &&
+                       (!reads.success ||
                         previous->success_revision == chunk.success_revision);
       if (unchanged) {
         chunk.pieces[static_cast<size_t>(f)] =

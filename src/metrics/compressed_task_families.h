@@ -15,9 +15,9 @@ namespace sas::metrics {
 // kube-state-metrics keeps each object's rendered lines: the tasks are cut
 // into chunks of about kMeanChunkTasks consecutive tasks, and each family's
 // series for a chunk are a separately compressed gzip piece, compressed
-// again only when a task of the chunk changed in a way the family shows
-// (TaskSnapshot::revision, and success_revision for the families that
-// ReadsLastSuccess) or the chunk's tasks are not the same tasks any more.
+// again only when a revision of a task of the chunk that the family reads
+// (RevisionsOf) moved, or the chunk's tasks are not the same tasks any
+// more.
 // Where a chunk starts depends on the id of its first task only, so adding
 // or removing a task changes one chunk, not the ones after it.
 //
@@ -53,6 +53,7 @@ class CompressedTaskFamilies {
     std::vector<poll::TaskId> ids;
     // The largest revisions among its tasks when the pieces were made.
     uint64_t revision = 0;
+    uint64_t progress_revision = 0;
     uint64_t success_revision = 0;
     std::array<gzip::DeflatedPiece, kTaskFamilyCount> pieces;
   };

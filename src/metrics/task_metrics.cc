@@ -112,8 +112,17 @@ void AppendTaskFamilyHeader(TaskFamily family, std::string& out) {
   AppendHeader(out, text.name, text.help, "gauge");
 }
 
-bool ReadsLastSuccess(TaskFamily family) {
-  return family == TaskFamily::kLastSuccess;
+RevisionsRead RevisionsOf(TaskFamily family) {
+  switch (family) {
+    case TaskFamily::kProgressRatio:
+    case TaskFamily::kCurrentEntries:
+    case TaskFamily::kLastProgress:
+      return {.progress = true};
+    case TaskFamily::kLastSuccess:
+      return {.success = true};
+    default:
+      return {};
+  }
 }
 
 void AppendTaskFamilySeries(TaskFamily family,

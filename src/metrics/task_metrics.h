@@ -38,9 +38,14 @@ void AppendTaskFamilyHeader(TaskFamily family, std::string& out);
 void AppendTaskFamilySeries(TaskFamily family,
                             std::span<const poll::TaskSnapshot> tasks,
                             std::string& out);
-// Whether the family's series change with TaskSnapshot::last_success (see
-// TaskSnapshot::success_revision); every family changes with `revision`.
-bool ReadsLastSuccess(TaskFamily family);
+// Which of a task's revisions (TaskSnapshot::revision, progress_revision,
+// success_revision) follow the fields a family's series show: when none of
+// them moved, the family's series for the task are as they were.
+struct RevisionsRead {
+  bool progress = false;
+  bool success = false;  // `revision` is read by every family
+};
+RevisionsRead RevisionsOf(TaskFamily family);
 // aliyun_sas_exporter_tasks, header and sample.
 void AppendTaskCount(size_t tasks, std::string& out);
 

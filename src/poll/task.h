@@ -98,12 +98,14 @@ struct TaskSnapshot {
 
   // For caches of what is rendered from snapshots: the task's id, and the
   // store's change counter at the latest change of the fields above.
-  // `revision` moves when any field but last_success and last_poll changes,
-  // `success_revision` when last_success does. The counter only grows and is
+  // `progress_revision` moves when progress, current_count or last_progress
+  // change, `success_revision` when last_success does, and `revision` when
+  // any other field but last_poll does. The counter only grows and is
   // shared by every task of a store, so a task whose revisions are what they
   // were has not changed since.
   TaskId id = 0;
   uint64_t revision = 0;
+  uint64_t progress_revision = 0;
   uint64_t success_revision = 0;
 };
 

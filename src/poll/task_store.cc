@@ -12,12 +12,16 @@ bool Active(const TaskSnapshot& task) {
   return !task.completed_at || !task.polled;
 }
 
-// Every field but the poll times and the revisions.
+// The fields TaskSnapshot::progress_revision follows.
+auto ProgressFields(const TaskSnapshot& s) {
+  return std::tie(s.progress, s.current_count, s.last_progress);
+}
+// The fields TaskSnapshot::revision follows: all but the poll times, the
+// progress fields and the revisions.
 auto StateFields(const TaskSnapshot& s) {
   return std::tie(s.definition.key, s.definition.name, s.polled, s.up,
-                  s.has_data, s.progress, s.current_count, s.total_count,
-                  s.state, s.status, s.file_name, s.last_error_code,
-                  s.last_error_message, s.first_seen, s.last_progress,
+                  s.has_data, s.total_count, s.state, s.status, s.file_name,
+                  s.last_error_code, s.last_error_message, s.first_seen,
                   s.completed_at);
 }
 
@@ -170,6 +174,9 @@ std::optional<std::string> TaskStore::RecordFailure(
 void TaskStore::Stamp(const TaskSnapshot& before, TaskSnapshot& after) {
   if (StateFields(before) != StateFields(after)) {
     after.revision = ++last_revision_;
+  }
+  if (ProgressFields(before) != ProgressFields(after)) {
+    after.progress_revision = ++last_revision_;
   }
   if (before.last_success != after.last_success) {
     after.success_revision = ++last_revision_;

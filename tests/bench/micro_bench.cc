@@ -10,6 +10,7 @@
 #include "metrics/exposition.h"
 #include "metrics/task_metrics.h"
 #include "poll/task_store.h"
+#include "util/gzip_member.h"
 
 namespace {
 
@@ -80,20 +81,32 @@ BENCHMARK(BM_RenderTaskMetrics)
     ->Arg(10000)
     ->Unit(benchmark::kMillisecond);
 
+sas::aliyun::ExportInfo AnswerOf(const sas::poll::TaskSnapshot& task) {
+  sas::aliyun::ExportInfo info;
+  info.progress = task.progress;
+  info.current_count = task.current_count;
+  info.total_count = task.total_count;
+  info.export_status = task.status;
+  info.file_name = task.file_name;
+  return info;
+}
+
+// A store holding MakeTasks(n), each polled once; returns their ids.
+std::vector<sas::poll::TaskId> Fill(sas::poll::TaskStore& store, int n) {
+  std::vector<sas::poll::TaskId> ids;
+  for (const auto& task : MakeTasks(n)) {
+    sas::poll::TaskId id = store.Add(task.definition, task.first_seen);
+    store.RecordSuccess(id, AnswerOf(task), task.last_success);
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 // The whole /metrics page as a scrape renders it: snapshot copy under the
 // store's lock, task families, registry, process collector.
 void BM_RenderMetricsPage(benchmark::State& state) {
   sas::poll::TaskStore store(std::chrono::hours(1));
-  for (const auto& task : MakeTasks(static_cast<int>(state.range(0)))) {
-    sas::poll::TaskId id = store.Add(task.definition, task.first_seen);
-    sas::aliyun::ExportInfo info;
-    info.progress = task.progress;
-    info.current_count = task.current_count;
-    info.total_count = task.total_count;
-    info.export_status = task.status;
-    info.file_name = task.file_name;
-    store.RecordSuccess(id, info, task.last_success);
-  }
+  Fill(store, static_cast<int>(state.range(0)));
   prometheus::Registry registry;
   sas::metrics::Exposition exposition(registry, store);
   for (auto _ : state) {
@@ -104,6 +117,74 @@ void BM_RenderMetricsPage(benchmark::State& state) {
 BENCHMARK(BM_RenderMetricsPage)
     ->Arg(1000)
     ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
+
+// The page compressed whole at zlib's level 1, as every gzip scrape did
+// before the cache.
+void BM_GzipWholePage(benchmark::State& state) {
+  sas::poll::TaskStore store(std::chrono::hours(1));
+  Fill(store, static_cast<int>(state.range(0)));
+  prometheus::Registry registry;
+  sas::metrics::Exposition exposition(registry, store);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string page = sas::gzip::Compress(exposition.Render());
+    bytes = page.size();
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_GzipWholePage)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// Exposition::RenderGzip with the cached pieces, after `changed` (per mille)
+// of the tasks were polled since the previous scrape: kSameAnswer moves
+// only their last_success, kNewProgress changes what most families show.
+// Arguments: tasks, per mille changed, change kind, compression threads.
+enum Change { kSameAnswer = 0, kNewProgress = 1 };
+void BM_RenderGzipPage(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const int per_mille = static_cast<int>(state.range(1));
+  const auto change = static_cast<Change>(state.range(2));
+  sas::poll::TaskStore store(std::chrono::hours(1));
+  std::vector<sas::poll::TaskId> ids = Fill(store, n);
+  std::vector<sas::poll::TaskSnapshot> tasks = MakeTasks(n);
+  prometheus::Registry registry;
+  sas::metrics::Exposition exposition(registry, store,
+                                      static_cast<int>(state.range(3)));
+  exposition.RenderGzip();
+  int64_t round = 0;
+  size_t bytes = 0;
+  const size_t step =
+      per_mille > 0 ? static_cast<size_t>(1000 / per_mille) : ids.size() + 1;
+  for (auto _ : state) {
+    state.PauseTiming();
+    ++round;
+    for (size_t i = static_cast<size_t>(round) % step; i < ids.size();
+         i += step) {
+      sas::aliyun::ExportInfo info = AnswerOf(tasks[i]);
+      if (change == kNewProgress) *info.current_count += round;
+      store.RecordSuccess(
+          ids[i], info,
+          tasks[i].last_success + std::chrono::milliseconds(round * 1000));
+    }
+    state.ResumeTiming();
+    std::string page = exposition.RenderGzip();
+    bytes = page.size();
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["pieces"] =
+      static_cast<double>(exposition.TaskFamilyStats().pieces_compressed);
+}
+BENCHMARK(BM_RenderGzipPage)
+    ->ArgNames({"tasks", "changed_per_mille", "progress", "threads"})
+    ->Args({10000, 0, kSameAnswer, 1})
+    ->Args({10000, 250, kSameAnswer, 1})
+    ->Args({10000, 1000, kSameAnswer, 1})
+    ->Args({10000, 1000, kNewProgress, 1})
+    ->Args({10000, 1000, kNewProgress, 2})
+    ->Args({50000, 250, kSameAnswer, 2})
+    ->Args({50000, 1000, kNewProgress, 2})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -122,18 +122,35 @@ TEST_F(CompressedTaskFamiliesTest, APollWithTheSameAnswerRedoesOnePiece) {
   EXPECT_EQ(families.last_stats().pieces_compressed, 1u);
 }
 
-// New progress changes several families: that chunk's pieces are all
-// compressed again, and no other chunk's.
-TEST_F(CompressedTaskFamiliesTest, AChangedTaskRedoesOnlyItsChunk) {
+// New progress changes the progress, entries, last-progress and
+// last-success series: those four pieces of the task's chunk are compressed
+// again, no other.
+TEST_F(CompressedTaskFamiliesTest, NewProgressRedoesItsFourFamiliesOfItsChunk) {
   Fill(1000);
   CompressedTaskFamilies families(1);
   Families(families);
   store_.RecordSuccess(*store_.Find(keys_[10]), Answer(77), At(5000));
   EXPECT_EQ(Families(families), Expected());
-  EXPECT_EQ(families.last_stats().pieces_compressed,
-            static_cast<size_t>(kFamilies));
+  EXPECT_EQ(families.last_stats().pieces_compressed, 4u);
   EXPECT_EQ(Families(families), Expected());
   EXPECT_EQ(families.last_stats().pieces_compressed, 0u);
+}
+
+// Any other change (here: the export finished) redoes every family of the
+// task's chunk, and no other chunk.
+TEST_F(CompressedTaskFamiliesTest, AFinishedTaskRedoesItsChunk) {
+  Fill(1000);
+  CompressedTaskFamilies families(1);
+  Families(families);
+  aliyun::ExportInfo done = Answer(10);
+  done.export_status = "success";
+  store_.RecordSuccess(*store_.Find(keys_[10]), done, At(5000));
+  std::string text = Families(families);
+  EXPECT_EQ(text, Expected());
+  EXPECT_NE(text.find("aliyun_sas_export_completed_timestamp_seconds{"),
+            std::string::npos);
+  EXPECT_EQ(families.last_stats().pieces_compressed,
+            static_cast<size_t>(kFamilies));
 }
 
 TEST_F(CompressedTaskFamiliesTest,

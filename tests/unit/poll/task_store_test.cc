@@ -48,6 +48,7 @@ TEST(TaskStore, RevisionsMoveWithChangesOnly) {
   uint64_t polled = task().revision;
   uint64_t succeeded = task().success_revision;
   EXPECT_GT(polled, added);
+  EXPECT_GT(task().progress_revision, 0u);
   EXPECT_GT(succeeded, 0u);
 
   // The same answer later: only the success time moves.
@@ -56,7 +57,12 @@ TEST(TaskStore, RevisionsMoveWithChangesOnly) {
   EXPECT_GT(task().success_revision, succeeded);
   succeeded = task().success_revision;
 
+  // New progress: the progress fields' revision moves, not the others'.
+  uint64_t progressed = task().progress_revision;
   store.RecordSuccess(id, Info(20, "exporting"), t(3));
+  EXPECT_EQ(task().revision, polled);
+  EXPECT_GT(task().progress_revision, progressed);
+  store.RecordSuccess(id, Info(20, "success"), t(3));
   EXPECT_GT(task().revision, polled);
   polled = task().revision;
 
