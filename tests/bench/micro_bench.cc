@@ -154,13 +154,12 @@ void BM_RenderGzipPage(benchmark::State& state) {
   exposition.RenderGzip();
   int64_t round = 0;
   size_t bytes = 0;
-  const size_t step =
-      per_mille > 0 ? static_cast<size_t>(1000 / per_mille) : ids.size() + 1;
+  const size_t step = per_mille > 0 ? static_cast<size_t>(1000 / per_mille) : 1;
   for (auto _ : state) {
     state.PauseTiming();
     ++round;
-    for (size_t i = static_cast<size_t>(round) % step; i < ids.size();
-         i += step) {
+    for (size_t i = static_cast<size_t>(round) % step;
+         per_mille > 0 && i < ids.size(); i += step) {
       sas::aliyun::ExportInfo info = AnswerOf(tasks[i]);
       if (change == kNewProgress) *info.current_count += round;
       store.RecordSuccess(
