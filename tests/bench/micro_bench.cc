@@ -182,6 +182,7 @@ BENCHMARK(BM_RenderGzipPage)
     ->Args({10000, 1000, kSameAnswer, 1})
     ->Args({10000, 1000, kNewProgress, 1})
     ->Args({10000, 1000, kNewProgress, 2})
+    ->Args({50000, 17, kNewProgress, 2})
     ->Args({50000, 250, kSameAnswer, 2})
     ->Args({50000, 1000, kNewProgress, 2})
     ->Unit(benchmark::kMillisecond);
