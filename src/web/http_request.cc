@@ -404,6 +404,15 @@ RequestParser::Result RequestParser::ParseHead(std::string* input) {
     return Fail(431, "request header fields larger than " +
                          std::to_string(limits_.max_header_bytes) + " bytes");
   }
+  // The fields are counted before any line is read, as they are while the
+  // head is incomplete, so the verdict does not depend on how the bytes
+  // arrived. Lines: the request line, the fields, the empty line.
+  size_t lines = static_cast<size_t>(
+      std::count(input->begin(), input->begin() + end, '\n'));
+  if (lines > limits_.max_header_count + 2) {
+    return Fail(431, "more than " + std::to_string(limits_.max_header_count) +
+                         " request header fields");
+  }
   std::string_view head(input->data(), end);
   size_t line_size = 0;
   auto request_line = TakeLine(head, &line_size);

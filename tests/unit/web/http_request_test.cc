@@ -149,6 +149,27 @@ TEST(RequestParser, RefusesTooManyHeaderFieldsBeforeTheHeadEnds) {
   EXPECT_THAT(parser.error().message, HasSubstr("100"));
 }
 
+// Found by the web_request fuzz target: a head with a malformed request
+// line and too many fields was refused 400 when it arrived at once and 431
+// when it arrived in pieces.
+TEST(RequestParser, TooManyFieldsIsTheVerdictHoweverTheHeadArrives) {
+  HttpLimits limits;
+  limits.max_header_count = 2;
+  std::string head = "PUT /\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+  for (size_t step : {head.size(), size_t{1}, size_t{5}}) {
+    RequestParser parser(limits);
+    ASSERT_EQ(FeedInSteps(parser, head, step), Result::kError) << step;
+    EXPECT_EQ(parser.error().status, 431) << step;
+  }
+  // At the limit the head is read, and the request line judged.
+  head = "PUT /\r\nA: 1\r\nB: 2\r\n\r\n";
+  for (size_t step : {head.size(), size_t{1}}) {
+    RequestParser parser(limits);
+    ASSERT_EQ(FeedInSteps(parser, head, step), Result::kError) << step;
+    EXPECT_EQ(parser.error().status, 400) << step;
+  }
+}
+
 TEST(RequestParser, RefusesAHeadLargerThanTheLimitWithoutItsEnd) {
   RequestParser parser({});
   std::string head = "GET / HTTP/1.1\r\nA: " + std::string(40'000, 'x');
