@@ -340,15 +340,14 @@ RequestParser::Result RequestParser::Parse(std::string* input) {
           break;
         }
         consume(line_size);
-        if (line->empty()) {
-          result = Finish();
-          break;
-        }
+        // The empty line that ends the trailers counts, as the check above
+        // counts what has arrived of it, and as the head's counts.
         trailer_bytes_ += line_size;
-        if (++trailer_count_ > limits_.max_header_count ||
-            trailer_bytes_ > limits_.max_header_bytes) {
+        if (trailer_bytes_ > limits_.max_header_bytes ||
+            (!line->empty() && ++trailer_count_ > limits_.max_header_count)) {
           return Fail(431, "too many or too large trailer fields");
         }
+        if (line->empty()) result = Finish();
         break;
       }
       case Phase::kHead:
