@@ -21,14 +21,17 @@ constexpr std::string_view kBrokenProxyPage =
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>"
     "\r\n</body>\r\n</html>\r\n";
 
-// An API answer with a JSON body, as the service sends it.
+// An API answer with a JSON body, as the service sends it. Text taken from
+// the request (the Host header in HostId, say) may be any bytes: those that
+// are not UTF-8 become U+FFFD rather than an exception.
 ApiResponse JsonAnswer(int status, const nlohmann::ordered_json& body,
                        const std::string& request_id, std::string code) {
   ApiResponse response;
   response.status = status;
   response.headers = {{"content-type", std::string(kJsonContentType)},
                       {"x-acs-request-id", request_id}};
-  response.body = body.dump();
+  response.body = body.dump(-1, ' ', false,
+                            nlohmann::ordered_json::error_handler_t::replace);
   response.code = std::move(code);
   return response;
 }

@@ -340,15 +340,14 @@ RequestParser::Result RequestParser::Parse(std::string* input) {
           break;
         }
         consume(line_size);
-        if (line->empty()) {
-          result = Finish();
-          break;
-        }
+        // The empty line that ends the trailers counts, as the check above
+        // counts what has arrived of it, and as the head's counts.
         trailer_bytes_ += line_size;
-        if (++trailer_count_ > limits_.max_header_count ||
-            trailer_bytes_ > limits_.max_header_bytes) {
+        if (trailer_bytes_ > limits_.max_header_bytes ||
+            (!line->empty() && ++trailer_count_ > limits_.max_header_count)) {
           return Fail(431, "too many or too large trailer fields");
         }
+        if (line->empty()) result = Finish();
         break;
       }
       case Phase::kHead:
@@ -403,6 +402,15 @@ RequestParser::Result RequestParser::ParseHead(std::string* input) {
   if (end > limits_.max_header_bytes) {
     return Fail(431, "request header fields larger than " +
                          std::to_string(limits_.max_header_bytes) + " bytes");
+  }
+  // The fields are counted before any line is read, as they are while the
+  // head is incomplete, so the verdict does not depend on how the bytes
+  // arrived. Lines: the request line, the fields, the empty line.
+  size_t lines = static_cast<size_t>(
+      std::count(input->begin(), input->begin() + end, '\n'));
+  if (lines > limits_.max_header_count + 2) {
+    return Fail(431, "more than " + std::to_string(limits_.max_header_count) +
+                         " request header fields");
   }
   std::string_view head(input->data(), end);
   size_t line_size = 0;

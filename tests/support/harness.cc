@@ -1,6 +1,7 @@
 #include "support/harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +21,8 @@ extern char** environ;
 namespace sas::testing {
 
 Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
-                 std::string stdin_data) {
+                 std::string stdin_data)
+    : argv0_(argv.at(0)) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 || pipe(in_pipe) != 0) {
     throw std::runtime_error("pipe failed");
@@ -79,10 +82,29 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> env,
 
 Process::~Process() {
   if (!exit_status_) {
-    kill(pid_, SIGKILL);
-    Wait(Seconds(10));
+    kill(pid_, SIGTERM);
+    if (!Wait(Seconds(10))) {
+      kill(pid_, SIGKILL);
+      Wait(Seconds(10));
+    }
   }
   for (std::thread& reader : readers_) reader.join();
+  if (std::string report = SanitizerReport(output_); !report.empty()) {
+    ADD_FAILURE() << "sanitizer report from " << argv0_ << ":\n" << report;
+  }
+}
+
+std::string SanitizerReport(const std::string& output) {
+  size_t first = std::string::npos;
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             "runtime error:", "WARNING: ThreadSanitizer",
+                             "ERROR: ThreadSanitizer"}) {
+    first = std::min(first, output.find(marker));
+  }
+  if (first == std::string::npos) return "";
+  size_t line = output.rfind('\n', first);
+  constexpr size_t kMaxReport = 16 * 1024;
+  return output.substr(line == std::string::npos ? 0 : line + 1, kMaxReport);
 }
 
 void Process::Pump(int fd, bool is_stdout) {
@@ -99,7 +121,7 @@ void Process::Pump(int fd, bool is_stdout) {
 
 std::optional<std::string> Process::WaitForOutput(const std::string& text,
                                                   Seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mutex_);
@@ -127,7 +149,7 @@ void Process::Signal(int signal) {
 }
 
 std::optional<int> Process::Wait(Seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   while (!exit_status_) {
     int status;
     pid_t r = waitpid(pid_, &status, WNOHANG);

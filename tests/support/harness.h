@@ -20,6 +20,8 @@
 namespace sas::testing {
 
 // A child process whose stdout and stderr are collected in the background.
+// A sanitizer report in its output (see SanitizerReport) fails the running
+// test when the Process is destroyed.
 class Process {
  public:
   // Starts argv[0] with the arguments in a copy of this process's
@@ -27,16 +29,20 @@ class Process {
   // unsets it.
   Process(std::vector<std::string> argv, std::vector<std::string> env = {},
           std::string stdin_data = "");
-  ~Process();  // Kills the child if it still runs.
+  // Ends a child that still runs with SIGTERM, so that it shuts down as in
+  // production and LeakSanitizer checks it at exit; SIGKILL when it has not
+  // exited within 10 s (Scaled).
+  ~Process();
 
   // Waits until stdout+stderr contain `text`; returns the whole line
-  // containing it, or nullopt at the deadline or when the child exits.
+  // containing it, or nullopt at the deadline (Scaled) or when the child
+  // exits.
   std::optional<std::string> WaitForOutput(const std::string& text,
                                            Seconds timeout = Seconds(20));
   // Sends a signal.
   void Signal(int signal);
   // Waits for exit; returns the exit status (128+signal when killed), or
-  // nullopt at the deadline.
+  // nullopt at the deadline (Scaled).
   std::optional<int> Wait(Seconds timeout = Seconds(20));
 
   std::string output() const;  // stdout and stderr so far, interleaved
@@ -46,6 +52,7 @@ class Process {
  private:
   void Pump(int fd, bool is_stdout);
 
+  const std::string argv0_;
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
   mutable std::mutex mutex_;
@@ -53,6 +60,11 @@ class Process {
   std::string stdout_;
   std::vector<std::thread> readers_;
 };
+
+// The first sanitizer report in a program's output (AddressSanitizer,
+// LeakSanitizer, UndefinedBehaviorSanitizer, ThreadSanitizer), from its
+// first line on, or "" when there is none.
+std::string SanitizerReport(const std::string& output);
 
 // A scratch directory removed at destruction.
 class TempDir {

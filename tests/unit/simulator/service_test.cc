@@ -97,6 +97,20 @@ TEST_F(ServiceTest, SuccessBodyFollowsTheCurve) {
                            "OSSAccessKeyId=STS\\.sim&Signature=[A-Za-z0-9%]+"));
 }
 
+// Found by the simulator_request fuzz target: the gateway's HostId echoes
+// the Host header, whose bytes need not be UTF-8.
+TEST_F(ServiceTest, ErrorAnswerToAHostThatIsNotUtf8IsStillJson) {
+  ApiRequest request = DescribeExportInfo("999", clock_.Now(), "nonce-host");
+  for (auto& [name, value] : request.headers) {
+    if (name == "host") value = std::string("\xff\xfe") + value;
+  }
+  ApiResponse response = service_->Handle(request);
+  EXPECT_EQ(response.status, 400);
+  json body = json::parse(response.body);
+  const std::string replacement = "\xEF\xBF\xBD";  // U+FFFD
+  EXPECT_EQ(body["HostId"], replacement + replacement + "127.0.0.1:8080");
+}
+
 TEST_F(ServiceTest, ErrorShape) {
   ApiResponse response = Call("999");
   EXPECT_EQ(response.status, 400);

@@ -97,7 +97,8 @@ class StsTest : public ::testing::Test {
         {"OIDCToken", kOidcToken},
         {"RoleSessionName", "rrsa-session"}};
     for (const auto& [name, value] : overrides) {
-      std::erase_if(params, [&](const auto& p) { return p.first == name; });
+      std::erase_if(params,
+                    [&name = name](const auto& p) { return p.first == name; });
       if (!value.empty()) params.emplace_back(name, value);
     }
     return service_->Handle(UnsignedSts(params, form));

@@ -149,6 +149,51 @@ TEST(RequestParser, RefusesTooManyHeaderFieldsBeforeTheHeadEnds) {
   EXPECT_THAT(parser.error().message, HasSubstr("100"));
 }
 
+// Found by the web_request fuzz target: a head with a malformed request
+// line and too many fields was refused 400 when it arrived at once and 431
+// when it arrived in pieces.
+TEST(RequestParser, TooManyFieldsIsTheVerdictHoweverTheHeadArrives) {
+  HttpLimits limits;
+  limits.max_header_count = 2;
+  std::string head = "PUT /\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+  for (size_t step : {head.size(), size_t{1}, size_t{5}}) {
+    RequestParser parser(limits);
+    ASSERT_EQ(FeedInSteps(parser, head, step), Result::kError) << step;
+    EXPECT_EQ(parser.error().status, 431) << step;
+  }
+  // At the limit the head is read, and the request line judged.
+  head = "PUT /\r\nA: 1\r\nB: 2\r\n\r\n";
+  for (size_t step : {head.size(), size_t{1}}) {
+    RequestParser parser(limits);
+    ASSERT_EQ(FeedInSteps(parser, head, step), Result::kError) << step;
+    EXPECT_EQ(parser.error().status, 400) << step;
+  }
+}
+
+// Found by the web_request fuzz target: trailers of exactly the limit were
+// read when they arrived at once and refused when the CR of their empty
+// line arrived alone. The empty line counts, whatever the pieces.
+TEST(RequestParser, TrailersAtTheLimitHaveOneVerdictHoweverTheyArrive) {
+  HttpLimits limits;
+  limits.max_header_bytes = 64;
+  const std::string head =
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  // "T: <value>\r\n" then "\r\n": 62 + 2 bytes fit, 63 + 2 do not; 64
+  // + 2 was read at once and refused when the CR came alone.
+  for (auto [value, fits] : {std::pair{std::string(57, 'v'), true},
+                             std::pair{std::string(58, 'v'), false},
+                             std::pair{std::string(59, 'v'), false}}) {
+    std::string text = head + "T: " + value + "\r\n\r\n";
+    for (size_t step : {text.size(), size_t{1}}) {
+      RequestParser parser(limits);
+      Result result = FeedInSteps(parser, text, step);
+      EXPECT_EQ(result, fits ? Result::kComplete : Result::kError)
+          << value.size() << " in steps of " << step;
+      if (!fits) EXPECT_EQ(parser.error().status, 431);
+    }
+  }
+}
+
 TEST(RequestParser, RefusesAHeadLargerThanTheLimitWithoutItsEnd) {
   RequestParser parser({});
   std::string head = "GET / HTTP/1.1\r\nA: " + std::string(40'000, 'x');
