@@ -189,7 +189,9 @@ TEST(RequestParser, TrailersAtTheLimitHaveOneVerdictHoweverTheyArrive) {
       Result result = FeedInSteps(parser, text, step);
       EXPECT_EQ(result, fits ? Result::kComplete : Result::kError)
           << value.size() << " in steps of " << step;
-      if (!fits) EXPECT_EQ(parser.error().status, 431);
+      if (!fits) {
+        EXPECT_EQ(parser.error().status, 431);
+      }
     }
   }
 }
