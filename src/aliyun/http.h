@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -74,6 +75,22 @@ class HttpTransport {
   virtual TransportResult Send(const HttpRequest& request) = 0;
   // Aborts every request in flight (they return kCancelled) and every later
   // one. Used at shutdown.
+  virtual void CancelAll() = 0;
+};
+
+// The poller's HTTP seam: requests on one EventLoop (util/event_loop.h)
+// without blocking it. Send and CancelAll are called on the loop's thread.
+// `done` runs exactly once per Send, on the loop's thread, never inside
+// Send itself. Destroy the transport on the loop's thread or while the loop
+// is not running; callbacks of requests still in flight are then destroyed
+// without being called.
+class AsyncHttpTransport {
+ public:
+  using Done = std::function<void(TransportResult)>;
+  virtual ~AsyncHttpTransport() = default;
+  virtual void Send(HttpRequest request, Done done) = 0;
+  // Completes every request in flight with kCancelled (their `done` may run
+  // inside CancelAll).
   virtual void CancelAll() = 0;
 };
 
