@@ -111,11 +111,16 @@ struct CredentialSources {
 Account::~Account() {
   // Before the provider it refreshes goes.
   if (refresher) refresher->Stop();
+  // Its connections are the loop's to close.
+  if (poll_transport) poll_loop->Post([dropped = std::move(poll_transport)] {});
 }
 
 void Account::CancelAll() {
   sources->set->CancelAll();
   transport->CancelAll();
+  if (poll_transport) {
+    poll_loop->Post([cancelled = poll_transport] { cancelled->CancelAll(); });
+  }
 }
 
 poll::AccountHandle Account::Handle(const std::shared_ptr<Account>& self) {
@@ -211,6 +216,13 @@ std::optional<Accounts> BuildAccounts(const config::Config& config,
     transport_options.request_timeout = exporter.request_timeout;
     transport_options.ca_file = account_config.ca_file;
     account->transport = world.make_transport(transport_options);
+    aliyun::EventLoopPath poll_path;
+    if (world.make_async_transport && deps.poll_loop != nullptr) {
+      account->poll_loop = deps.poll_loop;
+      account->poll_transport =
+          world.make_async_transport(*deps.poll_loop, transport_options);
+      poll_path = {deps.poll_loop, account->poll_transport.get()};
+    }
     account->bucket_rate =
         account_config.max_requests_per_second / deps.total_shards;
     account->bucket = std::make_unique<TokenBucket>(
@@ -223,7 +235,8 @@ std::optional<Accounts> BuildAccounts(const config::Config& config,
     client_options.user_agent = deps.user_agent;
     account->client = std::make_unique<aliyun::SasClient>(
         client_options, *account->transport, *account->provider, world.clock,
-        world.nonces, deps.sleeper, account->bucket.get(), deps.api_observer);
+        world.nonces, deps.sleeper, account->bucket.get(), deps.api_observer,
+        poll_path);
     for (const config::TaskConfig& task : config.tasks) {
       if (task.account == name) {
         account->first_task = aliyun::ExportQuery{task.action, task.export_id,

@@ -39,7 +39,12 @@ struct Account {
   // Keeps `provider` fresh once given it (Add); stopped before the account
   // is dropped.
   std::unique_ptr<credentials::CredentialsRefresher> refresher;
+  // Requests that may block: archived-export listings, --check.accounts.
   std::unique_ptr<aliyun::HttpTransport> transport;
+  // Polls, on the poller's loop (see AccountDeps::poll_loop); null without
+  // Seams::make_async_transport. Destroyed on the loop's thread.
+  std::shared_ptr<aliyun::AsyncHttpTransport> poll_transport;
+  EventLoop* poll_loop = nullptr;
   std::unique_ptr<TokenBucket> bucket;
   // The bucket's rate: max_requests_per_second / AccountDeps::total_shards.
   double bucket_rate = 0;
@@ -66,6 +71,8 @@ struct AccountDeps {
   // --total-shards: replicas share each account's API quota, each taking
   // max_requests_per_second / total_shards.
   int total_shards = 1;
+  // The poller's loop, which accounts' polls run on; it must outlive them.
+  EventLoop* poll_loop = nullptr;
 };
 
 // The accounts of `config`. An account of `current` is taken over as it

@@ -125,6 +125,8 @@ struct ExporterApp::Impl {
   metrics::ExporterMetrics exporter_metrics{registry};
   poll::TaskStore store;
   InterruptibleSleeper sleeper;
+  // Before the poller and the accounts, whose transports it outlives.
+  EventLoop poll_loop;
   std::unique_ptr<poll::Poller> poller;
   std::unique_ptr<discovery::TaskRegistry> tasks;
   std::unique_ptr<discovery::TaskApi> task_api;
@@ -184,7 +186,8 @@ ExporterApp::Impl::Impl(const config::Config& config, AppOptions options_in,
 AccountDeps ExporterApp::Impl::Deps() {
   return AccountDeps{seams,        sleeper,
                      &api_metrics, &credential_metrics,
-                     user_agent,   options.sharding.total};
+                     user_agent,   options.sharding.total,
+                     &poll_loop};
 }
 
 void ExporterApp::Impl::UpdateDemand() {
@@ -302,7 +305,7 @@ std::unique_ptr<ExporterApp> ExporterApp::Create(const config::Config& config,
   }
   app.poller = std::make_unique<poll::Poller>(
       poll::PollerOptions{exporter.poll_interval, exporter.concurrency,
-                          &app.account_metrics},
+                          &app.account_metrics, &app.poll_loop},
       app.store, Handles(app.accounts), world.clock);
   app.state_file = options.storage_path + "/state.json";
   poll::RememberedTasks remembered;
@@ -443,14 +446,6 @@ bool ExporterApp::Impl::ReloadLocked(std::string* error) {
     return false;
   }
   const config::Config& config = *loaded.config;
-  if (config.exporter.concurrency != exporter_config.concurrency) {
-    *error = options.config_file + ": exporter.concurrency: changed from " +
-             std::to_string(exporter_config.concurrency) + " to " +
-             std::to_string(config.exporter.concurrency) +
-             ", which takes a restart (the poll workers are started once); "
-             "restart the exporter, or reload with the old value";
-    return false;
-  }
   if (std::string problem = TaskCountProblem(config); !problem.empty()) {
     *error = options.config_file + ": " + problem;
     return false;
@@ -502,6 +497,7 @@ void ExporterApp::Impl::Apply(const config::Config& config,
 
   const config::ExporterConfig& exporter = config.exporter;
   poller->Reconfigure(exporter.poll_interval, Handles(new_accounts));
+  poller->SetConcurrency(exporter.concurrency);
   store.SetFinishedRetention(exporter.finished_retention);
   for (const poll::TaskKey& key : tasks->Reconfigure(
            AccountNames(config), static_cast<size_t>(exporter.max_tasks))) {

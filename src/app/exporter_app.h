@@ -57,8 +57,7 @@ class ExporterApp {
 
   // Re-reads options.config_file (SIGHUP, POST /-/reload) and applies it in
   // place, or nothing of it. It must pass every check Create makes (those
-  // of --config.check), and may not change exporter.concurrency (the
-  // worker threads are started once). Tasks that stay (same account,
+  // of --config.check). Tasks that stay (same account,
   // rd_account_id, action and export_id) keep their state, clocks, series
   // and slot; removed ones stop being polled and lose their series; new
   // ones are polled at once. Accounts whose table or files changed, and

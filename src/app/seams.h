@@ -7,6 +7,7 @@
 #include "aliyun/httplib_transport.h"
 #include "util/clock.h"
 #include "util/environment.h"
+#include "util/event_loop.h"
 #include "util/file_system.h"
 #include "util/nonce.h"
 
@@ -25,6 +26,12 @@ struct Seams {
   std::function<std::unique_ptr<aliyun::HttpTransport>(
       const aliyun::TransportOptions&)>
       make_transport;
+  // Makes the transport an account's polls use, on the poller's event
+  // loop; called on any thread. When unset, polls go through
+  // make_transport's, blocking the loop (fakes that answer at once).
+  std::function<std::unique_ptr<aliyun::AsyncHttpTransport>(
+      EventLoop&, const aliyun::TransportOptions&)>
+      make_async_transport;
 };
 
 // The real clock, the process environment, the local disk, random nonces

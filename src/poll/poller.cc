@@ -5,14 +5,22 @@
 #include "util/log.h"
 
 namespace sas::poll {
+namespace {
+
+constexpr std::chrono::seconds kHousekeepingPeriod{1};
+
+}  // namespace
 
 Poller::Poller(PollerOptions options, TaskStore& store,
                std::map<std::string, AccountHandle> accounts,
                const Clock& clock)
-    : concurrency_(options.concurrency),
-      observer_(options.observer),
+    : observer_(options.observer),
       store_(store),
       clock_(clock),
+      own_loop_(options.loop == nullptr ? std::make_unique<EventLoop>()
+                                        : nullptr),
+      loop_(options.loop == nullptr ? *own_loop_ : *options.loop),
+      concurrency_(std::max(1, options.concurrency)),
       poll_interval_(options.poll_interval),
       accounts_(std::move(accounts)) {}
 
@@ -25,6 +33,7 @@ void Poller::Schedule(TaskId id, SteadyTime first_due) {
 void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
   if (ids.empty()) return;
   SteadyTime now = clock_.SteadyNow();
+  bool post;
   {
     std::lock_guard lock(mutex_);
     auto step =
@@ -33,8 +42,10 @@ void Poller::ScheduleSpread(const std::vector<TaskId>& ids) {
       SteadyTime due = SaturatingAdd(now, step * static_cast<int64_t>(i));
       queue_.push(Entry{due, due, ids[i], false});
     }
+    post = running_ && !arm_posted_;
+    if (post) arm_posted_ = true;
   }
-  wake_.notify_all();
+  if (post) loop_.Post([this] { Arm(); });
 }
 
 void Poller::Reconfigure(Millis poll_interval,
@@ -50,23 +61,50 @@ void Poller::Reconfigure(Millis poll_interval,
   // outside the lock.
 }
 
-void Poller::Start() {
-  std::lock_guard lock(mutex_);
-  stopping_ = false;
-  for (int i = 0; i < concurrency_; ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+void Poller::SetConcurrency(int concurrency) {
+  bool post;
+  {
+    std::lock_guard lock(mutex_);
+    concurrency_ = std::max(1, concurrency);
+    post = running_ && !arm_posted_;
+    if (post) arm_posted_ = true;
   }
+  if (post) loop_.Post([this] { Arm(); });
+}
+
+void Poller::Start() {
+  {
+    std::lock_guard lock(mutex_);
+    if (running_) return;
+    running_ = true;
+    reaper_stopping_ = false;
+    arm_posted_ = true;
+  }
+  next_housekeeping_ = clock_.SteadyNow();
+  loop_.Post([this] { Arm(); });
+  reaper_ = std::thread([this] { ReaperLoop(); });
+  thread_ = std::thread([this] { loop_.Run(); });
 }
 
 void Poller::Stop() {
-  std::vector<std::thread> workers;
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
-    workers.swap(workers_);
+    running_ = false;
+    reaper_stopping_ = true;
   }
-  wake_.notify_all();
-  for (std::thread& worker : workers) worker.join();
+  reaper_wake_.notify_all();
+  if (thread_.joinable()) {
+    loop_.Stop();
+    thread_.join();
+  }
+  if (reaper_.joinable()) reaper_.join();
+  if (timer_ != 0) loop_.Cancel(timer_);
+  timer_ = 0;
+  std::vector<std::shared_ptr<const void>> retired;
+  {
+    std::lock_guard lock(mutex_);
+    retired.swap(retired_);
+  }
 }
 
 size_t Poller::queued() const {
@@ -74,8 +112,8 @@ size_t Poller::queued() const {
   return queue_.size();
 }
 
-bool Poller::PopRunnable(SteadyTime now, Entry* out) {
-  while (!queue_.empty() && queue_.top().run_at <= now) {
+bool Poller::PopRunnable(SteadyTime due_by, SteadyTime now, Entry* out) {
+  while (!queue_.empty() && queue_.top().run_at <= due_by) {
     Entry entry = queue_.top();
     queue_.pop();
     if (!store_.NeedsPolling(entry.id)) continue;  // removed or finished
@@ -104,87 +142,141 @@ bool Poller::RunOnce() {
   Entry entry;
   {
     std::lock_guard lock(mutex_);
-    if (!PopRunnable(clock_.SteadyNow(), &entry)) return false;
+    SteadyTime now = clock_.SteadyNow();
+    if (!PopRunnable(now, now, &entry)) return false;
   }
-  Poll(entry);
+  std::optional<Started> poll = Begin(entry);
+  if (!poll) return true;
+  const TaskKey& key = poll->key;
+  aliyun::CallResult result = poll->account.client->DescribeExport(
+      {key.action, key.export_id, key.rd_account_id},
+      SaturatingAdd(clock_.SteadyNow(), poll->interval));
+  Finish(*poll, result);
   return true;
 }
 
-void Poller::WorkerLoop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
+std::optional<Poller::Started> Poller::Begin(const Entry& entry) {
+  auto definition = store_.Definition(entry.id);
+  if (!definition) return std::nullopt;
+  Started poll{entry, definition->key, {}, {}};
+  {
+    std::lock_guard lock(mutex_);
+    auto it = accounts_.find(poll.key.account);
+    if (it == accounts_.end()) return std::nullopt;  // gone in a reload
+    poll.account = it->second;
+    poll.interval = poll_interval_;
+  }
+  if (observer_ != nullptr) {
+    observer_->OnPollStarted(poll.key.account,
+                             std::max(std::chrono::nanoseconds(0),
+                                      clock_.SteadyNow() - entry.nominal));
+  }
+  return poll;
+}
+
+void Poller::OnWake() {
+  SteadyTime now = clock_.SteadyNow();
+  while (true) {
     Entry entry;
-    SteadyTime now = clock_.SteadyNow();
-    if (PopRunnable(now, &entry)) {
-      // Another worker takes over watching the clock when the next task is
-      // due before this poll is likely to end; otherwise this worker keeps
-      // the role, which saves a wake-up and a sleep per poll when polls are
-      // sparse. The estimate is twice the recent average poll duration.
-      bool handoff =
-          !queue_.empty() && queue_.top().run_at <= now + 2 * poll_duration_;
-      if (handoff) wake_.notify_one();
-      lock.unlock();
-      SteadyTime started = clock_.SteadyNow();
-      Poll(entry);
-      std::chrono::nanoseconds took = clock_.SteadyNow() - started;
-      lock.lock();
-      poll_duration_ = (poll_duration_ * 7 + took) / 8;
-      continue;
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_ >= concurrency_ ||
+          !PopRunnable(SaturatingAdd(now, kBatchWindow), now, &entry)) {
+        break;
+      }
     }
-    if (timekeeper_) {
-      // One worker waits for the next due time; the others sleep until
-      // handed work, so a due task wakes one thread, not all of them.
-      wake_.wait(lock);
-      continue;
-    }
-    // Wake at least once a second to forget expired finished tasks even
-    // when nothing is left to poll. The clock is the real one whenever
-    // workers run.
-    auto wait = std::chrono::steady_clock::duration(std::chrono::seconds(1));
-    if (!queue_.empty()) wait = std::min(wait, queue_.top().run_at - now);
-    timekeeper_ = true;
-    wake_.wait_for(lock, wait);
-    timekeeper_ = false;
-    lock.unlock();
+    std::optional<Started> poll = Begin(entry);
+    if (!poll) continue;
+    ++in_flight_;
+    const TaskKey& key = poll->key;
+    aliyun::ExportQuery query{key.action, key.export_id, key.rd_account_id};
+    SteadyTime deadline = SaturatingAdd(now, poll->interval);
+    aliyun::ExportDescriber* client = poll->account.client;
+    // The callback may run inside DescribeExportAsync (a blocking client),
+    // so it only re-arms the timer, never starts the next poll itself.
+    client->DescribeExportAsync(
+        query, deadline,
+        [this, poll = std::move(*poll)](aliyun::CallResult result) mutable {
+          --in_flight_;
+          Finish(poll, result);
+          Release(std::move(poll.account.owner));
+          Arm();
+        });
+  }
+  if (now >= next_housekeeping_) {
     store_.ExpireFinished(clock_.Now());
+    next_housekeeping_ = now + kHousekeepingPeriod;
+  }
+  Arm();
+}
+
+void Poller::Arm() {
+  SteadyTime when = next_housekeeping_;
+  {
+    std::lock_guard lock(mutex_);
+    arm_posted_ = false;
+    if (!queue_.empty() && in_flight_ < concurrency_) {
+      when = std::min(when, queue_.top().run_at);
+    }
+  }
+  if (timer_ != 0) {
+    if (timer_at_ == when) return;
+    loop_.Cancel(timer_);
+  }
+  timer_at_ = when;
+  // The loop's timers run on the real steady clock, the queue on clock_
+  // (a fake one in tests): the wait is what carries over.
+  auto wait = std::max(SteadyTime::duration::zero(), when - clock_.SteadyNow());
+  timer_ = loop_.RunAt(std::chrono::steady_clock::now() + wait, [this] {
+    timer_ = 0;
+    OnWake();
+  });
+}
+
+void Poller::Release(std::shared_ptr<const void> owner) {
+  // Nobody else holds it, so nobody can take another reference meanwhile.
+  if (owner.use_count() != 1) return;
+  {
+    std::lock_guard lock(mutex_);
+    retired_.push_back(std::move(owner));
+  }
+  reaper_wake_.notify_one();
+}
+
+void Poller::ReaperLoop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    reaper_wake_.wait(lock,
+                      [this] { return reaper_stopping_ || !retired_.empty(); });
+    if (retired_.empty()) return;  // stopping
+    std::vector<std::shared_ptr<const void>> retired;
+    retired.swap(retired_);
+    lock.unlock();
+    retired.clear();
     lock.lock();
   }
 }
 
 void Poller::Push(const Entry& entry) {
-  bool new_top;
+  bool post = false;
+  bool arm_here = false;
   {
     std::lock_guard lock(mutex_);
-    new_top = queue_.empty() || entry.run_at < queue_.top().run_at;
+    bool new_top = queue_.empty() || entry.run_at < queue_.top().run_at;
     queue_.push(entry);
+    if (new_top && running_) {
+      // On the loop's thread the caller (a poll's callback) arms the timer
+      // when it is done.
+      arm_here = loop_.InLoopThread();
+      post = !arm_here && !arm_posted_;
+      if (post) arm_posted_ = true;
+    }
   }
-  // Only an entry that moves the next due time needs the timekeeper to look
-  // again; the timekeeper may be any sleeping worker, so wake them all.
-  if (new_top) wake_.notify_all();
+  if (post) loop_.Post([this] { Arm(); });
 }
 
-void Poller::Poll(const Entry& entry) {
-  auto definition = store_.Definition(entry.id);
-  if (!definition) return;
-  AccountHandle account;
-  Millis interval;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = accounts_.find(definition->key.account);
-    if (it == accounts_.end()) return;  // the account went in a reload
-    account = it->second;
-    interval = poll_interval_;
-  }
-  SteadyTime started = clock_.SteadyNow();
-  if (observer_ != nullptr) {
-    observer_->OnPollStarted(
-        definition->key.account,
-        std::max(std::chrono::nanoseconds(0), started - entry.nominal));
-  }
-  SteadyTime deadline = SaturatingAdd(started, interval);
-  const TaskKey& key = definition->key;
-  aliyun::CallResult result = account.client->DescribeExport(
-      {key.action, key.export_id, key.rd_account_id}, deadline);
+void Poller::Finish(const Started& poll, const aliyun::CallResult& result) {
+  const TaskKey& key = poll.key;
   if (observer_ != nullptr &&
       (result.ok() ||
        result.error().kind != aliyun::ApiErrorKind::kCancelled)) {
@@ -195,7 +287,7 @@ void Poller::Poll(const Entry& entry) {
   if (result.ok()) {
     const aliyun::ExportInfo& info = result.info();
     bool new_unknown_status = false;
-    store_.RecordSuccess(entry.id, info, now, &new_unknown_status);
+    store_.RecordSuccess(poll.entry.id, info, now, &new_unknown_status);
     std::string status = info.export_status.value_or("");
     if (new_unknown_status) {
       log::Warn(
@@ -205,23 +297,25 @@ void Poller::Poll(const Entry& entry) {
            {"action", std::string(aliyun::ExportActionName(key.action))},
            {"status", status}});
     }
-    log::Debug("Polled export",
-               {{"task", key.ToString()},
-                {"status", status},
-                {"progress", info.progress ? std::to_string(*info.progress)
-                                           : std::string("absent")}});
+    if (log::Enabled(log::Level::kDebug)) {
+      log::Debug("Polled export",
+                 {{"task", key.ToString()},
+                  {"status", status},
+                  {"progress", info.progress ? std::to_string(*info.progress)
+                                             : std::string("absent")}});
+    }
   } else {
     const aliyun::ApiError& error = result.error();
     if (error.kind == aliyun::ApiErrorKind::kCancelled) return;
     std::optional<std::string> previous =
-        store_.RecordFailure(entry.id, error, now);
+        store_.RecordFailure(poll.entry.id, error, now);
     // Warn when a task starts failing or fails differently; repeats of the
     // same failure are debug, so an outage doesn't flood the log.
     log::Level level = previous && *previous != error.code ? log::Level::kWarn
                                                            : log::Level::kDebug;
     if (log::Enabled(level))
       log::Write(level, "Poll failed",
-                 {{"task", definition->key.ToString()},
+                 {{"task", key.ToString()},
                   {"code", error.code},
                   {"http_status", std::to_string(error.http_status)},
                   {"request_id", error.request_id},
@@ -229,15 +323,15 @@ void Poller::Poll(const Entry& entry) {
                   {"err", error.message}});
   }
   store_.ExpireFinished(now);
-  if (!store_.NeedsPolling(entry.id)) return;
+  if (!store_.NeedsPolling(poll.entry.id)) return;
 
-  SteadyTime next = SaturatingAdd(entry.nominal, interval);
+  SteadyTime next = SaturatingAdd(poll.entry.nominal, poll.interval);
   SteadyTime steady_now = clock_.SteadyNow();
   // Far behind (a long outage or a suspended host): restart the phase.
-  if (SaturatingAdd(next, interval) < steady_now) {
+  if (SaturatingAdd(next, poll.interval) < steady_now) {
     next = steady_now;
   }
-  Push(Entry{next, next, entry.id, false});
+  Push(Entry{next, next, poll.entry.id, false});
 }
 
 }  // namespace sas::poll

@@ -20,8 +20,7 @@ int CheckedFd(int fd, const char* what) {
 }
 
 uint64_t EventData(int fd, uint32_t generation) {
-  return (static_cast<uint64_t>(generation) << 32) |
-         static_cast<uint32_t>(fd);
+  return (static_cast<uint64_t>(generation) << 32) | static_cast<uint32_t>(fd);
 }
 
 }  // namespace
@@ -37,8 +36,7 @@ EventLoop::EventLoop()
     int saved = errno;
     close(wake_fd_);
     close(epoll_fd_);
-    throw std::runtime_error(std::string("epoll_ctl: ") +
-                             std::strerror(saved));
+    throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(saved));
   }
 }
 

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "aliyun/retry.h"
 #include "support/counting_nonce_source.h"
 #include "support/fake_clock.h"
@@ -412,6 +415,96 @@ TEST_F(SasClientTest, ListsArchivedExportsPageByPageAndRetriesLikePolls) {
   ASSERT_EQ(observer_.attempts.size(), 2u);
   EXPECT_EQ(observer_.attempts[0].action, "DescribeBackUpExportInfo");
   EXPECT_EQ(observer_.attempts[0].code, "ServiceUnavailable");
+}
+
+// The fake transport's answers, given on the loop after Send returns, as
+// the event-loop transport gives them.
+class LoopTransport : public AsyncHttpTransport {
+ public:
+  LoopTransport(FakeTransport& answers, EventLoop& loop)
+      : answers_(answers), loop_(loop) {}
+  void Send(HttpRequest request, Done done) override {
+    EXPECT_TRUE(loop_.InLoopThread());
+    loop_.Post([this, request = std::move(request), done = std::move(done)] {
+      done(answers_.Send(request));
+    });
+  }
+  void CancelAll() override {}
+
+ private:
+  FakeTransport& answers_;
+  EventLoop& loop_;
+};
+
+TEST_F(SasClientTest, OnTheEventLoopRetriesOnTimersWithoutBlocking) {
+  transport_.PushResponse(503, ErrorBody("ServiceUnavailable", "busy"));
+  transport_.PushError(TransportError::kTimeout);
+  transport_.PushResponse(200, ExportInfoBody(1, 50, 5, 10, "exporting"));
+  EventLoop loop;
+  LoopTransport async(transport_, loop);
+  SasClientOptions options;
+  options.account = "prod";
+  options.endpoint = Endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
+  options.retry.max_retries = 2;
+  options.retry.base = Millis(1);
+  options.user_agent = "aliyun_sas_exporter/test";
+  SasClient client(options, transport_, credentials_, clock_, nonces_, sleeper_,
+                   nullptr, &observer_, {&loop, &async});
+  std::promise<CallResult> answered;
+  std::thread loop_thread([&] { loop.Run(); });
+  loop.Post([&] {
+    client.DescribeExportAsync(
+        {kDefaultExportAction, 1, std::nullopt}, Deadline(),
+        [&](CallResult result) { answered.set_value(std::move(result)); });
+  });
+  std::future<CallResult> future = answered.get_future();
+  bool ready =
+      future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  loop.Stop();
+  loop_thread.join();
+  ASSERT_TRUE(ready);
+  CallResult result = future.get();
+  ASSERT_TRUE(result.ok()) << result.error().code;
+  EXPECT_EQ(result.info().progress, 50);
+  EXPECT_EQ(result.attempts, 3);
+  EXPECT_EQ(transport_.requests().size(), 3u);
+  ASSERT_EQ(observer_.attempts.size(), 3u);
+  EXPECT_EQ(observer_.attempts[0].code, "ServiceUnavailable");
+  EXPECT_EQ(observer_.attempts[1].code, "timeout");
+  EXPECT_EQ(observer_.attempts[2].code, "");
+  // The waits were the loop's timers, not the sleeper's.
+  EXPECT_TRUE(sleeper_.sleeps().empty());
+}
+
+TEST_F(SasClientTest, OnTheEventLoopStopsAtMaxRetries) {
+  for (int i = 0; i < 4; ++i) transport_.PushError(TransportError::kTimeout);
+  EventLoop loop;
+  LoopTransport async(transport_, loop);
+  SasClientOptions options;
+  options.account = "prod";
+  options.endpoint = Endpoint{"https", "tds.cn-shanghai.aliyuncs.com", 443};
+  options.retry.max_retries = 1;
+  options.retry.base = Millis(1);
+  SasClient client(options, transport_, credentials_, clock_, nonces_, sleeper_,
+                   nullptr, &observer_, {&loop, &async});
+  std::promise<CallResult> answered;
+  std::thread loop_thread([&] { loop.Run(); });
+  loop.Post([&] {
+    client.DescribeExportAsync(
+        {kDefaultExportAction, 1, std::nullopt}, Deadline(),
+        [&](CallResult result) { answered.set_value(std::move(result)); });
+  });
+  std::future<CallResult> future = answered.get_future();
+  bool ready =
+      future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  loop.Stop();
+  loop_thread.join();
+  ASSERT_TRUE(ready);
+  CallResult result = future.get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, "timeout");
+  EXPECT_EQ(result.attempts, 2);
+  EXPECT_EQ(transport_.requests().size(), 2u);
 }
 
 }  // namespace

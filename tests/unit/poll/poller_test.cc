@@ -301,5 +301,101 @@ TEST_F(PollerTest, WorkersPollInTheBackgroundAndStop) {
   EXPECT_EQ(calls_, 20);
 }
 
+// Answers on the event loop a little later, as a transport would, and
+// records how many polls were under way at once.
+class LoopDescriber : public aliyun::ExportDescriber {
+ public:
+  explicit LoopDescriber(EventLoop& loop) : loop_(loop) {}
+
+  aliyun::CallResult DescribeExport(const aliyun::ExportQuery&,
+                                    SteadyTime) override {
+    ADD_FAILURE() << "the poller's loop must not block";
+    return {};
+  }
+  void DescribeExportAsync(const aliyun::ExportQuery& query, SteadyTime,
+                           DescribeDone done) override {
+    EXPECT_TRUE(loop_.InLoopThread());
+    {
+      std::lock_guard lock(mutex_);
+      ++in_flight_;
+      max_in_flight_ = std::max(max_in_flight_, in_flight_);
+      started_.push_back(query.export_id);
+    }
+    loop_.RunAt(std::chrono::steady_clock::now() + milliseconds(20),
+                [this, query, done = std::move(done)] {
+                  {
+                    std::lock_guard lock(mutex_);
+                    --in_flight_;
+                  }
+                  aliyun::ExportInfo info;
+                  info.id = query.export_id;
+                  info.progress = 50;
+                  info.export_status = "exporting";
+                  done({info, 1});
+                });
+  }
+  std::vector<int64_t> started() {
+    std::lock_guard lock(mutex_);
+    return started_;
+  }
+  int max_in_flight() {
+    std::lock_guard lock(mutex_);
+    return max_in_flight_;
+  }
+
+ private:
+  EventLoop& loop_;
+  std::mutex mutex_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  std::vector<int64_t> started_;
+};
+
+TEST(EventLoopPoller, KeepsAtMostConcurrencyPollsUnderWay) {
+  FakeClock clock;
+  TaskStore store{std::chrono::hours(1)};
+  EventLoop loop;
+  LoopDescriber describer(loop);
+  Poller poller(PollerOptions{Millis(60'000), 3, nullptr, &loop}, store,
+                {{"prod", {&describer, nullptr}}}, clock);
+  for (long i = 1; i <= 12; ++i) {
+    poller.Schedule(store.Add({{"prod", i, std::nullopt}, ""}, WallTime{}),
+                    clock.SteadyNow());
+  }
+  poller.Start();
+  testing::WaitUntil([&] { return store.AllPolledOnce(); },
+                     testing::Seconds(10));
+  poller.Stop();
+  EXPECT_TRUE(store.AllPolledOnce());
+  EXPECT_EQ(describer.started().size(), 12u);
+  EXPECT_EQ(describer.max_in_flight(), 3);
+}
+
+TEST(EventLoopPoller, StartsPollsDueWithinTheBatchWindowTogether) {
+  // The fake clock stands still: only batching starts the tasks due after
+  // now, and the one due past the window waits until the clock gets there.
+  FakeClock clock;
+  TaskStore store{std::chrono::hours(1)};
+  EventLoop loop;
+  LoopDescriber describer(loop);
+  Poller poller(PollerOptions{Millis(60'000), 8, nullptr, &loop}, store,
+                {{"prod", {&describer, nullptr}}}, clock);
+  SteadyTime now = clock.SteadyNow();
+  for (long i = 1; i <= 3; ++i) {
+    poller.Schedule(store.Add({{"prod", i, std::nullopt}, ""}, WallTime{}),
+                    now + milliseconds(2 * (i - 1)));
+  }
+  poller.Schedule(store.Add({{"prod", 4, std::nullopt}, ""}, WallTime{}),
+                  now + Poller::kBatchWindow + milliseconds(50));
+  poller.Start();
+  testing::WaitUntil([&] { return describer.started().size() >= 3; },
+                     testing::Seconds(10));
+  EXPECT_EQ(describer.started(), (std::vector<int64_t>{1, 2, 3}));
+  clock.Advance(Poller::kBatchWindow + milliseconds(50));
+  testing::WaitUntil([&] { return describer.started().size() >= 4; },
+                     testing::Seconds(10));
+  poller.Stop();
+  EXPECT_EQ(describer.started(), (std::vector<int64_t>{1, 2, 3, 4}));
+}
 }  // namespace
 }  // namespace sas::poll
