@@ -20,8 +20,7 @@ int CheckedFd(int fd, const char* what) {
 }
 
 uint64_t EventData(int fd, uint32_t generation) {
-  return (static_cast<uint64_t>(generation) << 32) |
-         static_cast<uint32_t>(fd);
+  return (static_cast<uint64_t>(generation) << 32) | static_cast<uint32_t>(fd);
 }
 
 }  // namespace
@@ -37,8 +36,7 @@ EventLoop::EventLoop()
     int saved = errno;
     close(wake_fd_);
     close(epoll_fd_);
-    throw std::runtime_error(std::string("epoll_ctl: ") +
-                             std::strerror(saved));
+    throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(saved));
   }
 }
 
@@ -158,14 +156,20 @@ void EventLoop::RunPosted() {
 void EventLoop::RunDueTimers() {
   // Timers set by these callbacks for times already past run in the next
   // round, after I/O, so a zero-delay timer cannot starve the descriptors.
+  // Each due timer is looked up again before it runs: an earlier callback
+  // of this round may have cancelled it.
   const SteadyTime now = now_;
-  std::vector<std::function<void()>> due;
-  while (!timers_.empty() && timers_.begin()->first.first <= now) {
-    auto node = timers_.extract(timers_.begin());
-    timer_times_.erase(node.key().second);
-    due.push_back(std::move(node.mapped()));
+  due_timers_.clear();
+  for (auto it = timers_.begin(); it != timers_.end() && it->first.first <= now;
+       ++it) {
+    due_timers_.push_back(it->first);
   }
-  for (auto& callback : due) callback();
+  for (const auto& key : due_timers_) {
+    auto node = timers_.extract(key);
+    if (node.empty()) continue;
+    timer_times_.erase(key.second);
+    node.mapped()();
+  }
 }
 
 void EventLoop::Run() {
