@@ -4,6 +4,7 @@
 #include <string>
 
 #include "aliyun/http.h"
+#include "aliyun/proxy.h"
 #include "util/duration.h"
 #include "util/environment.h"
 
@@ -34,16 +35,5 @@ struct TransportOptions {
 // thread enforces each attempt's overall deadline. Thread-safe.
 std::unique_ptr<HttpTransport> MakeHttplibTransport(TransportOptions options,
                                                     const Environment& env);
-
-// The proxy to use for a URL scheme and host, from the environment, as
-// "host:port" plus optional credentials; empty host when none applies.
-struct ProxySettings {
-  std::string host;
-  int port = 0;
-  std::string username;
-  std::string password;
-};
-ProxySettings ProxyFor(std::string_view scheme, std::string_view host,
-                       const Environment& env);
 
 }  // namespace sas::aliyun

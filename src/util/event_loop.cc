@@ -156,14 +156,20 @@ void EventLoop::RunPosted() {
 void EventLoop::RunDueTimers() {
   // Timers set by these callbacks for times already past run in the next
   // round, after I/O, so a zero-delay timer cannot starve the descriptors.
+  // Each due timer is looked up again before it runs: an earlier callback
+  // of this round may have cancelled it.
   const SteadyTime now = now_;
-  std::vector<std::function<void()>> due;
-  while (!timers_.empty() && timers_.begin()->first.first <= now) {
-    auto node = timers_.extract(timers_.begin());
-    timer_times_.erase(node.key().second);
-    due.push_back(std::move(node.mapped()));
+  due_timers_.clear();
+  for (auto it = timers_.begin(); it != timers_.end() && it->first.first <= now;
+       ++it) {
+    due_timers_.push_back(it->first);
   }
-  for (auto& callback : due) callback();
+  for (const auto& key : due_timers_) {
+    auto node = timers_.extract(key);
+    if (node.empty()) continue;
+    timer_times_.erase(key.second);
+    node.mapped()();
+  }
 }
 
 void EventLoop::Run() {

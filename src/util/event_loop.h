@@ -57,7 +57,9 @@ class EventLoop {
 
   // Dispatches until Stop(). Returns at once when Stop() came first.
   void Run();
-  // Makes Run() return after the callback under way, if any.
+  // Makes Run() return at the end of the current dispatch round: the
+  // descriptors, due timers and posted callbacks that round collected still
+  // run; nothing after it.
   void Stop();
   // True on the thread inside Run().
   bool InLoopThread() const;
@@ -88,6 +90,8 @@ class EventLoop {
   // Ordered by (when, id): equal times fire in the order they were set.
   std::map<std::pair<SteadyTime, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, SteadyTime> timer_times_;
+  // RunDueTimers' list of the round's due timers, kept for its capacity.
+  std::vector<std::pair<SteadyTime, TimerId>> due_timers_;
 
   mutable std::mutex mutex_;
   // Guarded by mutex_.
