@@ -1,5 +1,7 @@
 #include "app/seams.h"
 
+#include "aliyun/event_loop_transport.h"
+
 namespace sas::app {
 
 Seams ProductionSeams() {
@@ -8,6 +10,10 @@ Seams ProductionSeams() {
                [](const aliyun::TransportOptions& options) {
                  return aliyun::MakeHttplibTransport(options,
                                                      ProcessEnvironment());
+               },
+               [](EventLoop& loop, const aliyun::TransportOptions& options) {
+                 return aliyun::MakeEventLoopTransport(loop, options,
+                                                       ProcessEnvironment());
                }};
 }
 

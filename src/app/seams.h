@@ -34,8 +34,9 @@ struct Seams {
       make_async_transport;
 };
 
-// The real clock, the process environment, the local disk, random nonces
-// and cpp-httplib transports honouring the environment's proxy settings.
+// The real clock, the process environment, the local disk, random nonces,
+// cpp-httplib transports and event-loop transports for polls, both
+// honouring the environment's proxy settings.
 Seams ProductionSeams();
 
 }  // namespace sas::app
