@@ -82,7 +82,20 @@ void AccountMetrics::OnPollStarted(const std::string& account,
 void AccountMetrics::OnPollFinished(const std::string& account,
                                     const aliyun::CallResult& result) {
   bool failed = !result.ok() && AccountCallFailed(result.error());
-  up_.Add({{"account", account}}).Set(failed ? 0 : 1);
+  prometheus::Gauge* up;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) {
+      up = &up_.Add({{"account", account}});
+    } else {
+      if (it->second.up == nullptr) {
+        it->second.up = &up_.Add({{"account", account}});
+      }
+      up = it->second.up;
+    }
+  }
+  up->Set(failed ? 0 : 1);
 }
 
 bool AccountCallFailed(const aliyun::ApiError& error) {

@@ -50,6 +50,8 @@ class AccountMetrics : public poll::PollObserver {
   struct Series {
     prometheus::Histogram* lag = nullptr;
     prometheus::Gauge* demand = nullptr;
+    // Made at the account's first finished poll.
+    prometheus::Gauge* up = nullptr;
   };
   std::map<std::string, Series> accounts_;
 };

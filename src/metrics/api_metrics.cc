@@ -44,14 +44,39 @@ void ApiMetrics::AddAccount(const std::string& account) {
   durations_.Add(labels, DurationBuckets());
 }
 
+ApiMetrics::AttemptSeries& ApiMetrics::SeriesFor(std::string_view account,
+                                                 std::string_view action) {
+  auto by_action = series_.find(account);
+  if (by_action == series_.end()) {
+    by_action =
+        series_.emplace(std::string(account), decltype(series_)::mapped_type{})
+            .first;
+  }
+  auto it = by_action->second.find(action);
+  if (it == by_action->second.end()) {
+    prometheus::Labels labels{{"account", std::string(account)},
+                              {"action", std::string(action)}};
+    it = by_action->second
+             .emplace(std::string(action),
+                      AttemptSeries{&requests_.Add(labels),
+                                    &durations_.Add(labels, DurationBuckets())})
+             .first;
+  }
+  return it->second;
+}
+
 void ApiMetrics::OnAttempt(std::string_view account, std::string_view action,
                            std::chrono::duration<double> elapsed,
                            const aliyun::ApiError* error) {
+  {
+    std::lock_guard lock(mutex_);
+    AttemptSeries& series = SeriesFor(account, action);
+    series.requests->Increment();
+    series.durations->Observe(elapsed.count());
+  }
+  if (error == nullptr) return;
   prometheus::Labels labels{{"account", std::string(account)},
                             {"action", std::string(action)}};
-  requests_.Add(labels).Increment();
-  durations_.Add(labels, DurationBuckets()).Observe(elapsed.count());
-  if (error == nullptr) return;
   // An answer that is throttling only by its x-acs-retry-after header counts
   // as code "Throttling", so the throttling alert (code=~"Throttling.*")
   // sees it.

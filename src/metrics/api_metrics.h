@@ -37,9 +37,21 @@ class ApiMetrics : public aliyun::ApiObserver {
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Histogram>& durations_;
+  // An (account, action)'s series, looked up once: prometheus-cpp hashes
+  // every label set it is given. Series are never removed.
+  struct AttemptSeries {
+    prometheus::Counter* requests;
+    prometheus::Histogram* durations;
+  };
+  AttemptSeries& SeriesFor(std::string_view account, std::string_view action);
+
   std::mutex mutex_;
   // Guarded by mutex_: the codes seen per account.
   std::map<std::string, std::set<std::string>, std::less<>> codes_;
+  // Guarded by mutex_: by account, then action.
+  std::map<std::string, std::map<std::string, AttemptSeries, std::less<>>,
+           std::less<>>
+      series_;
 };
 
 }  // namespace sas::metrics
