@@ -84,6 +84,12 @@ size_t HttpResponseParser::Feed(const char* data, size_t size) {
           LineTooLong();
           return used;
         }
+        if (line.find_first_of(std::string_view("\0\r", 2)) !=
+            std::string_view::npos) {
+          Fail(TransportError::kConnection,
+               "NUL or bare CR in a line of the answer");
+          return used;
+        }
         OnLine(line);
         break;
       }

@@ -15,15 +15,18 @@ namespace sas::aliyun {
 // Accepted:
 //  - Lines ending in CRLF or in a bare LF (RFC 9112 section 2.2 lets a
 //    recipient take LF alone as a line end; curl and browsers do). One CR
-//    before the LF is dropped; any other byte, NUL and CR included, is part
-//    of the line.
+//    before the LF is dropped. A line (status, field, chunk size, trailer)
+//    holding a NUL or another CR is refused: RFC 9110 section 5.5 and RFC
+//    9112 section 2.2 require a recipient to refuse or replace them. The
+//    body's bytes are kept as sent, NUL and CR included.
 //  - The status line "HTTP/1.<digit> <three digits>", then nothing or a
 //    space and a reason phrase, which is not read. Any three digits give
 //    the status, 000 to 999.
 //  - Header fields "name:value": the name non-empty, without SP or HTAB,
-//    lowercased; the value with SP, HTAB, CR and LF trimmed at both ends.
-//    Other bytes of a name or a value are kept as sent. A line starting
-//    with SP or HTAB (obs-fold, obsolete line folding) is refused.
+//    lowercased; the value with SP and HTAB trimmed at both ends. Other
+//    bytes of a name or a value (control characters, bytes over 0x7F) are
+//    kept as sent. A line starting with SP or HTAB (obs-fold, obsolete line
+//    folding) is refused.
 //  - Interim 1xx answers are skipped with their fields; 101 is refused.
 //  - The body's framing, in this order: none for `no_body` (HEAD), 204 and
 //    304; the chunked coding when the last coding of the last
@@ -46,11 +49,12 @@ namespace sas::aliyun {
 //    more, before the bytes arrive.
 //
 // Every other failure is kConnection: a malformed status line or field, a
-// folded line, 101, a Content-Length that is not a decimal number (a sign,
-// blanks inside, empty) or above 2^64-1, Content-Length values that
-// differ, a chunk size that is not hexadecimal or above 2^64-1, chunk data
-// longer than its size, and the end of the connection before the answer's
-// end (except for a body that ends with the connection).
+// NUL or bare CR in a line, a folded line, 101, a Content-Length that is
+// not a decimal number (a sign, blanks inside, empty) or above 2^64-1,
+// Content-Length values that differ, a chunk size that is not hexadecimal
+// or above 2^64-1, chunk data longer than its size, and the end of the
+// connection before the answer's end (except for a body that ends with
+// the connection).
 //
 // Not thread-safe; one object serves the answers of one connection in turn.
 class HttpResponseParser {

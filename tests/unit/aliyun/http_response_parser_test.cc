@@ -560,16 +560,34 @@ TEST(HttpResponseParser, BodyBytesAreKeptAsSent) {
   EXPECT_EQ(chunked.body, body);
 }
 
-TEST(HttpResponseParser, NulBytesInTheHead) {
-  // A NUL in a chunk size makes it no hexadecimal number.
-  ExpectFailure(
-      Parse(Answer("Transfer-Encoding: chunked\r\n", "5\0\r\nhello\r\n"s)),
-      TransportError::kConnection, "invalid chunk size");
-  // In a field name or value, or the status line, it is kept as sent.
-  Outcome in_value = Parse(Answer("X-A: a\0b\r\nContent-Length: 0\r\n"s));
-  EXPECT_TRUE(in_value.done);
-  ASSERT_FALSE(in_value.headers.empty());
-  EXPECT_EQ(in_value.headers[0].second, "a\0b"s);
+// RFC 9110 section 5.5 and RFC 9112 section 2.2: a NUL or a CR that does
+// not end a line is refused, wherever a line is read.
+TEST(HttpResponseParser, RefusesNulAndBareCrInLines) {
+  std::string chunked = "Transfer-Encoding: chunked\r\n";
+  for (const std::string& bytes : {
+           "HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n"s,
+           "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n"s,
+           Answer("X-A: a\0b\r\nContent-Length: 0\r\n"s),
+           Answer("X-A: a\rb\r\nContent-Length: 0\r\n"s),
+           Answer("X-A: ab\r\r\nContent-Length: 0\r\n"s),
+           Answer("X\0A: ab\r\nContent-Length: 0\r\n"s),
+           Answer("\0\r\nContent-Length: 0\r\n"s),
+           Answer(chunked, "5\0\r\nhello\r\n0\r\n\r\n"s),
+           Answer(chunked, "5;a=\rb\r\nhello\r\n0\r\n\r\n"s),
+           Answer(chunked, "5\r\nhello\r\r\n0\r\n\r\n"s),
+           Answer(chunked, "0\r\nT: \0\r\n\r\n"s),
+       }) {
+    SCOPED_TRACE(::testing::PrintToString(bytes));
+    ExpectFailure(Parse(bytes), TransportError::kConnection,
+                  "NUL or bare CR in a line of the answer");
+  }
+  // Other control characters are kept as sent: whoever prints a value
+  // makes it printable.
+  Outcome unaffected =
+      Parse(Answer("X-A: a\x01b\x7f\r\nContent-Length: 0\r\n"));
+  EXPECT_TRUE(unaffected.done) << unaffected.detail;
+  ASSERT_FALSE(unaffected.headers.empty());
+  EXPECT_EQ(unaffected.headers[0].second, "a\x01b\x7f");
 }
 
 TEST(HttpResponseParser, FeedAfterTheEndUsesNothingAndResetStartsAgain) {
