@@ -259,6 +259,12 @@ Exporter::Exporter(const std::string& config_toml, std::vector<std::string> env,
   std::vector<std::string> argv = {
       ExporterBinary(), "--config.file", config, "--web.listen-address",
       "127.0.0.1:0",    "--log.level",   "debug"};
+  // A state file of its own unless the test shares one on purpose: the
+  // default (./data) would carry task clocks between tests.
+  if (std::find(extra_args.begin(), extra_args.end(), "--storage.path") ==
+      extra_args.end()) {
+    argv.insert(argv.end(), {"--storage.path", dir_.path() + "/data"});
+  }
   for (std::string& arg : extra_args) argv.push_back(std::move(arg));
   process_ = std::make_unique<Process>(argv, std::move(env));
   auto line = process_->WaitForOutput("msg=Listening address=127.0.0.1:");
