@@ -436,6 +436,26 @@ class LoopTransport : public AsyncHttpTransport {
   EventLoop& loop_;
 };
 
+// DescribeExportAsync of export 1 on `loop`, run in a thread of its own;
+// nullopt when no answer came within 10 s of real time.
+std::optional<CallResult> DescribeOnLoop(SasClient& client, EventLoop& loop,
+                                         SteadyTime deadline) {
+  std::promise<CallResult> answered;
+  std::thread loop_thread([&] { loop.Run(); });
+  loop.Post([&] {
+    client.DescribeExportAsync(
+        {kDefaultExportAction, 1, std::nullopt}, deadline,
+        [&](CallResult result) { answered.set_value(std::move(result)); });
+  });
+  std::future<CallResult> future = answered.get_future();
+  bool ready =
+      future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  loop.Stop();
+  loop_thread.join();
+  if (!ready) return std::nullopt;
+  return future.get();
+}
+
 TEST_F(SasClientTest, OnTheEventLoopRetriesOnTimersWithoutBlocking) {
   transport_.PushResponse(503, ErrorBody("ServiceUnavailable", "busy"));
   transport_.PushError(TransportError::kTimeout);
@@ -450,20 +470,9 @@ TEST_F(SasClientTest, OnTheEventLoopRetriesOnTimersWithoutBlocking) {
   options.user_agent = "aliyun_sas_exporter/test";
   SasClient client(options, transport_, credentials_, clock_, nonces_, sleeper_,
                    nullptr, &observer_, {&loop, &async});
-  std::promise<CallResult> answered;
-  std::thread loop_thread([&] { loop.Run(); });
-  loop.Post([&] {
-    client.DescribeExportAsync(
-        {kDefaultExportAction, 1, std::nullopt}, Deadline(),
-        [&](CallResult result) { answered.set_value(std::move(result)); });
-  });
-  std::future<CallResult> future = answered.get_future();
-  bool ready =
-      future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
-  loop.Stop();
-  loop_thread.join();
-  ASSERT_TRUE(ready);
-  CallResult result = future.get();
+  std::optional<CallResult> answered = DescribeOnLoop(client, loop, Deadline());
+  ASSERT_TRUE(answered);
+  const CallResult& result = *answered;
   ASSERT_TRUE(result.ok()) << result.error().code;
   EXPECT_EQ(result.info().progress, 50);
   EXPECT_EQ(result.attempts, 3);
@@ -487,20 +496,9 @@ TEST_F(SasClientTest, OnTheEventLoopStopsAtMaxRetries) {
   options.retry.base = Millis(1);
   SasClient client(options, transport_, credentials_, clock_, nonces_, sleeper_,
                    nullptr, &observer_, {&loop, &async});
-  std::promise<CallResult> answered;
-  std::thread loop_thread([&] { loop.Run(); });
-  loop.Post([&] {
-    client.DescribeExportAsync(
-        {kDefaultExportAction, 1, std::nullopt}, Deadline(),
-        [&](CallResult result) { answered.set_value(std::move(result)); });
-  });
-  std::future<CallResult> future = answered.get_future();
-  bool ready =
-      future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
-  loop.Stop();
-  loop_thread.join();
-  ASSERT_TRUE(ready);
-  CallResult result = future.get();
+  std::optional<CallResult> answered = DescribeOnLoop(client, loop, Deadline());
+  ASSERT_TRUE(answered);
+  const CallResult& result = *answered;
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "timeout");
   EXPECT_EQ(result.attempts, 2);
